@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Build a debian:<suite>-slim root filesystem tarball the way the official image is made
+# (debuerreotype: debootstrap --variant=minbase, minimizing config, slimify, deb822 sources,
+# security updates applied, apt lists and caches emptied).
+# Usage: mkrootfs.sh SUITE MIRROR SECURITY_MIRROR OUT.tar   (needs root and debootstrap)
+set -euo pipefail
+
+suite=${1:?suite}
+mirror=${2:?mirror}
+security=${3:?security mirror}
+out=${4:?output tar}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "mkrootfs.sh: must run as root (debootstrap needs it)" >&2
+	exit 2
+fi
+if ! command -v debootstrap >/dev/null; then
+	echo "mkrootfs.sh: installing debootstrap with apt-get" >&2
+	apt-get install -y --no-install-recommends debootstrap >&2
+fi
+
+work=$(mktemp -d /tmp/snipcheck-rootfs.XXXXXX)
+rootfs=$work/rootfs
+cleanup() {
+	umount "$rootfs/proc" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >&2
+
+# --- debuerreotype-minimizing-config -----------------------------------------------
+cat >"$rootfs/etc/apt/apt.conf.d/docker-autoremove-suggests" <<'CONF'
+Apt::AutoRemove::SuggestsImportant "false";
+CONF
+cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'CONF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+CONF
+cat >"$rootfs/etc/apt/apt.conf.d/docker-gzip-indexes" <<'CONF'
+Acquire::GzipIndexes "true";
+CONF
+cat >"$rootfs/etc/apt/apt.conf.d/docker-no-languages" <<'CONF'
+Acquire::Languages "none";
+CONF
+echo 'force-unsafe-io' >"$rootfs/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
+
+# --- debuerreotype-slimify -------------------------------------------------------------
+cat >"$rootfs/etc/dpkg/dpkg.cfg.d/docker" <<'CONF'
+# This is the "slim" variant of the Debian base image.
+# Many files which are normally unnecessary in containers are excluded,
+# and this configuration file keeps them that way.
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/overrides/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/man/*
+CONF
+find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
+for d in groff info linda lintian/overrides locale man; do
+	[ -d "$rootfs/usr/share/$d" ] && find "$rootfs/usr/share/$d" -mindepth 1 -delete
+done
+
+# --- sources (deb822, like the official image) and security updates ------------------
+rm -f "$rootfs/etc/apt/sources.list"
+cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<CONF
+Types: deb
+URIs: $mirror
+Suites: $suite $suite-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $security
+Suites: $suite-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+CONF
+cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
+mount -t proc proc "$rootfs/proc"
+chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get dist-upgrade -y -qq >&2
+chroot "$rootfs" apt-get clean
+umount "$rootfs/proc"
+
+# --- debuerreotype-minimizing / fixup ------------------------------------------------
+rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+rm -rf "$rootfs"/var/cache/ldconfig/aux-cache "$rootfs"/var/log/apt/* "$rootfs"/var/log/dpkg.log \
+	"$rootfs"/var/log/bootstrap.log "$rootfs"/var/log/alternatives.log "$rootfs"/debootstrap
+rm -f "$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old
+: >"$rootfs/etc/resolv.conf"
+: >"$rootfs/etc/hostname"
+[ -f "$rootfs/etc/machine-id" ] && : >"$rootfs/etc/machine-id"
+find "$rootfs/dev" "$rootfs/proc" "$rootfs/sys" -mindepth 1 -delete 2>/dev/null || true
+
+tar --numeric-owner --xattrs --acls -C "$rootfs" -cf "$out" .
+echo "mkrootfs.sh: wrote $out ($(du -h "$out" | cut -f1))" >&2

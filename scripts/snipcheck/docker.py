@@ -1,0 +1,224 @@
+"""The one wrapper around the Docker CLI (buildx, run, inspect, compose).
+
+Everything the suite and the image kit do with Docker goes through here, so that
+every object created carries the run label and can be cleaned up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+RUN_LABEL = "io.snipcheck.run"
+RUN_ID = os.environ.get("SNIPCHECK_RUN_ID") or f"r{uuid.uuid4().hex[:10]}"
+
+
+class DockerError(RuntimeError):
+    """A docker command failed; the message carries the command and its output."""
+
+
+@dataclass
+class Result:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def check(self) -> Result:
+        if self.returncode != 0:
+            raise DockerError(
+                f"`{' '.join(self.args)}` exited {self.returncode} after {self.seconds:.1f}s\n"
+                f"--- stderr (last 60 lines) ---\n{_tail(self.stderr, 60)}\n"
+                f"--- stdout (last 20 lines) ---\n{_tail(self.stdout, 20)}"
+            )
+        return self
+
+
+def _tail(text: str, n: int) -> str:
+    return "\n".join(text.splitlines()[-n:])
+
+
+def docker(*args: str, timeout: float = 600, input: str | None = None,
+           env: dict[str, str] | None = None, check: bool = True,
+           cwd: Path | None = None) -> Result:
+    """Run `docker ARGS...` and capture its output."""
+    cmd = ["docker", *args]
+    full_env = {**os.environ, "DOCKER_BUILDKIT": "1", **(env or {})}
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              input=input, env=full_env, cwd=cwd)
+    except subprocess.TimeoutExpired as exc:
+        raise DockerError(f"`{' '.join(cmd)}` did not finish within {timeout}s") from exc
+    res = Result(cmd, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+    return res.check() if check else res
+
+
+def engine_problem() -> str | None:
+    """None when a Docker engine answers; otherwise what is missing and how to get it."""
+    if shutil.which("docker") is None:
+        return "the docker CLI is not installed (run: sudo bash scripts/install-docker-engine.sh)"
+    res = docker("info", "--format", "{{.ServerVersion}}", timeout=20, check=False)
+    if res.returncode != 0:
+        return ("no Docker engine answers `docker info` "
+                "(run: sudo bash scripts/install-docker-engine.sh)\n" + _tail(res.stderr, 5))
+    if docker("buildx", "version", timeout=20, check=False).returncode != 0:
+        return "docker buildx plugin missing (run: sudo bash scripts/install-docker-engine.sh)"
+    return None
+
+
+def build(context: Path, tag: str, *, dockerfile: Path | None = None,
+          build_args: dict[str, str] | None = None, target: str | None = None,
+          platform: str | None = None, secrets: Sequence[str] = (),
+          build_contexts: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+          load: bool = True, output: str | None = None, no_cache: bool = False,
+          timeout: float = 900, run_label: bool = True) -> Result:
+    """`docker buildx build` with the default docker driver; labels the image with the run id.
+
+    `run_label=False` is for images meant to outlive the run (the base-image kit).
+    """
+    args = ["buildx", "build", "--progress=plain", "-t", tag]
+    if run_label:
+        args += ["--label", f"{RUN_LABEL}={RUN_ID}"]
+    if dockerfile is not None:
+        args += ["-f", str(dockerfile)]
+    for key, value in (build_args or {}).items():
+        args += ["--build-arg", f"{key}={value}"]
+    for key, value in (labels or {}).items():
+        args += ["--label", f"{key}={value}"]
+    for name, src in (build_contexts or {}).items():
+        args += ["--build-context", f"{name}={src}"]
+    for secret in secrets:
+        args += ["--secret", secret]
+    if target:
+        args += ["--target", target]
+    if platform:
+        args += ["--platform", platform]
+    if no_cache:
+        args.append("--no-cache")
+    if output:
+        args += ["--output", output]
+    elif load:
+        args.append("--load")
+    args.append(str(context))
+    return docker(*args, timeout=timeout)
+
+
+def image_exists(ref: str) -> bool:
+    return docker("image", "inspect", ref, timeout=30, check=False).returncode == 0
+
+
+def inspect(ref: str, kind: str = "image") -> dict:
+    out = docker(kind, "inspect", ref, timeout=30).stdout
+    return json.loads(out)[0]
+
+
+def image_size(ref: str) -> int:
+    return int(inspect(ref)["Size"])
+
+
+def image_label(ref: str, label: str) -> str | None:
+    res = docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{label}"}}}}',
+                 ref, timeout=30, check=False)
+    value = res.stdout.strip()
+    return value if res.returncode == 0 and value and value != "<no value>" else None
+
+
+def export_fs(ref: str, dest: Path) -> Path:
+    """Write an image's filesystem as a tar file (via a created, never started container)."""
+    cid = docker("create", "--label", f"{RUN_LABEL}={RUN_ID}", ref, "/none", timeout=60).stdout.strip()
+    try:
+        docker("export", "-o", str(dest), cid, timeout=300)
+    finally:
+        remove_container(cid)
+    return dest
+
+
+def run_detached(image: str, *, name: str | None = None, ports: Sequence[str] = (),
+                 args: Sequence[str] = (), extra: Sequence[str] = (),
+                 env: dict[str, str] | None = None) -> str:
+    """Start a labelled container; ports are published on 127.0.0.1 only. Returns its id."""
+    cmd = ["run", "-d", "--label", f"{RUN_LABEL}={RUN_ID}"]
+    if name:
+        cmd += ["--name", name]
+    for port in ports:
+        cmd += ["-p", f"127.0.0.1::{port}"]
+    for key, value in (env or {}).items():
+        cmd += ["-e", f"{key}={value}"]
+    cmd += [*extra, image, *args]
+    return docker(*cmd, timeout=60).stdout.strip()
+
+
+def run_once(image: str, *args: str, extra: Sequence[str] = (), timeout: float = 120,
+             check: bool = True) -> Result:
+    """`docker run --rm` a labelled container to completion."""
+    return docker("run", "--rm", "--label", f"{RUN_LABEL}={RUN_ID}", *extra, image, *args,
+                  timeout=timeout, check=check)
+
+
+def host_port(container: str, port: int | str) -> int:
+    """The 127.0.0.1 port Docker published for a container port."""
+    out = docker("port", container, str(port), timeout=30).stdout
+    for line in out.splitlines():
+        host, _, p = line.strip().rpartition(":")
+        if host in ("127.0.0.1", "0.0.0.0", "[::]"):
+            return int(p)
+    raise DockerError(f"container {container} publishes no port for {port}: {out!r}")
+
+
+def logs(container: str) -> str:
+    res = docker("logs", container, timeout=30, check=False)
+    return res.stdout + res.stderr
+
+
+def remove_container(container: str) -> None:
+    docker("rm", "-f", "-v", container, timeout=60, check=False)
+
+
+def remove_image(ref: str) -> None:
+    docker("image", "rm", "-f", ref, timeout=60, check=False)
+
+
+def labelled(kind: str, run_id: str = RUN_ID) -> list[str]:
+    """Ids of containers / images / networks / volumes carrying this run's label."""
+    flt = f"label={RUN_LABEL}={run_id}"
+    if kind == "container":
+        out = docker("ps", "-aq", "--filter", flt, timeout=30).stdout
+    elif kind == "image":
+        out = docker("images", "-q", "--filter", flt, timeout=30).stdout
+    else:
+        out = docker(kind, "ls", "-q", "--filter", flt, timeout=30).stdout
+    return sorted(set(out.split()))
+
+
+def cleanup_run(run_id: str = RUN_ID) -> None:
+    """Remove everything this run labelled."""
+    for cid in labelled("container", run_id):
+        remove_container(cid)
+    for kind in ("network", "volume"):
+        for obj in labelled(kind, run_id):
+            docker(kind, "rm", obj, timeout=60, check=False)
+    for iid in labelled("image", run_id):
+        remove_image(iid)
+
+
+def compose(project: str, files: Sequence[Path], *args: str, env_file: Path | None = None,
+            profiles: Sequence[str] = (), timeout: float = 600, check: bool = True,
+            cwd: Path | None = None) -> Result:
+    """`docker compose -p PROJECT -f ... ARGS` (project names must be unique per run)."""
+    cmd = ["compose", "-p", project]
+    for f in files:
+        cmd += ["-f", str(f)]
+    if env_file is not None:
+        cmd += ["--env-file", str(env_file)]
+    for profile in profiles:
+        cmd += ["--profile", profile]
+    return docker(*cmd, *args, timeout=timeout, check=check, cwd=cwd)

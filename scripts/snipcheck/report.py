@@ -1,0 +1,58 @@
+"""The one report writer.
+
+Tests record one line per (snippet, check) with its result, duration and measurements
+into a per-process JSON-lines file; at the end of the session the controller merges them
+into one JSON report (default build/report.json, override with SNIPCHECK_REPORT).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from .paths import REPORT
+
+
+def fragments_dir(report: Path = REPORT) -> Path:
+    return report.parent / (report.stem + ".d")
+
+
+def record(snippet: str, check: str, result: str, seconds: float, *,
+           report: Path = REPORT, **measurements: Any) -> None:
+    """Append one result. `result` is passed, failed, skipped or pending."""
+    frag = fragments_dir(report)
+    frag.mkdir(parents=True, exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    line = {"snippet": snippet, "check": check, "result": result,
+            "seconds": round(seconds, 3), "at": time.time(), **measurements}
+    with (frag / f"{worker}.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+
+
+def reset(report: Path = REPORT) -> None:
+    frag = fragments_dir(report)
+    if frag.is_dir():
+        for f in frag.glob("*.jsonl"):
+            f.unlink()
+
+
+def records(report: Path = REPORT) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    frag = fragments_dir(report)
+    for f in sorted(frag.glob("*.jsonl")) if frag.is_dir() else []:
+        out += [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line]
+    return out
+
+
+def write(meta: dict[str, Any], report: Path = REPORT) -> dict[str, Any]:
+    """Merge the fragments into the final report, grouped per snippet."""
+    per_snippet: dict[str, list[dict[str, Any]]] = {}
+    for rec in sorted(records(report), key=lambda r: (r["snippet"], r["check"])):
+        per_snippet.setdefault(rec.pop("snippet"), []).append(rec)
+    doc = {**meta, "snippets": per_snippet}
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return doc
