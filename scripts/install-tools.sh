@@ -2,7 +2,7 @@
 # Installs the static-tier tools that are not Python wheels, pinned, into build/tools/bin
 # (repo-local, git-ignored; override with TOOLS_BIN=/usr/local/bin):
 #   kubeconform, actionlint, kustomize  -> `go install` through the Go module proxy
-#   shellcheck, hadolint, yamllint      -> pinned PyPI wheels in requirements.txt (.venv/bin)
+#   hadolint, shellcheck, yamllint      -> pinned PyPI wheels in requirements.txt (.venv/bin)
 # Idempotent: a tool whose installed version already matches its pin is left alone.
 set -euo pipefail
 
@@ -57,7 +57,7 @@ else
 fi
 
 for t in kubeconform actionlint kustomize; do
-  log "$t: $("$TOOLS_BIN/$t" version 2>/dev/null | head -1 || echo '?') ($(installed_version "$t"))"
+  log "$t: $(installed_version "$t") at $TOOLS_BIN/$t"
 done
 log "shellcheck: $("$VENV/bin/shellcheck" --version 2>/dev/null | awk '/^version:/ {print $2}')"
 log "hadolint: $("$VENV/bin/hadolint" --version 2>/dev/null)"

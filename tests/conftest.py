@@ -23,17 +23,7 @@ from snipcheck import manifest
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
 from snipcheck.paths import REPORT, rel
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def require(ok: bool, missing: str) -> None:
-    """Skip locally (saying what is missing and how to get it); fail in CI."""
-    if ok:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true and this tier cannot run: {missing}", pytrace=False)
-    pytest.skip(missing)
+from support import CALL_FAILED, IN_CI, require  # noqa: F401 (require re-exported)
 
 
 def tier_of(item: pytest.Item) -> str:
@@ -78,6 +68,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         _TIERS_SELECTED.add(tier_of(it))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist workers inherit the environment: every process of this run shares one run id
+    os.environ.setdefault("SNIPCHECK_RUN_ID", dk.RUN_ID)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     if not _is_worker(session.config):
         run_report.reset()
@@ -91,6 +86,8 @@ _START = pytest.StashKey[float]()
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
     rep: pytest.TestReport = outcome.get_result()
+    if rep.when == "call" and rep.failed:
+        item.stash[CALL_FAILED] = True  # fixtures attach logs on failure
     mark = item.get_closest_marker("check")
     snippet = snippet_of(item)
     if mark is None or snippet is None:

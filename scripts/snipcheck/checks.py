@@ -33,7 +33,7 @@ CHECKS: dict[str, Check] = {
     "shellcheck": Check("static", "tests/static/test_shellcheck.py", "shellcheck on shell snippets"),
     "gofmt": Check("static", "tests/static/test_go.py", "gofmt -l reports nothing"),
     "go-vet": Check("static", "tests/static/test_go.py", "go vet (fragments: compiled in their own package)"),
-    "parse": Check("static", "tests/static/test_parse.py", "the file parses in its format (TOML, JSON, SQL via PostgreSQL)"),
+    "parse": Check("static", "tests/static/test_parse.py", "parses in its format (TOML, JSON, YAML, SQL)"),
     # service tier: the Go service against real PostgreSQL and Redis
     "go-test": Check("service", "tests/service/test_go_service.py", "go test -race plus integration tests"),
     # images tier: a real Docker engine

@@ -62,6 +62,15 @@ def docker(*args: str, timeout: float = 600, input: str | None = None,
     return res.check() if check else res
 
 
+def docker_bytes(*args: str, timeout: float = 600) -> bytes:
+    """Run `docker ARGS...` and return its raw stdout (for tar streams such as `export`)."""
+    cmd = ["docker", *args]
+    proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise DockerError(f"`{' '.join(cmd)}` exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
+    return proc.stdout
+
+
 def engine_problem() -> str | None:
     """None when a Docker engine answers; otherwise what is missing and how to get it."""
     if shutil.which("docker") is None:

@@ -20,6 +20,12 @@ def fragments_dir(report: Path = REPORT) -> Path:
     return report.parent / (report.stem + ".d")
 
 
+def _run_id() -> str:
+    from .docker import RUN_ID  # one id per run, shared with xdist workers through the environment
+
+    return RUN_ID
+
+
 def record(snippet: str, check: str, result: str, seconds: float, *,
            report: Path = REPORT, **measurements: Any) -> None:
     """Append one result. `result` is passed, failed, skipped or pending."""
@@ -28,21 +34,23 @@ def record(snippet: str, check: str, result: str, seconds: float, *,
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     line = {"snippet": snippet, "check": check, "result": result,
             "seconds": round(seconds, 3), "at": time.time(), **measurements}
-    with (frag / f"{worker}.jsonl").open("a", encoding="utf-8") as fh:
+    with (frag / f"{_run_id()}-{worker}.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
 
-def reset(report: Path = REPORT) -> None:
+def reset(report: Path = REPORT, max_age_s: float = 6 * 3600) -> None:
+    """Forget this run's fragments and stale ones; fragments of concurrent runs stay."""
     frag = fragments_dir(report)
     if frag.is_dir():
         for f in frag.glob("*.jsonl"):
-            f.unlink()
+            if f.name.startswith(_run_id() + "-") or time.time() - f.stat().st_mtime > max_age_s:
+                f.unlink()
 
 
 def records(report: Path = REPORT) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     frag = fragments_dir(report)
-    for f in sorted(frag.glob("*.jsonl")) if frag.is_dir() else []:
+    for f in sorted(frag.glob(f"{_run_id()}-*.jsonl")) if frag.is_dir() else []:
         out += [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line]
     return out
 

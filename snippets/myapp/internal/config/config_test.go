@@ -48,7 +48,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"missing password": {map[string]string{}, "DB_PASSWORD is required"},
+		"missing password":  {map[string]string{}, "DB_PASSWORD is required"},
 		"port not a number": {map[string]string{"DB_PASSWORD": "p", "PORT": "http"}, `PORT="http"`},
 		"port out of range": {map[string]string{"DB_PASSWORD": "p", "METRICS_PORT": "70000"}, `METRICS_PORT="70000"`},
 		"same ports":        {map[string]string{"DB_PASSWORD": "p", "PORT": "9090"}, "must differ"},

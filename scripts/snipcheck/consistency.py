@@ -1,0 +1,264 @@
+"""Facts that must agree across snippets: routes and ports, binary paths, memory limits, image pins,
+the Go version. Pure functions over file text; tests/static/test_consistency.py applies them to
+every declared snippet (and to deliberately broken inputs).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+GO_VERSION = "1.26"
+APP_PORTS = {8080, 9090}       # the service's HTTP port and metrics port
+ROUTE = re.compile(r"\b(?:HandleFunc|Handle)\(\s*\"(?:[A-Z]+\s+)?(/[^\"\s]*)\"")
+URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d+))?(/[^\s\"']*)?")
+GOMEMLIMIT_RANGE = (0.80, 0.90)
+
+
+# ---- the Go service ----------------------------------------------------------------------------
+
+def go_routes(service_dir: Path) -> set[str]:
+    """Paths registered with HandleFunc/Handle in the service's non-test Go files."""
+    routes: set[str] = set()
+    for f in service_dir.rglob("*.go"):
+        if not f.name.endswith("_test.go"):
+            routes |= set(ROUTE.findall(f.read_text(encoding="utf-8")))
+    return routes
+
+
+# ---- Dockerfiles -------------------------------------------------------------------------------
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+
+def logical_lines(text: str) -> list[str]:
+    lines, buf = [], ""
+    for raw in text.splitlines():
+        s = raw.strip()
+        if s.startswith("#") or (not s and not buf):
+            continue
+        if s.endswith("\\"):
+            buf += s[:-1] + " "
+            continue
+        lines.append((buf + s).strip())
+        buf = ""
+    if buf.strip():
+        lines.append(buf.strip())
+    return lines
+
+
+def substitute(value: str, variables: dict[str, str]) -> str:
+    """${VAR}, ${VAR:-default}, ${VAR-default}, $VAR with known values or defaults."""
+    def repl(m: re.Match[str]) -> str:
+        name = m["name"] or m["bare"]
+        if name in variables and variables[name] != "":
+            return variables[name]
+        return m["default"] if m["default"] is not None else m[0]
+    return re.sub(r"\$(?:\{(?P<name>\w+)(?::?-(?P<default>[^}]*))?\}|(?P<bare>\w+))", repl, value)
+
+
+def stages(text: str) -> list[Stage]:
+    args: dict[str, str] = {}
+    out: list[Stage] = []
+    for line in logical_lines(text):
+        instr, _, rest = line.partition(" ")
+        instr, rest = instr.upper(), rest.strip()
+        if instr == "ARG" and not out:
+            name, _, default = rest.partition("=")
+            args[name.strip()] = default.strip().strip('"')
+        elif instr == "FROM":
+            words = [w for w in rest.split() if not w.startswith("--")]
+            base = substitute(words[0], args) if words else ""
+            name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else None
+            out.append(Stage(base, name))
+        elif out:
+            out[-1].instructions.append((instr, rest))
+    return out
+
+
+def external_images(text: str) -> list[str]:
+    """FROM references that are images (not scratch, not an earlier stage)."""
+    names: set[str] = set()
+    refs = []
+    for st in stages(text):
+        if st.base.lower() != "scratch" and st.base not in names:
+            refs.append(st.base)
+        if st.name:
+            names.add(st.name)
+    return refs
+
+
+def _exec_or_shell(rest: str) -> list[str]:
+    try:
+        value = json.loads(rest)
+        if isinstance(value, list):
+            return [str(v) for v in value]
+    except json.JSONDecodeError:
+        pass
+    try:
+        return shlex.split(rest)
+    except ValueError:
+        return rest.split()
+
+
+def binary_destinations(stage: Stage) -> set[str]:
+    """Paths a stage puts files at: COPY/ADD destinations (dir/ + source name) and `go build -o`."""
+    out: set[str] = set()
+    for instr, rest in stage.instructions:
+        if instr in ("COPY", "ADD"):
+            words = [w for w in _exec_or_shell(rest) if not w.startswith("--")]
+            if len(words) >= 2:
+                dest = words[-1]
+                if dest.endswith("/"):
+                    out |= {dest + Path(src).name for src in words[:-1]}
+                else:
+                    out.add(dest)
+        elif instr == "RUN":
+            out |= set(re.findall(r"\bgo\s+build\b[^&;|]*?\s-o[= ]\s*(\S+)", rest))
+    return out
+
+
+def healthcheck(stage: Stage) -> list[str] | None:
+    """The HEALTHCHECK command of a stage (exec or shell form), None if there is none or NONE."""
+    for instr, rest in reversed(stage.instructions):
+        if instr == "HEALTHCHECK":
+            if rest.upper().startswith("NONE"):
+                return None
+            m = re.search(r"\bCMD\b\s*(.*)$", rest)
+            return _exec_or_shell(m[1]) if m else []
+    return None
+
+
+def builds_go(text: str) -> bool:
+    return re.search(r"\bgo\s+build\b", text) is not None
+
+
+# ---- probes ------------------------------------------------------------------------------------
+
+def probe_problems(command: list[str] | str, routes: set[str], binaries: set[str] | None,
+                   where: str) -> list[str]:
+    """A health command agrees with the service: known binary (`-health` flag) or a route on an app port."""
+    words = command if isinstance(command, list) else shlex.split(command)
+    text = " ".join(words)
+    problems = []
+    for port, path in URL.findall(text):
+        if port and int(port) not in APP_PORTS:
+            problems.append(f"{where}: probe port {port} is not the service's ({sorted(APP_PORTS)})")
+        if (path or "/") not in routes:
+            problems.append(f"{where}: probe path {path or '/'} is not a route of the service "
+                            f"({sorted(routes)})")
+    if not URL.search(text) and words and words[0].startswith("/") and binaries is not None \
+            and words[0] not in binaries:
+        problems.append(f"{where}: health command runs {words[0]}, but the image puts its binary at "
+                        f"{sorted(binaries) or 'no known path'}")
+    return problems
+
+
+def compose_test_problems(test: Any, where: str) -> list[str]:
+    """A compose healthcheck `test:` list starts with CMD or CMD-SHELL (or NONE to disable)."""
+    if isinstance(test, list) and (not test or test[0] not in ("CMD", "CMD-SHELL", "NONE")):
+        return [f"{where}: healthcheck test {test} must start with CMD or CMD-SHELL"]
+    return []
+
+
+def health_command(test: Any) -> list[str] | None:
+    if isinstance(test, str):
+        return shlex.split(test)
+    if isinstance(test, list) and test and test[0] == "CMD":
+        return [str(t) for t in test[1:]]
+    if isinstance(test, list) and test and test[0] == "CMD-SHELL":
+        return shlex.split(" ".join(str(t) for t in test[1:]))
+    return None
+
+
+# ---- memory ------------------------------------------------------------------------------------
+
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4,
+          "kb": 1024, "mb": 1024**2, "gb": 1024**3,
+          "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4,
+          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+_SI = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def memory_bytes(value: Any, *, kubernetes: bool = False) -> int | None:
+    """Bytes of a memory amount: Go GOMEMLIMIT (MiB, GiB, B), compose (512m, 1g) or k8s (Mi, M, G)."""
+    if isinstance(value, int | float):
+        return int(value)
+    m = re.fullmatch(r"\s*([\d.]+)\s*([A-Za-z]*)\s*", str(value))
+    if not m:
+        return None
+    number, unit = float(m[1]), m[2]
+    if kubernetes and unit in _SI:       # k8s: M = 10^6, Mi = 2^20
+        return int(number * _SI[unit])
+    factor = _UNITS.get(unit.lower())
+    return int(number * factor) if factor else None
+
+
+def gomemlimit_problem(gomemlimit: Any, limit: Any, where: str, *, kubernetes: bool = False) -> str | None:
+    soft, hard = memory_bytes(gomemlimit), memory_bytes(limit, kubernetes=kubernetes)
+    if soft is None or hard is None or hard == 0:
+        return f"{where}: cannot read GOMEMLIMIT={gomemlimit!r} / memory limit {limit!r}"
+    ratio = soft / hard
+    lo, hi = GOMEMLIMIT_RANGE
+    if not lo <= ratio <= hi:
+        return (f"{where}: GOMEMLIMIT={gomemlimit} is {ratio:.0%} of the memory limit {limit} "
+                f"(want {lo:.0%}-{hi:.0%})")
+    return None
+
+
+def env_value(env: Any, key: str) -> Any:
+    """A variable from a compose `environment:` (mapping or KEY=VALUE list)."""
+    if isinstance(env, dict):
+        return env.get(key)
+    if isinstance(env, list):
+        for item in env:
+            k, sep, v = str(item).partition("=")
+            if k == key and sep:
+                return v
+    return None
+
+
+# ---- image references and Go versions ----------------------------------------------------------
+
+def is_pinned(ref: str) -> bool:
+    """A tag (not `latest`) or a digest. Unresolved variables in the tag count as a tag."""
+    if "@sha256:" in ref:
+        return True
+    last = ref.rsplit("/", 1)[-1]
+    if ":" not in last:
+        return False
+    return last.split(":", 1)[1] not in ("latest", "")
+
+
+def golang_tag_version(ref: str) -> str | None:
+    m = re.match(r"^(?:docker\.io/)?(?:library/)?golang:(\d+\.\d+)", ref)
+    return m[1] if m else None
+
+
+def gomod_versions(text: str) -> list[str]:
+    """The `go` directive's and the `toolchain` line's major.minor."""
+    out = [m[1] for m in re.finditer(r"^go\s+(\d+\.\d+)", text, re.M)]
+    out += [m[1] for m in re.finditer(r"^toolchain\s+go(\d+\.\d+)", text, re.M)]
+    return out
+
+
+def walk(node: Any, key: str) -> list[Any]:
+    """Every value under `key` anywhere in a parsed YAML tree."""
+    found = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                found.append(v)
+            found += walk(v, key)
+    elif isinstance(node, list):
+        for v in node:
+            found += walk(v, key)
+    return found

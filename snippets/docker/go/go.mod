@@ -1,0 +1,3 @@
+module chapter/docker
+
+go 1.26

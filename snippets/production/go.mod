@@ -1,0 +1,3 @@
+module chapter/production
+
+go 1.26

@@ -1,0 +1,158 @@
+"""Every compose project boots with `up --wait`, answers the probes the text implies, and is torn
+down with nothing left behind (issue 8).
+
+Manifest settings of a compose snippet (all optional):
+
+    compose:
+      files: [compose.yaml, compose.override.yaml]   # relative to the snippet's directory
+      env_file: .env.example                          # relative to the snippet's directory
+      boot_profiles: [dev]                            # profiles to boot (default: none)
+      probes:                                         # HTTP probes after up --wait
+        - {service: app, port: 8080, path: /health/ready, status: 200, contains: '"postgres"'}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from snipcheck import docker as dk
+from snipcheck import dockerfile as dfile
+from snipcheck.manifest import Snippet, by_check
+from support import CALL_FAILED, http_get, require
+
+pytestmark = [pytest.mark.compose]
+
+UP = by_check("compose-up")
+
+
+@dataclass
+class Stack:
+    snippet: Snippet
+    project: str
+    files: list[Path]
+    env_file: Path | None
+    profiles: list[str]
+
+    def compose(self, *args: str, timeout: float = 600, check: bool = True) -> dk.Result:
+        return dk.compose(self.project, self.files, *args, env_file=self.env_file, profiles=self.profiles,
+                          timeout=timeout, check=check, cwd=self.snippet.file.parent)
+
+    def port(self, service: str, port: int) -> int:
+        out = self.compose("port", service, str(port), timeout=30).stdout.strip()
+        return int(out.rsplit(":", 1)[1])
+
+    def config(self) -> dict:
+        return json.loads(self.compose("config", "--format", "json", timeout=60).stdout)
+
+
+def _project_name(snippet: Snippet) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", f"snip-{dk.RUN_ID}-{snippet.path}".lower())[:60].strip("-")
+
+
+def _loopback_override(config: dict, dest: Path) -> Path:
+    """An override file that republishes every published port on 127.0.0.1 with an ephemeral host port."""
+    services = {}
+    for name, svc in config.get("services", {}).items():
+        ports = svc.get("ports") or []
+        if ports:
+            services[name] = {"ports": [f"127.0.0.1::{p['target']}" for p in ports]}
+    text = yaml.safe_dump({"services": services}, sort_keys=True)
+    # `!override` replaces the list instead of appending to it (compose >= 2.24)
+    text = re.sub(r"^(\s+)ports:\n", r"\1ports: !override\n", text, flags=re.M)
+    dest.write_text(text)
+    return dest
+
+
+def _needed_images(stack: Stack, config: dict) -> list[str]:
+    refs: list[str] = []
+    for svc in config.get("services", {}).values():
+        build = svc.get("build")
+        if build:
+            ctx = Path(build.get("context", "."))
+            parsed = dfile.parse(ctx / build.get("dockerfile", "Dockerfile"), build.get("args") or {})
+            refs += dfile.required_images(parsed)
+        elif svc.get("image"):
+            refs.append(svc["image"])
+    return list(dict.fromkeys(refs))
+
+
+@pytest.fixture
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
+    problem = dk.engine_problem()
+    require(problem is None, problem or "")
+    snippet: Snippet = request.param
+    settings = snippet.settings.get("compose") or {}
+    base = snippet.file.parent
+    files = [base / f for f in settings.get("files", [snippet.file.name])]
+    env_file = base / settings["env_file"] if settings.get("env_file") else None
+    st = Stack(snippet, _project_name(snippet), files, env_file, list(settings.get("boot_profiles", [])))
+    config = st.config()
+    from snipcheck import imagekit
+
+    sources = imagekit.ensure(_needed_images(st, config))
+    missing = [f"{ref}: {src.describe()}" for ref, src in sources.items() if not src.available]
+    if missing:
+        msg = "needs registry: " + "; ".join(missing)
+        if snippet.settings.get("needs_registry"):
+            pytest.skip(msg)
+        pytest.fail(f"{snippet.where()}: images unavailable and the entry does not declare needs_registry: {msg}",
+                    pytrace=False)
+    st.files.append(_loopback_override(config, tmp_path / "loopback.override.yaml"))
+    request.node.stash[_SOURCES] = {ref: src.describe() for ref, src in sources.items()}
+    try:
+        yield st
+    finally:
+        if request.node.stash.get(CALL_FAILED, False):
+            logs = st.compose("logs", "--no-color", "--tail", "80", timeout=60, check=False)
+            print(f"--- logs of {st.project} ---\n{logs.stdout[-8000:]}")
+        st.compose("down", "-v", "--remove-orphans", "-t", "10", timeout=180, check=False)
+
+
+_SOURCES = pytest.StashKey[dict]()
+
+
+def _leftovers(project: str) -> list[str]:
+    flt = f"label=com.docker.compose.project={project}"
+    left = []
+    for kind, cmd in (("container", ["ps", "-aq"]), ("network", ["network", "ls", "-q"]),
+                      ("volume", ["volume", "ls", "-q"])):
+        ids = dk.docker(*cmd, "--filter", flt, timeout=30).stdout.split()
+        left += [f"{kind} {i}" for i in ids]
+    return left
+
+
+@pytest.mark.check("compose-up")
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("stack", UP, ids=[s.path for s in UP], indirect=True)
+def test_compose_project_boots_and_answers(stack: Stack, request: pytest.FixtureRequest, measure: dict) -> None:
+    start = time.monotonic()
+    res = stack.compose("up", "-d", "--build", "--wait", "--wait-timeout", "240", "--pull", "never",
+                        timeout=900, check=False)
+    measure["seconds_to_healthy"] = round(time.monotonic() - start, 1)
+    measure["image_sources"] = request.node.stash.get(_SOURCES, {})
+    if res.returncode != 0:
+        ps = stack.compose("ps", "-a", timeout=30, check=False).stdout
+        logs = stack.compose("logs", "--no-color", "--tail", "60", timeout=60, check=False).stdout
+        pytest.fail(f"`up --wait` failed for {stack.snippet.path}:\n{res.stderr[-3000:]}\n{ps}\n{logs[-6000:]}",
+                    pytrace=False)
+    services = stack.compose("ps", "--format", "json", timeout=30).stdout
+    rows = [json.loads(line) for line in services.splitlines() if line.strip()] if not services.startswith("[") \
+        else json.loads(services)
+    measure["services"] = sorted(r["Service"] for r in rows)
+    for probe in (stack.snippet.settings.get("compose") or {}).get("probes", []):
+        url = f"http://127.0.0.1:{stack.port(probe['service'], probe['port'])}{probe['path']}"
+        status, body = http_get(url, timeout=10)
+        assert status == probe.get("status", 200), f"{url}: HTTP {status} {body[:300]}"
+        if "contains" in probe:
+            assert probe["contains"] in body, f"{url}: {probe['contains']!r} not in {body[:300]}"
+    stack.compose("down", "-v", "--remove-orphans", "-t", "10", timeout=180)
+    left = _leftovers(stack.project)
+    assert not left, f"left behind after down -v: {left}"

@@ -1,0 +1,103 @@
+"""Fixtures for the images tier: a Docker engine, base images, and a per-run build cache."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from snipcheck import docker as dk
+from snipcheck import dockerfile as dfile
+from snipcheck.manifest import Snippet
+from snipcheck.paths import SNIPPETS
+from support import require
+
+
+@dataclass
+class Built:
+    tag: str
+    size: int
+    seconds: float
+    dockerfile: dfile.Dockerfile
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def image_sources(refs: list[str]) -> tuple[dict[str, str], list[str]]:
+    """(source description per available ref, refs that are unavailable with why)."""
+    from snipcheck import imagekit  # the kit decides registry / local rebuild / stand-in
+
+    result = imagekit.ensure(refs)
+    sources, unavailable = {}, []
+    for ref, src in result.items():
+        if getattr(src, "available", True):
+            sources[ref] = src.describe()
+        else:
+            unavailable.append(f"{ref}: {src.describe()}")
+    return sources, unavailable
+
+
+def slug(path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+
+
+class Builder:
+    """Builds each Dockerfile snippet once per run (tagged and labelled with the run id)."""
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple, Built] = {}
+
+    def build(self, snippet: Snippet, *, variant: str = "", context: Path | None = None,
+              extra_args: dict[str, str] | None = None, secrets: tuple[str, ...] = (),
+              platform: str | None = None) -> Built:
+        settings = snippet.settings.get("build", {}) or {}
+        args = {**(settings.get("args") or {}), **(extra_args or {})}
+        key = (snippet.path, variant, tuple(sorted(args.items())), platform, secrets, str(context))
+        if key in self.cache:
+            return self.cache[key]
+        parsed = dfile.parse(snippet.file, args)
+        needs = snippet.settings.get("needs_registry")
+        sources, unavailable = image_sources(dfile.required_images(parsed))
+        if unavailable:
+            msg = "needs registry: " + "; ".join(unavailable)
+            if needs:
+                pytest.skip(msg)  # declared in the manifest: reported as such, never faked
+            pytest.fail(f"{snippet.where()}: base images unavailable and the entry does not declare "
+                        f"`needs_registry`: {msg}", pytrace=False)
+        ctx = context or (SNIPPETS / settings.get("context", str(Path(snippet.path).parent)))
+        tag = f"snipcheck/{slug(snippet.path)}{('-' + variant) if variant else ''}:{dk.RUN_ID}"
+        start = time.monotonic()
+        try:
+            dk.build(ctx, tag, dockerfile=snippet.file, build_args=args, target=settings.get("target"),
+                     secrets=secrets, platform=platform)
+        except dk.DockerError as exc:
+            pytest.fail(f"{snippet.where()}: snippets/{snippet.path} failed to build "
+                        f"(context {ctx}):\n{exc}", pytrace=False)
+        built = Built(tag, dk.image_size(tag), time.monotonic() - start, parsed, sources)
+        self.cache[key] = built
+        return built
+
+
+@pytest.fixture(scope="session")
+def engine() -> None:
+    problem = dk.engine_problem()
+    require(problem is None, problem or "")
+
+
+@pytest.fixture(scope="session")
+def builder(engine: None) -> Iterator[Builder]:
+    b = Builder()
+    yield b
+    dk.cleanup_run()
+
+
+@pytest.fixture
+def container_cleanup() -> Iterator[list[str]]:
+    """Append container ids; they are removed (with their volumes) after the test."""
+    ids: list[str] = []
+    yield ids
+    for cid in ids:
+        dk.remove_container(cid)

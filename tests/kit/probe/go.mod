@@ -1,0 +1,3 @@
+module kitprobe
+
+go 1.26

@@ -1,0 +1,108 @@
+"""Shared helpers of the static tier: finding the linters, running them, failing with their output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from snipcheck.manifest import Snippet
+from snipcheck.paths import BUILD, ROOT, SNIPPETS
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+INSTALL_HINT = "run: bash scripts/install-tools.sh"
+TOOL_DIRS = [Path(sys.executable).parent, BUILD / "tools" / "bin", Path("/usr/local/go/bin")]
+K8S_VERSIONS = ("1.31.0", "1.33.0", "1.35.0")
+
+
+def require(ok: bool, missing: str) -> None:
+    """The suite's rule (tests/conftest.py): skip locally naming what is missing; fail with CI=true.
+
+    Re-stated here because `from conftest import require` resolves to whichever conftest.py
+    pytest imported last once a subdirectory has its own conftest.py.
+    """
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and this tier cannot run: {missing}", pytrace=False)
+    pytest.skip(missing)
+
+
+def find_tool(name: str) -> str | None:
+    for d in TOOL_DIRS:
+        cand = d / name
+        if cand.is_file() and os.access(cand, os.X_OK):
+            return str(cand)
+    return shutil.which(name)
+
+
+def tool(name: str) -> str:
+    """The tool's path, or skip/fail saying how to install it."""
+    path = find_tool(name)
+    require(path is not None, f"`{name}` is not installed ({INSTALL_HINT})")
+    assert path is not None
+    return path
+
+
+@dataclass
+class Run:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def describe(self) -> str:
+        cmd = " ".join(self.args)
+        return (f"`{cmd}` exited {self.returncode} after {self.seconds:.1f}s\n"
+                f"--- stdout ---\n{self.stdout[-4000:]}\n--- stderr ---\n{self.stderr[-4000:]}")
+
+
+def run(args: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+        timeout: float = 120, input: str | None = None) -> Run:
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(list(args), cwd=cwd or ROOT, capture_output=True, text=True,
+                              timeout=timeout, input=input, env={**os.environ, **(env or {})})
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`{' '.join(args)}` did not finish within {timeout}s", pytrace=False)
+    return Run(list(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+
+
+def fail(msg: str) -> None:
+    pytest.fail(msg, pytrace=False)
+
+
+def ids(snippets: Sequence[Snippet]) -> list[str]:
+    return [s.path for s in snippets]
+
+
+def resolve(snippet: Snippet, name: str) -> Path:
+    """A path named in a manifest setting: relative to the manifest's directory, else to snippets/."""
+    for base in (snippet.manifest.parent, SNIPPETS):
+        cand = (base / name).resolve()
+        if cand.exists():
+            return cand
+    return (snippet.manifest.parent / name).resolve()
+
+
+def expected_failure(snippet: Snippet, key: str) -> Any:
+    """What a check must report for an anti-pattern, or None when the check must pass.
+
+    `expect: fails` describes how the example misbehaves (usually at run time); a static check
+    is expected to fail only when the entry says what it reports, under the check's own key
+    (hadolint_rules, shellcheck_codes, kubeconform_error, compose_error, actionlint_error,
+    vet_error). Otherwise an anti-pattern must still be clean code, like any other snippet.
+    """
+    if snippet.expect != "fails":
+        return None
+    value = snippet.settings.get(key)
+    return value if value not in (None, "", []) else None

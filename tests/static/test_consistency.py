@@ -1,0 +1,315 @@
+"""Facts that must agree across all declared snippets (snipcheck.consistency does the reading).
+
+- health probes (Dockerfile HEALTHCHECK, compose healthcheck, Kubernetes probes) of the Go service
+  use its ports and routes, and run the binary where the Dockerfile puts it;
+- compose healthcheck `test:` lists start with CMD or CMD-SHELL;
+- GOMEMLIMIT is 80-90% of the container memory limit wherever both are set (compose, Kubernetes);
+- every image reference is pinned (tag or digest, not latest), unless the entry teaches `latest`
+  (expect: fails with hadolint_rules DL3007/DL3006, or `teaches_latest: true`);
+- the Go version is the same everywhere: go.mod, golang image tags, workflow go-version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from statictools import fail
+
+from snipcheck import consistency as cs
+from snipcheck import manifest
+from snipcheck.manifest import Snippet
+from snipcheck.paths import SNIPPETS
+
+pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
+
+SERVICE_DIR = SNIPPETS / "myapp"
+COMPOSE_KINDS = {"compose"}
+K8S_KINDS = {"kubernetes"}
+
+
+@pytest.fixture(scope="module")
+def declared() -> list[Snippet]:
+    return sorted((s for s in manifest.load().values() if s.file.is_file()), key=lambda s: s.path)
+
+
+@pytest.fixture(scope="module")
+def routes() -> set[str]:
+    found = cs.go_routes(SERVICE_DIR)
+    if not found:
+        fail(f"no HandleFunc/Handle routes found in {SERVICE_DIR}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def service_binaries(declared: list[Snippet]) -> set[str]:
+    """Where the service's Dockerfiles put the binary (final stage of every Go-building Dockerfile)."""
+    out: set[str] = set()
+    for s in declared:
+        if s.kind == "dockerfile" and s.expect != "fails":
+            text = s.file.read_text(encoding="utf-8")
+            st = cs.stages(text)
+            if st and cs.builds_go(text):
+                out |= cs.binary_destinations(st[-1])
+    return out
+
+
+def _docs(snippet: Snippet) -> Iterator[Any]:
+    try:
+        yield from (d for d in yaml.safe_load_all(snippet.file.read_text(encoding="utf-8")) if d)
+    except yaml.YAMLError:
+        return  # the parse and yamllint checks report it
+
+
+def _report(problems: list[str]) -> None:
+    if problems:
+        fail("\n".join(problems))
+
+
+def _is_service_image(image: Any) -> bool:
+    repo = str(image).split("@")[0].rsplit("/", 1)[-1].split(":")[0]
+    return repo == "myapp"
+
+
+# ---- probes and binaries -----------------------------------------------------------------------
+
+def dockerfile_probe_problems(text: str, where: str, routes: set[str]) -> list[str]:
+    st = cs.stages(text)
+    if not st or not cs.builds_go(text):
+        return []
+    cmd = cs.healthcheck(st[-1])
+    if cmd is None:
+        return []
+    return cs.probe_problems(cmd, routes, cs.binary_destinations(st[-1]), where)
+
+
+def compose_problems(doc: Any, compose_file: Path, where: str, routes: set[str],
+                     service_binaries: set[str]) -> list[str]:
+    problems: list[str] = []
+    services = doc.get("services") if isinstance(doc, dict) else None
+    for name, svc in (services or {}).items():
+        if not isinstance(svc, dict):
+            continue
+        at = f"{where} service {name}"
+        test = (svc.get("healthcheck") or {}).get("test")
+        problems += cs.compose_test_problems(test, at)
+        build = svc.get("build")
+        binaries = service_binaries
+        go_service = _is_service_image(svc.get("image", ""))
+        if build is not None:
+            ctx = build if isinstance(build, str) else build.get("context", ".")
+            dfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+            path = (compose_file.parent / ctx / dfile).resolve()
+            if path.is_file():
+                text = path.read_text(encoding="utf-8")
+                st = cs.stages(text)
+                target = None if isinstance(build, str) else build.get("target")
+                chosen = next((s for s in st if s.name == target), st[-1] if st else None)
+                go_service = cs.builds_go(text)
+                binaries = cs.binary_destinations(chosen) if chosen else set()
+        cmd = cs.health_command(test)
+        if go_service and cmd:
+            problems += cs.probe_problems(cmd, routes, binaries, at)
+        limit = ((svc.get("deploy") or {}).get("resources") or {}).get("limits", {}).get("memory") \
+            or svc.get("mem_limit")
+        soft = cs.env_value(svc.get("environment"), "GOMEMLIMIT")
+        if limit and soft:
+            problems += [p for p in [cs.gomemlimit_problem(soft, limit, at)] if p]
+    return problems
+
+
+def _containers(doc: Any) -> list[dict[str, Any]]:
+    out = []
+    for key in ("containers", "initContainers"):
+        for group in cs.walk(doc, key):
+            out += [c for c in group or [] if isinstance(c, dict)]
+    return out
+
+
+def k8s_problems(doc: Any, where: str, routes: set[str], service_binaries: set[str]) -> list[str]:
+    problems: list[str] = []
+    for c in _containers(doc):
+        at = f"{where} container {c.get('name')}"
+        names = {p.get("name") for p in c.get("ports") or [] if isinstance(p, dict)}
+        if _is_service_image(c.get("image", "")):
+            for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+                spec = c.get(probe) or {}
+                http = spec.get("httpGet")
+                if http:
+                    port, path = http.get("port"), http.get("path", "/")
+                    if isinstance(port, int) and port not in cs.APP_PORTS:
+                        problems.append(f"{at} {probe}: port {port} is not the service's {sorted(cs.APP_PORTS)}")
+                    if isinstance(port, str) and port not in names:
+                        problems.append(f"{at} {probe}: named port {port} is not declared ({sorted(names)})")
+                    if path not in routes:
+                        problems.append(f"{at} {probe}: path {path} is not a route ({sorted(routes)})")
+                if spec.get("exec"):
+                    problems += cs.probe_problems([str(w) for w in spec["exec"].get("command", [])],
+                                                  routes, service_binaries, f"{at} {probe}")
+        env = {e.get("name"): e.get("value") for e in c.get("env") or [] if isinstance(e, dict)}
+        limit = ((c.get("resources") or {}).get("limits") or {}).get("memory")
+        if env.get("GOMEMLIMIT") and limit:
+            problems += [p for p in [cs.gomemlimit_problem(env["GOMEMLIMIT"], limit, at, kubernetes=True)] if p]
+    return problems
+
+
+def test_probes_ports_binaries_and_memory(declared: list[Snippet], routes: set[str],
+                                          service_binaries: set[str]) -> None:
+    problems: list[str] = []
+    for s in declared:
+        if s.expect == "fails":
+            continue  # an anti-pattern may be inconsistent on purpose; its own checks cover it
+        if s.kind == "dockerfile":
+            problems += dockerfile_probe_problems(s.file.read_text(encoding="utf-8"), s.path, routes)
+        elif s.kind in COMPOSE_KINDS:
+            for doc in _docs(s):
+                problems += compose_problems(doc, s.file, s.path, routes, service_binaries)
+        elif s.kind in K8S_KINDS:
+            for doc in _docs(s):
+                problems += k8s_problems(doc, s.path, routes, service_binaries)
+    _report(problems)
+
+
+# ---- image pins --------------------------------------------------------------------------------
+
+def teaches_latest(s: Snippet) -> bool:
+    rules = {str(r) for r in s.settings.get("hadolint_rules", []) or []}
+    return bool(s.settings.get("teaches_latest")) or (s.expect == "fails" and bool(rules & {"DL3007", "DL3006"}))
+
+
+def image_refs(s: Snippet) -> list[str]:
+    if s.kind == "dockerfile":
+        return cs.external_images(s.file.read_text(encoding="utf-8"))
+    if s.kind in COMPOSE_KINDS | K8S_KINDS | {"workflow", "yaml"}:
+        refs = []
+        for doc in _docs(s):
+            refs += [cs.substitute(str(v), {}) for v in cs.walk(doc, "image") if isinstance(v, str)]
+        return refs
+    return []
+
+
+def test_images_are_pinned(declared: list[Snippet]) -> None:
+    problems = [f"{s.path}: image {ref} is not pinned (no tag or digest, or `latest`)"
+                for s in declared if not teaches_latest(s)
+                for ref in image_refs(s) if not cs.is_pinned(ref)]
+    _report(problems)
+
+
+# ---- the Go version ----------------------------------------------------------------------------
+
+def go_versions(s: Snippet) -> list[tuple[str, str]]:
+    """(where, major.minor) of every Go version a snippet names."""
+    text = s.file.read_text(encoding="utf-8")
+    out = []
+    if s.file.name == "go.mod":
+        out += [(f"{s.path} (go.mod)", v) for v in cs.gomod_versions(text)]
+    for ref in image_refs(s):
+        v = cs.golang_tag_version(ref)
+        if v:
+            out.append((f"{s.path} (image {ref})", v))
+    if s.kind == "workflow":
+        for doc in _docs(s):
+            out += [(f"{s.path} (go-version)", str(v)) for v in cs.walk(doc, "go-version")]
+    return out
+
+
+def test_one_go_version_everywhere(declared: list[Snippet]) -> None:
+    found = [pair for s in declared for pair in go_versions(s)]
+    gomods = [p for p in SNIPPETS.rglob("go.mod") if p.relative_to(SNIPPETS).as_posix()
+              not in {s.path for s in declared}]
+    found += [(f"{p.relative_to(SNIPPETS)} (go.mod, undeclared)", v)
+              for p in gomods for v in cs.gomod_versions(p.read_text(encoding="utf-8"))]
+    wrong = [f"{where}: Go {v}, want {cs.GO_VERSION}" for where, v in found
+             if v.strip("'\"") != cs.GO_VERSION and not v.startswith(cs.GO_VERSION + ".")]
+    _report(wrong)
+    assert found, "no Go version found in any snippet"
+
+
+# ---- the checks catch mismatches ---------------------------------------------------------------
+
+ROUTES = {"/health/live", "/health/ready", "/version", "/api/v1/users", "/metrics"}
+
+DOCKERFILE = """\
+FROM golang:1.26-bookworm AS build
+RUN CGO_ENABLED=0 go build -o /out/server ./cmd/server
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/server /app/server
+HEALTHCHECK --interval=10s CMD ["/server", "-health"]
+ENTRYPOINT ["/app/server"]
+"""
+
+
+def test_binary_mismatch_is_caught() -> None:
+    problems = dockerfile_probe_problems(DOCKERFILE, "Dockerfile", ROUTES)
+    assert any("/server" in p and "/app/server" in p for p in problems), problems
+    fixed = DOCKERFILE.replace('["/server", "-health"]', '["/app/server", "-health"]')
+    assert dockerfile_probe_problems(fixed, "Dockerfile", ROUTES) == []
+
+
+def test_probe_path_mismatch_is_caught() -> None:
+    pod = yaml.safe_load("""
+spec:
+  containers:
+    - name: app
+      image: myapp:1.0.0
+      ports: [{name: http, containerPort: 8080}]
+      livenessProbe: {httpGet: {path: /healthz, port: http}}
+      readinessProbe: {httpGet: {path: /health/ready, port: 8081}}
+""")
+    problems = k8s_problems(pod, "pod.yaml", ROUTES, {"/server"})
+    assert any("/healthz" in p for p in problems), problems
+    assert any("8081" in p for p in problems), problems
+    assert len(problems) == 2, problems
+
+
+def test_compose_healthcheck_form_and_url_are_caught(tmp_path: Path) -> None:
+    doc = yaml.safe_load("""
+services:
+  app:
+    image: myapp:1.0.0
+    healthcheck: {test: ["curl", "-f", "http://localhost:8080/health"]}
+  api:
+    image: myapp:1.0.0
+    healthcheck: {test: ["CMD", "wget", "-qO-", "http://localhost:8080/health/live"]}
+""")
+    problems = compose_problems(doc, tmp_path / "compose.yaml", "compose.yaml", ROUTES, {"/server"})
+    assert any("must start with CMD" in p for p in problems), problems
+    assert not any("service api" in p for p in problems), problems
+
+
+def test_gomemlimit_mismatch_is_caught(tmp_path: Path) -> None:
+    compose = yaml.safe_load("""
+services:
+  app:
+    image: myapp:1.0.0
+    environment: [GOMEMLIMIT=500MiB]
+    deploy: {resources: {limits: {memory: 512M}}}
+""")
+    problems = compose_problems(compose, tmp_path / "compose.yaml", "compose.yaml", ROUTES, {"/server"})
+    assert any("GOMEMLIMIT=500MiB" in p for p in problems), problems
+    assert cs.gomemlimit_problem("450MiB", "512Mi", "k8s", kubernetes=True) is None
+    assert cs.gomemlimit_problem("220MiB", "256Mi", "k8s", kubernetes=True) is None
+    assert cs.gomemlimit_problem("256MiB", "256M", "k8s", kubernetes=True) is not None  # 256M < 256MiB
+    assert cs.gomemlimit_problem("900MiB", "1g", "compose") is None
+    assert cs.gomemlimit_problem("200MiB", "1g", "compose") is not None
+
+
+def test_unpinned_images_are_caught() -> None:
+    assert cs.external_images("ARG GO=1.26\nFROM golang:${GO}-bookworm AS b\nFROM b\nFROM scratch\n") \
+        == ["golang:1.26-bookworm"]
+    assert not cs.is_pinned("golang:latest")
+    assert not cs.is_pinned("golang")
+    assert not cs.is_pinned("localhost:5000/myapp")
+    assert cs.is_pinned("localhost:5000/myapp:1.2.3")
+    assert cs.is_pinned("gcr.io/distroless/static-debian12@sha256:" + "0" * 64)
+    assert cs.is_pinned(cs.substitute("myapp:${TAG:-1.0.0}", {}))
+
+
+def test_go_version_mismatch_is_caught() -> None:
+    assert cs.gomod_versions("module x\n\ngo 1.23.4\n\ntoolchain go1.26.1\n") == ["1.23", "1.26"]
+    assert cs.golang_tag_version("golang:1.23-alpine") == "1.23"
+    assert cs.golang_tag_version("docker.io/library/golang:1.26") == "1.26"
+    assert cs.golang_tag_version("gcr.io/distroless/static") is None

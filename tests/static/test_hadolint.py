@@ -1,0 +1,104 @@
+"""hadolint: working Dockerfiles are clean at warning level; anti-patterns show the rules the text names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from statictools import expected_failure, fail, ids, run, tool
+
+from snipcheck import manifest
+from snipcheck.manifest import Snippet
+from snipcheck.paths import ROOT
+
+pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
+
+CONFIG = ROOT / ".hadolint.yaml"
+FAILING = ("error", "warning")
+SNIPPETS = manifest.by_check("hadolint")
+
+
+def hadolint(path: Path, *, lift_ignores: bool = False) -> list[dict[str, Any]]:
+    """Findings of hadolint (JSON format) with the repository config.
+
+    `lift_ignores`: passing any `--ignore` replaces the config's ignore list, so a rule the
+    config ignores still shows when an anti-pattern is expected to trigger it.
+    """
+    args = [tool("hadolint"), "--config", str(CONFIG), "--format", "json",
+            "--failure-threshold", "warning", "--no-fail"]
+    if lift_ignores:
+        args += ["--ignore", "DL0000"]
+    res = run([*args, str(path)], timeout=30)
+    try:
+        findings = json.loads(res.stdout or "[]")
+    except json.JSONDecodeError:
+        fail(f"hadolint printed no JSON:\n{res.describe()}")
+    if res.returncode != 0:
+        fail(f"hadolint did not run:\n{res.describe()}")
+    return findings
+
+
+def _fmt(findings: list[dict[str, Any]]) -> str:
+    return "\n".join(f"  line {f['line']}: {f['code']} [{f['level']}] {f['message']}" for f in findings)
+
+
+@pytest.mark.check("hadolint")
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=ids(SNIPPETS))
+def test_hadolint(snippet: Snippet, measure: dict[str, Any]) -> None:
+    expected = [str(r) for r in expected_failure(snippet, "hadolint_rules") or []]
+    findings = hadolint(snippet.file, lift_ignores=bool(expected))
+    codes = sorted({f["code"] for f in findings})
+    measure["hadolint_codes"] = codes
+    if expected:
+        missing = [r for r in expected if r not in codes]
+        measure["hadolint_expected"] = expected
+        if missing:
+            fail(f"{snippet.path}: the text says hadolint reports {expected}; missing {missing}.\n"
+                 f"hadolint found:\n{_fmt(findings) or '  nothing'}")
+        return
+    bad = [f for f in findings if f["level"] in FAILING]
+    if bad:
+        hint = (" (an anti-pattern hadolint is meant to catch: list the rules in `hadolint_rules`)"
+                if snippet.expect == "fails" else "")
+        fail(f"{snippet.path}: hadolint findings at warning level or above{hint}:\n{_fmt(bad)}")
+
+
+# ---- the check catches a broken Dockerfile ----------------------------------------------------
+
+BAD = """\
+FROM golang:latest
+WORKDIR /src
+COPY . .
+RUN cd /src && go build -o /server ./cmd/server
+USER root
+CMD /server
+"""
+
+GOOD = """\
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN CGO_ENABLED=0 go build -o /out/server ./cmd/server
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/server /server
+USER 65532:65532
+ENTRYPOINT ["/server"]
+"""
+
+
+def test_hadolint_flags_a_bad_dockerfile(tmp_path: Path) -> None:
+    df = tmp_path / "Dockerfile"
+    df.write_text(BAD, encoding="utf-8")
+    codes = {f["code"] for f in hadolint(df)}
+    for rule in ("DL3007", "DL3025", "DL3002", "DL3003"):
+        assert rule in codes, f"hadolint missed {rule}; found {sorted(codes)}"
+
+
+def test_hadolint_passes_a_good_dockerfile(tmp_path: Path) -> None:
+    df = tmp_path / "Dockerfile"
+    df.write_text(GOOD, encoding="utf-8")
+    bad = [f for f in hadolint(df) if f["level"] in FAILING]
+    assert not bad, _fmt(bad)

@@ -1,0 +1,77 @@
+"""shellcheck on shell snippets: `-x`, every severity down to `style`.
+
+Severity: `style` (everything). The scripts are teaching material copied by readers; the most
+common shell bug, an unquoted expansion (SC2086), is only `info`, so a `warning` threshold would
+let the very mistake the chapter warns about pass. Fragments without a shebang are read as bash.
+
+Manifest settings used (optional): `shellcheck_codes: [SC2086]` for expect: fails
+(see statictools.expected_failure).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from statictools import expected_failure, fail, ids, run, tool
+
+from snipcheck import manifest
+from snipcheck.manifest import Snippet
+
+pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
+
+SNIPPETS = manifest.by_check("shellcheck")
+SEVERITY = "style"
+
+
+def shellcheck(path: Path) -> list[dict[str, Any]]:
+    args = [tool("shellcheck"), "-x", "--source-path=SCRIPTDIR", f"--severity={SEVERITY}", "-f", "json1"]
+    if not path.read_text(encoding="utf-8").startswith("#!"):
+        args.append("--shell=bash")
+    res = run([*args, path.name], cwd=path.parent, timeout=60)
+    try:
+        comments = json.loads(res.stdout)["comments"]
+    except (json.JSONDecodeError, KeyError):
+        fail(f"shellcheck printed no JSON:\n{res.describe()}")
+    if res.returncode not in (0, 1):
+        fail(f"shellcheck did not run:\n{res.describe()}")
+    return comments
+
+
+def _fmt(comments: list[dict[str, Any]]) -> str:
+    return "\n".join(f"  line {c['line']}: SC{c['code']} [{c['level']}] {c['message']}" for c in comments)
+
+
+@pytest.mark.check("shellcheck")
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=ids(SNIPPETS))
+def test_shellcheck(snippet: Snippet, measure: dict[str, Any]) -> None:
+    comments = shellcheck(snippet.file)
+    codes = sorted({f"SC{c['code']}" for c in comments})
+    measure["shellcheck_codes"] = codes
+    wanted = [str(c) for c in expected_failure(snippet, "shellcheck_codes") or []]
+    if wanted:
+        missing = [c for c in wanted if c not in codes]
+        if missing:
+            fail(f"{snippet.path}: expected {missing} from shellcheck; found:\n{_fmt(comments)}")
+        return
+    if comments:
+        fail(f"{snippet.path}: shellcheck (severity {SEVERITY}):\n{_fmt(comments)}")
+
+
+def test_shellcheck_flags_an_unquoted_variable(tmp_path: Path) -> None:
+    script = tmp_path / "push.sh"
+    script.write_text('#!/usr/bin/env bash\nset -euo pipefail\nTAG=$1\ndocker push myapp:$TAG\n',
+                      encoding="utf-8")
+    codes = {c["code"] for c in shellcheck(script)}
+    assert 2086 in codes, f"SC2086 not reported: {codes}"
+
+
+def test_shellcheck_follows_sources(tmp_path: Path) -> None:
+    (tmp_path / "lib.sh").write_text('# shellcheck shell=bash\nIMAGE="myapp"\nexport IMAGE\n',
+                                     encoding="utf-8")
+    script = tmp_path / "main.sh"
+    script.write_text('#!/usr/bin/env bash\n# shellcheck source=lib.sh\nsource ./lib.sh\necho "$IMAGE"\n',
+                      encoding="utf-8")
+    assert shellcheck(script) == []

@@ -1,0 +1,85 @@
+"""Helpers shared by the tiers: the CI rule for missing tools, and probes of running containers."""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from snipcheck import docker as dk
+
+CALL_FAILED = pytest.StashKey[bool]()  # set by tests/conftest.py when a test body fails
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(ok: bool, missing: str) -> None:
+    """Skip locally (saying what is missing and how to get it); fail with CI=true."""
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true and this tier cannot run: {missing}", pytrace=False)
+    pytest.skip(missing)
+
+
+HARDENED = ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
+
+
+def http_get(url: str, timeout: float = 3) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (loopback only)
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def wait_http_ok(url: str, cid: str, deadline_s: float) -> float:
+    """Seconds until `url` answers 200; fails with the container's logs otherwise."""
+    start = time.monotonic()
+    last = ""
+    while time.monotonic() - start < deadline_s:
+        try:
+            status, body = http_get(url)
+            if status == 200:
+                return time.monotonic() - start
+            last = f"HTTP {status}: {body[:200]}"
+        except OSError as exc:
+            last = str(exc)
+        state = dk.inspect(cid, "container")["State"]
+        if not state["Running"]:
+            pytest.fail(f"container exited ({state['ExitCode']}) before {url} answered:\n{dk.logs(cid)[-3000:]}",
+                        pytrace=False)
+        time.sleep(0.2)
+    pytest.fail(f"{url} did not answer 200 within {deadline_s}s (last: {last}):\n{dk.logs(cid)[-3000:]}",
+                pytrace=False)
+
+
+def wait_healthy(cid: str, deadline_s: float) -> float:
+    start = time.monotonic()
+    status = "?"
+    while time.monotonic() - start < deadline_s:
+        health = dk.inspect(cid, "container")["State"].get("Health") or {}
+        status = health.get("Status", "none")
+        if status == "healthy":
+            return time.monotonic() - start
+        if status == "unhealthy":
+            break
+        time.sleep(0.25)
+    log = (dk.inspect(cid, "container")["State"].get("Health") or {}).get("Log", [])
+    pytest.fail(f"HEALTHCHECK status {status!r} after {deadline_s}s; last probes: {log[-2:]}", pytrace=False)
+
+
+def process_uid(cid: str) -> int:
+    out = dk.docker("top", cid, "-eo", "uid,comm", timeout=30).stdout.splitlines()
+    return int(out[1].split()[0])
+
+
+def copy_out(cid: str, path: str, dest: Path) -> Path:
+    target = dest / Path(path).name
+    dk.docker("cp", "-L", f"{cid}:{path}", str(target), timeout=60)
+    return target
+
+
