@@ -34,11 +34,12 @@ def tier_of(item: pytest.Item) -> str:
 
 
 def snippet_of(item: pytest.Item) -> str | None:
+    """The snippet a parametrised test exercises (a manifest.Snippet parameter, by any name)."""
     params = getattr(getattr(item, "callspec", None), "params", {})
-    snip = params.get("snippet")
-    if snip is None:
-        return None
-    return snip.path if isinstance(snip, manifest.Snippet) else str(snip)
+    for value in params.values():
+        if isinstance(value, manifest.Snippet):
+            return value.path
+    return None
 
 
 @pytest.fixture

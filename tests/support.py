@@ -73,8 +73,9 @@ def wait_healthy(cid: str, deadline_s: float) -> float:
 
 
 def process_uid(cid: str) -> int:
-    out = dk.docker("top", cid, "-eo", "uid,comm", timeout=30).stdout.splitlines()
-    return int(out[1].split()[0])
+    # Engine 26 needs a pid column in `docker top` options; PID 1 of the container comes first
+    out = dk.docker("top", cid, "-eo", "pid,uid,comm", timeout=30).stdout.splitlines()
+    return int(out[1].split()[1])
 
 
 def copy_out(cid: str, path: str, dest: Path) -> Path:

@@ -48,10 +48,16 @@ def _tail(text: str, n: int) -> str:
 
 def docker(*args: str, timeout: float = 600, input: str | None = None,
            env: dict[str, str] | None = None, check: bool = True,
-           cwd: Path | None = None) -> Result:
-    """Run `docker ARGS...` and capture its output."""
+           cwd: Path | None = None, isolated_env: bool = False) -> Result:
+    """Run `docker ARGS...` and capture its output.
+
+    isolated_env: pass only what the CLI needs (PATH, HOME, DOCKER_*), so that variables of the
+    caller's shell cannot stand in for ones a compose file expects from its env file.
+    """
     cmd = ["docker", *args]
-    full_env = {**os.environ, "DOCKER_BUILDKIT": "1", **(env or {})}
+    inherited = {k: v for k, v in os.environ.items()
+                 if not isolated_env or k in ("PATH", "HOME", "TMPDIR") or k.startswith("DOCKER_")}
+    full_env = {**inherited, "DOCKER_BUILDKIT": "1", **(env or {})}
     start = time.monotonic()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
@@ -222,7 +228,10 @@ def cleanup_run(run_id: str = RUN_ID) -> None:
 def compose(project: str, files: Sequence[Path], *args: str, env_file: Path | None = None,
             profiles: Sequence[str] = (), timeout: float = 600, check: bool = True,
             cwd: Path | None = None) -> Result:
-    """`docker compose -p PROJECT -f ... ARGS` (project names must be unique per run)."""
+    """`docker compose -p PROJECT -f ... ARGS` (project names must be unique per run).
+
+    Runs with an isolated environment: a compose file gets its variables from its env file only.
+    """
     cmd = ["compose", "-p", project]
     for f in files:
         cmd += ["-f", str(f)]
@@ -230,4 +239,4 @@ def compose(project: str, files: Sequence[Path], *args: str, env_file: Path | No
         cmd += ["--env-file", str(env_file)]
     for profile in profiles:
         cmd += ["--profile", profile]
-    return docker(*cmd, *args, timeout=timeout, check=check, cwd=cwd)
+    return docker(*cmd, *args, timeout=timeout, check=check, cwd=cwd, isolated_env=True)

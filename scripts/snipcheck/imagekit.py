@@ -8,25 +8,30 @@ or unavailable (and why). Kit images carry the label `io.snipcheck.recipe` (sha2
 recipe: Dockerfile, files, versions and the ids of the images it builds FROM) and are rebuilt
 only when that hash changes.
 
-CLI: python -m snipcheck.imagekit ensure-all | ensure REF... | table | mode
+CLI: python -m snipcheck.imagekit ensure-all | ensure REF... | table | mode   [--rebuild]
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tarfile
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import docker
-from .paths import SCRIPTS, rel
+from .paths import BUILD, SCRIPTS, rel
 
 KIT = SCRIPTS / "imagekit"
 RECIPE_LABEL = "io.snipcheck.recipe"
@@ -74,6 +79,7 @@ class Recipe:
     packages: tuple[str, ...] = ()  # Debian packages worth naming in the fidelity table
     differences: str = ""
     upstream_size: str = ""       # approximate uncompressed linux/amd64 size upstream
+    lane: str = "debian"          # recipes in different lanes may build at the same time
 
     @property
     def kind(self) -> str:
@@ -99,6 +105,7 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("golang", (GOLANG, "golang:1.26"), "golang", parents=(DEBIAN,),
            args={"GO_VERSION": GO_VERSION, "GO_ZIP_SHA256": GO_ZIP_SHA256},
            packages=("git", "gcc", "g++", "libc6-dev", "make", "pkg-config", "curl"),
+           lane="go",
            differences=("Go from the module proxy's golang.org/toolchain zip (same binaries as "
                         "go.dev/dl's tarball); buildpack-deps layers squashed into two RUNs"),
            upstream_size="~0.8-0.9 GB"),
@@ -118,13 +125,13 @@ RECIPES: tuple[Recipe, ...] = (
                 ("libc6", "libssl3"), _DL_DIFF, "~20 MB"),
     Recipe("dockerfile-frontend",
            ("docker/dockerfile:1", "docker/dockerfile:1.10", f"docker/dockerfile:{FRONTEND_VERSION}"),
-           "dockerfile-frontend", parents=(GOLANG,),
+           "dockerfile-frontend", parents=(GOLANG,), lane="go",
            args={"BUILDKIT_VERSION": BUILDKIT_VERSION, "BUILDKIT_REVISION": BUILDKIT_REVISION,
                  "FRONTEND_VERSION": FRONTEND_VERSION},
            differences=(f"pinned to frontend {FRONTEND_VERSION} (buildkit {BUILDKIT_VERSION}); "
                         "upstream's :1 floats to the newest 1.x; built with Go "
-                        f"{GO_VERSION} instead of upstream's Go and module versions from "
-                        "buildkit's go.mod instead of its vendor/ tree"),
+                        f"{GO_VERSION} instead of upstream's Go; dependencies from the module proxy at "
+                        "buildkit's go.mod versions (upstream: its vendor/ tree, same versions)"),
            upstream_size="~25-35 MB"),
     Recipe("postgres-standin", ("postgres:16-alpine",), "postgres", parents=(DEBIAN,),
            args={"PG_MAJOR": PG_MAJOR},
@@ -256,11 +263,10 @@ def _labels(recipe: Recipe, digest: str) -> dict[str, str]:
 
 
 def _build_rootfs(recipe: Recipe, digest: str) -> None:
+    # the root filesystem is made on the host (debootstrap needs no base image), then imported
     script = KIT / recipe.directory / "mkrootfs.sh"
     with tempfile.TemporaryDirectory(prefix="snipcheck-kit-") as tmp:
         tar = Path(tmp) / "rootfs.tar"
-        import subprocess  # the rootfs is made on the host (debootstrap), not by Docker
-
         cmd = ["bash", str(script), recipe.args["SUITE"], recipe.args["MIRROR"],
                recipe.args["SECURITY"], str(tar)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
@@ -287,21 +293,31 @@ def host_ca_bundle() -> Path | None:
     return None
 
 
-def _build_dockerfile(recipe: Recipe, digest: str) -> None:
+def _build_dockerfile(recipe: Recipe, digest: str, no_cache: bool = False) -> None:
     directory = KIT / recipe.directory
     ca = host_ca_bundle()
     docker.build(directory, recipe.refs[0], dockerfile=directory / "Dockerfile",
-                 build_args=recipe.args, target=recipe.target,
+                 build_args=recipe.args, target=recipe.target, no_cache=no_cache,
                  secrets=[f"id=host-ca,src={ca}"] if ca else [],
                  labels=_labels(recipe, digest), run_label=False, timeout=1800)
 
 
-def _ensure_recipe(recipe: Recipe, done: dict[str, ImageSource]) -> ImageSource:
-    """Build (if its hash changed) and tag one recipe, parents first."""
+@dataclass
+class _Pass:
+    """State of one ensure() call: results per recipe, and directories already rebuilt."""
+
+    rebuild: bool = False
+    done: dict[str, ImageSource] = field(default_factory=dict)
+    fresh: set[str] = field(default_factory=set)
+
+
+def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
+    """Build (if its hash changed, or on rebuild) and tag one recipe, parents first."""
+    done = ps.done
     if recipe.key in done:
         return done[recipe.key]
     for parent in recipe.parents:
-        src = _ensure_recipe(BY_REF[parent], done)
+        src = _ensure_recipe(BY_REF[parent], ps)
         if not src.available:
             res = ImageSource(recipe.refs[0], "unavailable",
                               reason=f"parent {parent} unavailable: {src.reason}")
@@ -312,13 +328,16 @@ def _ensure_recipe(recipe: Recipe, done: dict[str, ImageSource]) -> ImageSource:
     try:
         digest = recipe_hash(recipe)
         current = [docker.image_label(ref, RECIPE_LABEL) for ref in recipe.refs]
-        if current[0] != digest:
+        if current[0] != digest or ps.rebuild:
             _log(f"building {recipe.refs[0]} from {rel(KIT / recipe.directory)} "
                  f"(recipe {digest[:12]}, had {(current[0] or 'none')[:12]})")
             if recipe.rootfs:
                 _build_rootfs(recipe, digest)
             else:
-                _build_dockerfile(recipe, digest)
+                # on rebuild, skip the layer cache once per directory (targets share stages)
+                no_cache = ps.rebuild and recipe.directory not in ps.fresh
+                ps.fresh.add(recipe.directory)
+                _build_dockerfile(recipe, digest, no_cache=no_cache)
             built = True
         for ref, label in zip(recipe.refs[1:], current[1:], strict=True):
             if built or label != digest:
@@ -366,11 +385,66 @@ def _unavailable_reason(ref: str) -> str:
     return "needs registry: not produced by the image kit (scripts/imagekit)"
 
 
-def ensure(refs: list[str]) -> dict[str, ImageSource]:
-    """Make every ref available locally (pull or kit build); say where each came from."""
+@contextlib.contextmanager
+def _kit_lock() -> Iterator[None]:
+    """One kit build at a time on this machine (tests and helpers may call ensure in parallel)."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with (BUILD / ".imagekit.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure(refs: list[str], *, rebuild: bool = False) -> dict[str, ImageSource]:
+    """Make every ref available locally (pull or kit build); say where each came from.
+
+    `rebuild` rebuilds kit images from scratch (no layer cache) even when up to date.
+    """
+    with _kit_lock():
+        return _ensure(refs, rebuild)
+
+
+def _closure(recipes: list[Recipe]) -> list[Recipe]:
+    """The recipes and their ancestors, parents before children, in RECIPES order."""
+    keys: set[str] = set()
+    todo = list(recipes)
+    while todo:
+        r = todo.pop()
+        if r.key not in keys:
+            keys.add(r.key)
+            todo += [BY_REF[p] for p in r.parents]
+    return [r for r in RECIPES if r.key in keys]
+
+
+def _prebuild(recipes: list[Recipe], ps: _Pass) -> None:
+    """Roots first, then two lanes at once: the Go chain and everything else.
+
+    The lanes are mostly network- and disk-bound (apt, module downloads), so two at a time
+    shortens a cold build on a 2-core machine without starving it.
+    """
+    needed = _closure(recipes)
+    for recipe in needed:
+        if not recipe.parents:
+            _ensure_recipe(recipe, ps)
+    lanes: dict[str, list[Recipe]] = {}
+    for recipe in needed:
+        if recipe.parents:
+            lanes.setdefault(recipe.lane, []).append(recipe)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(lambda rs=rs: [_ensure_recipe(r, ps) for r in rs])
+                   for rs in lanes.values()]
+        for fut in futures:
+            fut.result()
+
+
+def _ensure(refs: list[str], rebuild: bool) -> dict[str, ImageSource]:
     effective = mode()
     out: dict[str, ImageSource] = {}
-    done: dict[str, ImageSource] = {}
+    ps = _Pass(rebuild=rebuild)
+    if effective == "local":
+        _prebuild([BY_REF[r] for r in refs if r in BY_REF], ps)
     for ref in refs:
         if ref in out:
             continue
@@ -379,9 +453,9 @@ def ensure(refs: list[str]) -> dict[str, ImageSource]:
             src = _pull(ref)
             if not src.available and requested_mode() == "auto" and recipe is not None:
                 _log(f"pull of {ref} failed, falling back to the kit: {src.reason}")
-                src = _ensure_recipe(recipe, done)
+                src = _ensure_recipe(recipe, ps)
         elif recipe is not None:
-            src = _ensure_recipe(recipe, done)
+            src = _ensure_recipe(recipe, ps)
             if recipe.refs[0] != ref:
                 src = ImageSource(ref, src.kind, src.detail, src.what, src.reason, src.seconds,
                                   src.built)
@@ -500,14 +574,14 @@ def table() -> str:
 
 # --------------------------------------------------------------------------- CLI
 
-def _cli_ensure(refs: list[str]) -> int:
+def _cli_ensure(refs: list[str], rebuild: bool = False) -> int:
     problem = docker.engine_problem()
     if problem:
         print(f"imagekit: {problem}", file=sys.stderr)
         return 2
     start = time.monotonic()
     print(f"imagekit: mode {mode()} ({MODE_ENV}={requested_mode()}); {len(refs)} image(s)")
-    sources = ensure(refs)
+    sources = ensure(refs, rebuild=rebuild)
     failed = 0
     for ref, src in sources.items():
         action = "built" if src.built and src.kind != "registry" else \
@@ -522,18 +596,20 @@ def _cli_ensure(refs: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    rebuild = "--rebuild" in argv
+    argv = [a for a in argv if a != "--rebuild"]
     cmd = argv[0] if argv else "ensure-all"
     if cmd == "ensure-all":
-        return _cli_ensure(all_refs())
+        return _cli_ensure(all_refs(), rebuild)
     if cmd == "ensure":
-        return _cli_ensure(argv[1:])
+        return _cli_ensure(argv[1:], rebuild)
     if cmd == "table":
         print(table())
         return 0
     if cmd == "mode":
         print(mode())
         return 0
-    print("usage: python -m snipcheck.imagekit [ensure-all | ensure REF... | table | mode]",
+    print("usage: python -m snipcheck.imagekit [ensure-all | ensure REF... | table | mode] [--rebuild]",
           file=sys.stderr)
     return 2
 

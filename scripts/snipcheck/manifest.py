@@ -122,7 +122,16 @@ def _entry(mf: Path, root: Path, base: Path, name: str, entry: Any) -> Snippet:
     if expect == "illustrative" and not reason:
         raise ManifestError(f"{where}: expect: illustrative needs `reason:` (why it is not run)")
     return Snippet(path=path, kind=kind, expect=expect, checks=list(checks), manifest=mf,
-                   line=line, claim=claim, reason=reason, settings=entry)
+                   line=line, claim=claim, reason=reason, settings=_without_lines(entry))
+
+
+def _without_lines(value: Any) -> Any:
+    """Settings as written: drop the loader's line bookkeeping from nested mappings."""
+    if isinstance(value, dict):
+        return {k: _without_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_without_lines(v) for v in value]
+    return value
 
 
 def by_check(check: str, snippets: dict[str, Snippet] | None = None) -> list[Snippet]:

@@ -57,13 +57,17 @@ def _project_name(snippet: Snippet) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", f"snip-{dk.RUN_ID}-{snippet.path}".lower())[:60].strip("-")
 
 
-def _loopback_override(config: dict, dest: Path) -> Path:
-    """An override file that republishes every published port on 127.0.0.1 with an ephemeral host port."""
-    services = {}
+def _test_override(config: dict, project: str, dest: Path) -> Path:
+    """An override file for the test run: every published port republished on 127.0.0.1 with an
+    ephemeral host port, and images the project builds tagged per run (so teardown can remove them
+    without touching anyone's `myapp:dev`)."""
+    services: dict[str, dict] = {}
     for name, svc in config.get("services", {}).items():
         ports = svc.get("ports") or []
         if ports:
-            services[name] = {"ports": [f"127.0.0.1::{p['target']}" for p in ports]}
+            services.setdefault(name, {})["ports"] = [f"127.0.0.1::{p['target']}" for p in ports]
+        if svc.get("build"):
+            services.setdefault(name, {})["image"] = f"snipcheck/{project}-{name}:{dk.RUN_ID}".lower()
     text = yaml.safe_dump({"services": services}, sort_keys=True)
     # `!override` replaces the list instead of appending to it (compose >= 2.24)
     text = re.sub(r"^(\s+)ports:\n", r"\1ports: !override\n", text, flags=re.M)
@@ -105,7 +109,9 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
             pytest.skip(msg)
         pytest.fail(f"{snippet.where()}: images unavailable and the entry does not declare needs_registry: {msg}",
                     pytrace=False)
-    st.files.append(_loopback_override(config, tmp_path / "loopback.override.yaml"))
+    st.files.append(_test_override(config, st.project, tmp_path / "snipcheck.override.yaml"))
+    built = [f"snipcheck/{st.project}-{name}:{dk.RUN_ID}".lower()
+             for name, svc in config.get("services", {}).items() if svc.get("build")]
     request.node.stash[_SOURCES] = {ref: src.describe() for ref, src in sources.items()}
     try:
         yield st
@@ -114,6 +120,8 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
             logs = st.compose("logs", "--no-color", "--tail", "80", timeout=60, check=False)
             print(f"--- logs of {st.project} ---\n{logs.stdout[-8000:]}")
         st.compose("down", "-v", "--remove-orphans", "-t", "10", timeout=180, check=False)
+        for tag in built:
+            dk.remove_image(tag)
 
 
 _SOURCES = pytest.StashKey[dict]()

@@ -34,7 +34,7 @@ class Fs:
     """An image's exported filesystem: members by normalised path."""
 
     def __init__(self, tar_path: Path) -> None:
-        self.tar = tarfile.open(tar_path)
+        self.tar = tarfile.open(tar_path)  # noqa: SIM115 - closed by the module fixture
         self.members = {m.name.removeprefix("./").rstrip("/"): m for m in self.tar.getmembers()}
 
     def has(self, path: str) -> bool:

@@ -37,6 +37,7 @@ from snipcheck import report
 # fixture errors and skips) are collected per snippet and written once per
 # (snippet, "go-test") pair at the end of the session.
 
+CHECK = "go-test"
 _OUTCOMES: dict[str, dict[str, str]] = {}
 _SECONDS: dict[str, float] = {}
 
@@ -64,7 +65,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     for snippet, results in sorted(_OUTCOMES.items()):
         values = set(results.values())
         result = "failed" if "failed" in values else "passed" if "passed" in values else "skipped"
-        report.record(snippet, "go-test", result, _SECONDS.get(snippet, 0.0),
+        report.record(snippet, CHECK, result, _SECONDS.get(snippet, 0.0),
                       tests=results, **MEASUREMENTS.get(snippet, {}))
     _OUTCOMES.clear()
 

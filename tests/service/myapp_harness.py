@@ -151,6 +151,9 @@ class App:
                 out.append(json.loads(line))  # every stdout line must be JSON
         return out
 
+    def stderr(self) -> str:
+        return self.stdout.with_suffix(".stderr").read_text()
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)

@@ -33,7 +33,9 @@ from myapp_harness import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.service]
+# Results are recorded per snippet by tests/service/conftest.py from each test's
+# @pytest.mark.covers(...) list (one test proves several files), as check "go-test".
+pytestmark = [pytest.mark.service, pytest.mark.check("go-test")]
 
 MAIN = "myapp/cmd/server/main.go"
 CONFIG = "myapp/internal/config/config.go"
@@ -107,6 +109,9 @@ def test_readiness_names_redis_while_it_is_down(start_app, postgres: Postgres, r
     finally:
         redis.start()
     wait_until(lambda: app.get("/health/ready")[0] == 200, 15, "readiness 200 after Redis returned")
+    # go-redis's own messages go through slog too: stdout is all JSON, stderr stays empty.
+    assert any(line["msg"] == "redis client" for line in app.logs())
+    assert app.stderr() == ""
 
 
 @pytest.mark.timeout(120)

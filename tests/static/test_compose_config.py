@@ -73,7 +73,7 @@ def combinations(snippet: Snippet) -> list[list[Path]]:
         missing = [str(p) for p in paths if not p.is_file()]
         if missing:
             fail(f"{snippet.where()}: compose.files names missing files {missing}")
-        if snippet.file.resolve() not in paths:
+        if snippet.kind != "env" and snippet.file.resolve() not in paths:
             fail(f"{snippet.where()}: compose.files {combo} does not include the snippet itself")
         out.append(paths)
     return out
@@ -96,6 +96,10 @@ def env_file_of(snippet: Snippet) -> tuple[str | None, Path | None]:
 def test_compose_config(snippet: Snippet, measure: dict[str, Any]) -> None:
     compose_cli()
     env_file, env = env_file_of(snippet)
+    if snippet.kind == "env":
+        if not (snippet.settings.get("compose") or {}).get("files"):
+            fail(f"{snippet.where()}: an env snippet needs `compose.files` naming the compose files it feeds")
+        env_file, env = snippet.path, snippet.file  # the env snippet is what is being checked
     if env is not None and not env.is_file():
         fail(f"{snippet.where()}: env_file {env_file} does not exist")
     combos = combinations(snippet)

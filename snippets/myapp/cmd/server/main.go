@@ -112,6 +112,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	storage.SetRedisLogger(logger)
 	cache := storage.NewRedis(cfg.RedisAddr)
 	closeClients := func() {
 		db.Close()

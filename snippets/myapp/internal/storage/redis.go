@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -24,9 +26,22 @@ func NewRedis(addr string) *Redis {
 		DialTimeout:  2 * time.Second,
 		ReadTimeout:  time.Second,
 		WriteTimeout: time.Second,
+		// A cache must fail fast: the caller falls back to PostgreSQL.
+		DialerRetries: 1,
+		MaxRetries:    1,
 		// Plain Redis OSS: no cluster maintenance notifications to negotiate.
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	})}
+}
+
+// SetRedisLogger sends go-redis's internal messages (plain text on stderr by
+// default) to slog, so every log line stays JSON. It is process-wide.
+func SetRedisLogger(l *slog.Logger) { redis.SetLogger(redisLogger{l}) }
+
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }
 
 // Ping is the readiness check.
