@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -36,9 +37,39 @@ def http_get(url: str, timeout: float = 3) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8", "replace")
 
 
-def wait_http_ok(url: str, cid: str, deadline_s: float) -> float:
-    """Seconds until `url` answers 200; fails with the container's logs otherwise."""
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+# The chapter's service refuses to start without a database password (it is required config);
+# images built from snippets/myapp get this unless the manifest's `run: {env: ...}` says otherwise.
+APP_ENV = {"DB_PASSWORD": "snipcheck"}
+
+
+def app_env(snippet) -> dict[str, str]:
+    run = snippet.settings.get("run") or {}
+    context = (snippet.settings.get("build") or {}).get("context", "")
+    base = dict(APP_ENV) if context == "myapp" else {}
+    return {**base, **{str(k): str(v) for k, v in (run.get("env") or {}).items()}}
+
+
+def _running_or_fail(cid: str, what: str) -> None:
+    state = dk.inspect(cid, "container")["State"]
+    if not state["Running"]:
+        pytest.fail(f"container exited ({state['ExitCode']}) before {what}:\n{dk.logs(cid)[-3000:]}", pytrace=False)
+
+
+def wait_http_ok(cid: str, port: int | str, path: str, deadline_s: float) -> float:
+    """Seconds until the container's published `port` answers 200 on `path`; fails with its logs otherwise."""
     start = time.monotonic()
+    host_port = None
+    while host_port is None and time.monotonic() - start < deadline_s:
+        _running_or_fail(cid, f"port {port} was published")
+        try:
+            host_port = dk.host_port(cid, port)
+        except dk.DockerError:
+            time.sleep(0.2)
+    url = f"http://127.0.0.1:{host_port}{path}"
     last = ""
     while time.monotonic() - start < deadline_s:
         try:
@@ -48,10 +79,7 @@ def wait_http_ok(url: str, cid: str, deadline_s: float) -> float:
             last = f"HTTP {status}: {body[:200]}"
         except OSError as exc:
             last = str(exc)
-        state = dk.inspect(cid, "container")["State"]
-        if not state["Running"]:
-            pytest.fail(f"container exited ({state['ExitCode']}) before {url} answered:\n{dk.logs(cid)[-3000:]}",
-                        pytrace=False)
+        _running_or_fail(cid, f"{url} answered")
         time.sleep(0.2)
     pytest.fail(f"{url} did not answer 200 within {deadline_s}s (last: {last}):\n{dk.logs(cid)[-3000:]}",
                 pytrace=False)

@@ -55,6 +55,8 @@ DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_SECURITY = "http://deb.debian.org/debian-security"
 PG_MAJOR = "15"
+HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
+HOST_CA_ENV = "SNIPCHECK_KIT_HOST_CA"
 STD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 DEBIAN = "debian:bookworm-slim"
@@ -80,6 +82,7 @@ class Recipe:
     differences: str = ""
     upstream_size: str = ""       # approximate uncompressed linux/amd64 size upstream
     lane: str = "debian"          # recipes in different lanes may build at the same time
+    host_ca: bool = False         # gets the host-local CAs as build context `hostca`
 
     @property
     def kind(self) -> str:
@@ -105,9 +108,13 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("golang", (GOLANG, "golang:1.26"), "golang", parents=(DEBIAN,),
            args={"GO_VERSION": GO_VERSION, "GO_ZIP_SHA256": GO_ZIP_SHA256},
            packages=("git", "gcc", "g++", "libc6-dev", "make", "pkg-config", "curl"),
-           lane="go",
+           lane="go", host_ca=True,
            differences=("Go from the module proxy's golang.org/toolchain zip (same binaries as "
-                        "go.dev/dl's tarball); buildpack-deps layers squashed into two RUNs"),
+                        "go.dev/dl's tarball); buildpack-deps layers squashed into two RUNs; "
+                        "upstream's plain `golang:1.26` most likely points at the trixie variant "
+                        "since Debian 13's release, the kit tags its bookworm build under both "
+                        "names (project decision; snippets pin -bookworm); host-local CAs (if the "
+                        "host has any in /usr/local/share/ca-certificates) added as a last layer"),
            upstream_size="~0.8-0.9 GB"),
     _distroless("distroless-static", f"{DISTROLESS_STATIC}:latest", "static", (), _DL_DIFF,
                 "~2 MB"),
@@ -251,6 +258,8 @@ def recipe_hash(recipe: Recipe) -> str:
         parents[parent] = pid
     doc = {"recipe": recipe.key, "files": files, "args": recipe.args, "target": recipe.target,
            "parents": parents, "standin": recipe.standin}
+    if recipe.host_ca:
+        doc["host_ca"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in host_local_cas()}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
 
 
@@ -293,13 +302,31 @@ def host_ca_bundle() -> Path | None:
     return None
 
 
+def host_local_cas() -> list[Path]:
+    """The host's locally added CA certificates (/usr/local/share/ca-certificates/**/*.crt).
+
+    Recipes with `host_ca` install them (golang: so snippet builds can download modules
+    behind a TLS-inspecting egress proxy). Empty on ordinary machines and CI runners;
+    SNIPCHECK_KIT_HOST_CA=0 turns it off.
+    """
+    if os.environ.get(HOST_CA_ENV, "1") == "0" or not HOST_CA_DIR.is_dir():
+        return []
+    return sorted(p for p in HOST_CA_DIR.rglob("*.crt") if p.is_file())
+
+
 def _build_dockerfile(recipe: Recipe, digest: str, no_cache: bool = False) -> None:
     directory = KIT / recipe.directory
     ca = host_ca_bundle()
-    docker.build(directory, recipe.refs[0], dockerfile=directory / "Dockerfile",
-                 build_args=recipe.args, target=recipe.target, no_cache=no_cache,
-                 secrets=[f"id=host-ca,src={ca}"] if ca else [],
-                 labels=_labels(recipe, digest), run_label=False, timeout=1800)
+    with tempfile.TemporaryDirectory(prefix="snipcheck-kit-ca-") as tmp:
+        contexts = {}
+        if recipe.host_ca:
+            for i, cert in enumerate(host_local_cas()):
+                (Path(tmp) / f"host-{i:02d}-{cert.name}").write_bytes(cert.read_bytes())
+            contexts["hostca"] = tmp
+        docker.build(directory, recipe.refs[0], dockerfile=directory / "Dockerfile",
+                     build_args=recipe.args, target=recipe.target, no_cache=no_cache,
+                     secrets=[f"id=host-ca,src={ca}"] if ca else [], build_contexts=contexts,
+                     labels=_labels(recipe, digest), run_label=False, timeout=1800)
 
 
 @dataclass
@@ -529,6 +556,9 @@ def _ingredients(recipe: Recipe, ref: str) -> str:
     if recipe.key == "golang":
         parts.append(f"Go {GO_VERSION} (golang.org/toolchain module zip, sha256 "
                      f"{GO_ZIP_SHA256[:12]}...)")
+    if recipe.host_ca:
+        cas = host_local_cas()
+        parts.append("host-local CAs added: " + (", ".join(p.name for p in cas) if cas else "none"))
     if recipe.key == "dockerfile-frontend":
         parts.append(f"github.com/moby/buildkit {BUILDKIT_VERSION} "
                      f"(frontend {FRONTEND_VERSION}), CGO_ENABLED=0, tags netgo static_build "

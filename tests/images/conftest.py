@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from snipcheck import docker as dk
 from snipcheck import dockerfile as dfile
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS
-from support import require
+from support import require, slug
 
 
 @dataclass
@@ -38,10 +37,6 @@ def image_sources(refs: list[str]) -> tuple[dict[str, str], list[str]]:
         else:
             unavailable.append(f"{ref}: {src.describe()}")
     return sources, unavailable
-
-
-def slug(path: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
 
 
 class Builder:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
 import tarfile
 import time
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from snipcheck import docker as dk
 from snipcheck import manifest
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS
-from support import HARDENED, process_uid, wait_http_ok
+from support import HARDENED, app_env, process_uid, slug, wait_http_ok
 
 pytestmark = [pytest.mark.images]
 
@@ -54,10 +55,9 @@ def shell_form_sigterm(snippet: Snippet, builder, cleanup: list[str], measure: d
     run = snippet.settings.get("run") or {}
     grace = int(run.get("stop_timeout", 5))
     built = builder.build(snippet)
-    cid = dk.run_detached(built.tag, ports=[str(run.get("port", 8080))], env=run.get("env"))
+    cid = dk.run_detached(built.tag, ports=[str(run.get("port", 8080))], env=app_env(snippet))
     cleanup.append(cid)
-    wait_http_ok(f"http://127.0.0.1:{dk.host_port(cid, run.get('port', 8080))}{run.get('health', '/health/live')}",
-                 cid, 30)
+    wait_http_ok(cid, run.get("port", 8080), run.get("health", "/health/live"), 30)
     start = time.monotonic()
     dk.docker("stop", "-t", str(grace), cid, timeout=grace + 30)
     elapsed = time.monotonic() - start
@@ -89,25 +89,55 @@ def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: di
         f"the text says a token passed by ARG/ENV stays in the image; {arg} value not found in history/inspect"
 
 
+def _plant(ctx: Path, planted: list[str]) -> None:
+    """Files a careless context would carry: secrets, and a real git repository for `.git/...`."""
+    for rel in planted:
+        if rel.startswith(".git/"):
+            continue
+        target = ctx / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f"planted by the test suite, run {dk.RUN_ID}\n")
+    if any(rel.startswith(".git/") for rel in planted):
+        # a real repository: Go's VCS stamping reads it during `go build`
+        git = ["git", "-C", str(ctx), "-c", "user.email=suite@example.com", "-c", "user.name=suite"]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", "planted"], check=True)
+
+
+def _in_image(rel: str, files: set[str]) -> bool:
+    """Is the context file `rel` somewhere in the image (COPY puts it under the WORKDIR)?"""
+    return any(f == rel or f.endswith("/" + rel) for f in files)
+
+
 def no_dockerignore(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
-    settings = snippet.settings.get("build") or {}
-    src = SNIPPETS / settings.get("context", str(Path(snippet.path).parent))
+    """Without a .dockerignore, planted secrets reach the image; with the snippet's one they do not.
+
+    On a Dockerfile snippet: build it from a copy of its context without any .dockerignore.
+    On a .dockerignore snippet: build `dockerfile:` with this file as the context's .dockerignore.
+    """
+    settings = snippet.settings
+    planted = list(settings.get("planted") or [".env", ".git/config"])
+    dockerfile = manifest.load()[settings["dockerfile"]] if snippet.kind == "dockerignore" else snippet
+    src = SNIPPETS / ((dockerfile.settings.get("build") or {}).get("context") or str(Path(dockerfile.path).parent))
     ctx = tmp / "context"
     shutil.copytree(src, ctx, ignore=shutil.ignore_patterns(".dockerignore"))
-    (ctx / ".env").write_text(f"DB_PASSWORD=snipcheck-{dk.RUN_ID}\n")
-    (ctx / ".git").mkdir(exist_ok=True)
-    (ctx / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
-    built = builder.build(snippet, context=ctx, variant="noignore")
-    files = image_files(built.tag)
-    leaked = sorted(f for f in files if f.endswith("/.env") or f == ".env" or "/.git/" in f or f.startswith(".git/"))
-    measure["leaked_files"] = leaked[:10]
-    assert any(f.endswith(".env") for f in leaked) and any(".git/" in f for f in leaked), (
-        f"the text says without .dockerignore .env and .git end up in the image; found {leaked[:10]}")
-    if (src / ".dockerignore").is_file():
-        shutil.copy(src / ".dockerignore", ctx / ".dockerignore")
-        kept = builder.build(snippet, context=ctx, variant="withignore")
-        clean = [f for f in image_files(kept.tag) if f.endswith(".env") or ".git/" in f]
-        assert not clean, f"with the .dockerignore these still got in: {clean[:10]}"
+    _plant(ctx, planted)
+    if snippet.kind == "dockerignore":
+        shutil.copy(snippet.file, ctx / ".dockerignore")
+        files = image_files(builder.build(dockerfile, context=ctx, variant=f"ignore-{slug(snippet.path)}").tag)
+        excluded = list(settings.get("excluded") or planted)
+        got_in = [f for f in excluded if _in_image(f, files)]
+        missing_kept = [f for f in settings.get("kept") or [] if not _in_image(f, files)]
+        measure.update(excluded=excluded, leaked=got_in)
+        assert not got_in, f"with snippets/{snippet.path} as .dockerignore these still reached the image: {got_in}"
+        assert not missing_kept, f"these should still be copied but are not in the image: {missing_kept}"
+        return
+    files = image_files(builder.build(snippet, context=ctx, variant="noignore").tag)
+    leaked = sorted(f for f in planted if _in_image(f, files))
+    measure["leaked_files"] = leaked
+    assert leaked == sorted(planted), (
+        f"the text says without .dockerignore {planted} end up in the image; only {leaked} did")
 
 
 def single_stage_size(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
@@ -124,10 +154,9 @@ def single_stage_size(snippet: Snippet, builder, cleanup: list[str], measure: di
 def runs_as_root(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
     run = snippet.settings.get("run") or {}
     built = builder.build(snippet)
-    cid = dk.run_detached(built.tag, ports=[str(run.get("port", 8080))], env=run.get("env"))
+    cid = dk.run_detached(built.tag, ports=[str(run.get("port", 8080))], env=app_env(snippet))
     cleanup.append(cid)
-    wait_http_ok(f"http://127.0.0.1:{dk.host_port(cid, run.get('port', 8080))}{run.get('health', '/health/live')}",
-                 cid, 60)
+    wait_http_ok(cid, run.get("port", 8080), run.get("health", "/health/live"), 60)
     uid = process_uid(cid)
     measure["uid"] = uid
     assert uid == 0, f"the text says this image runs as root; the process uid is {uid}"
@@ -141,7 +170,18 @@ def hardened_fails(snippet: Snippet, builder, cleanup: list[str], measure: dict,
     assert res.returncode != 0, "expected the program to fail on a read-only root filesystem"
 
 
+def glibc_in_alpine(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
+    """A glibc-linked binary on musl: the loader it asks for does not exist, the shell says 'not found'."""
+    built = builder.build(snippet)
+    res = dk.run_once(built.tag, check=False, timeout=60)
+    out = res.stdout + res.stderr
+    measure.update(exit_code=res.returncode, error=out.strip()[-300:])
+    assert res.returncode != 0 and ("not found" in out or "no such file or directory" in out), (
+        f"expected the glibc binary to fail on Alpine with 'not found'; exit {res.returncode}: {out[-500:]}")
+
+
 SCENARIOS: dict[str, Callable[..., None]] = {
+    "glibc-in-alpine": glibc_in_alpine,
     "shell-form-sigterm": shell_form_sigterm,
     "cgo-in-scratch": cgo_in_scratch,
     "secret-in-history": secret_in_history,

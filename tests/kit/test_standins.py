@@ -67,11 +67,12 @@ def _wait_ready(cid: str) -> float:
 
 
 @pytest.mark.timeout(300)
-def test_postgres_standin(kit_image, pad: Scratchpad, tmp_path: Path) -> None:
+def test_postgres_standin(kit_image, kit_sources, pad: Scratchpad, tmp_path: Path) -> None:
     data = kit_image(PG, "kit-standin-postgres")
-    labels = _labels(PG)
-    assert labels.get(imagekit.STANDIN_LABEL) == "true"
-    assert "PostgreSQL" in labels.get(imagekit.DESCRIPTION_LABEL, "")
+    if kit_sources[PG].kind == "standin":  # in registry mode the same test runs on the real image
+        labels = _labels(PG)
+        assert labels.get(imagekit.STANDIN_LABEL) == "true"
+        assert "PostgreSQL" in labels.get(imagekit.DESCRIPTION_LABEL, "")
     init = tmp_path / "init"
     init.mkdir()
     (init / "01-schema.sql").write_text(INIT_SQL)
@@ -112,7 +113,7 @@ def test_postgres_standin(kit_image, pad: Scratchpad, tmp_path: Path) -> None:
     assert _psql(again, "SELECT count(*) FROM users") == "3"
     runs = dk.docker("exec", again, "cat", "/var/lib/postgresql/data/init-sh-runs", timeout=30).stdout
     assert runs.splitlines() == ["sh-ran postgres"]
-    assert "skipping initialization" in dk.logs(again)
+    assert "Skipping initialization" in dk.logs(again)
 
 
 @pytest.mark.timeout(120)
@@ -133,11 +134,12 @@ def _redis(pad: Scratchpad, volume: str, network: str) -> str:
 
 
 @pytest.mark.timeout(240)
-def test_redis_standin(kit_image, pad: Scratchpad) -> None:
+def test_redis_standin(kit_image, kit_sources, pad: Scratchpad) -> None:
     data = kit_image(REDIS, "kit-standin-redis")
-    labels = _labels(REDIS)
-    assert labels.get(imagekit.STANDIN_LABEL) == "true"
-    assert "Redis" in labels.get(imagekit.DESCRIPTION_LABEL, "")
+    if kit_sources[REDIS].kind == "standin":
+        labels = _labels(REDIS)
+        assert labels.get(imagekit.STANDIN_LABEL) == "true"
+        assert "Redis" in labels.get(imagekit.DESCRIPTION_LABEL, "")
     cfg = dk.inspect(REDIS)["Config"]
     assert cfg["WorkingDir"] == "/data" and cfg["Cmd"] == ["redis-server"]
     volume, network = pad.volume(), pad.network()

@@ -73,7 +73,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 	unset PGPASSWORD
 	log "PostgreSQL init process complete; ready for start up."
 else
-	log "PostgreSQL database directory appears to contain a database; skipping initialization"
+	log "PostgreSQL Database directory appears to contain a database; Skipping initialization"
 fi
 
 exec "$@"
