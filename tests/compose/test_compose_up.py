@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import yaml
 from snipcheck import docker as dk
 from snipcheck import dockerfile as dfile
 from snipcheck.manifest import Snippet, by_check
+from snipcheck.paths import SNIPPETS
 from support import CALL_FAILED, http_get, require
 
 pytestmark = [pytest.mark.compose]
@@ -40,10 +42,11 @@ class Stack:
     files: list[Path]
     env_file: Path | None
     profiles: list[str]
+    workdir: Path
 
     def compose(self, *args: str, timeout: float = 600, check: bool = True) -> dk.Result:
         return dk.compose(self.project, self.files, *args, env_file=self.env_file, profiles=self.profiles,
-                          timeout=timeout, check=check, cwd=self.snippet.file.parent)
+                          timeout=timeout, check=check, cwd=self.workdir)
 
     def port(self, service: str, port: int) -> int:
         out = self.compose("port", service, str(port), timeout=30).stdout.strip()
@@ -68,9 +71,13 @@ def _test_override(config: dict, project: str, dest: Path) -> Path:
             services.setdefault(name, {})["ports"] = [f"127.0.0.1::{p['target']}" for p in ports]
         if svc.get("build"):
             services.setdefault(name, {})["image"] = f"snipcheck/{project}-{name}:{dk.RUN_ID}".lower()
+        if svc.get("container_name"):
+            # fixed names (as in the text) would collide between parallel runs
+            services.setdefault(name, {})["container_name"] = "__RESET__"
     text = yaml.safe_dump({"services": services}, sort_keys=True)
     # `!override` replaces the list instead of appending to it (compose >= 2.24)
     text = re.sub(r"^(\s+)ports:\n", r"\1ports: !override\n", text, flags=re.M)
+    text = text.replace("container_name: __RESET__", "container_name: !reset null")
     dest.write_text(text)
     return dest
 
@@ -94,10 +101,14 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     require(problem is None, problem or "")
     snippet: Snippet = request.param
     settings = snippet.settings.get("compose") or {}
-    base = snippet.file.parent
+    # Boot from a copy of snippets/: bind mounts and tools like air write into the project
+    # directory (mount points, tmp/), and the repository must stay as it was.
+    copy = tmp_path / "snippets"
+    shutil.copytree(SNIPPETS, copy, symlinks=True)
+    base = copy / Path(snippet.path).parent
     files = [base / f for f in settings.get("files", [snippet.file.name])]
     env_file = base / settings["env_file"] if settings.get("env_file") else None
-    st = Stack(snippet, _project_name(snippet), files, env_file, list(settings.get("boot_profiles", [])))
+    st = Stack(snippet, _project_name(snippet), files, env_file, list(settings.get("boot_profiles", [])), base)
     config = st.config()
     from snipcheck import imagekit
 

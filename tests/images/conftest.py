@@ -47,10 +47,11 @@ class Builder:
 
     def build(self, snippet: Snippet, *, variant: str = "", context: Path | None = None,
               extra_args: dict[str, str] | None = None, secrets: tuple[str, ...] = (),
-              platform: str | None = None) -> Built:
+              platform: str | None = None, target: str | None = None) -> Built:
         settings = snippet.settings.get("build", {}) or {}
         args = {**(settings.get("args") or {}), **(extra_args or {})}
-        key = (snippet.path, variant, tuple(sorted(args.items())), platform, secrets, str(context))
+        target = target or settings.get("target")
+        key = (snippet.path, variant, tuple(sorted(args.items())), platform, secrets, str(context), target)
         if key in self.cache:
             return self.cache[key]
         parsed = dfile.parse(snippet.file, args)
@@ -63,11 +64,20 @@ class Builder:
             pytest.fail(f"{snippet.where()}: base images unavailable and the entry does not declare "
                         f"`needs_registry`: {msg}", pytrace=False)
         ctx = context or (SNIPPETS / settings.get("context", str(Path(snippet.path).parent)))
+        contexts = {}
+        if platform:
+            from snipcheck import imagekit
+
+            for ref in parsed.bases:
+                if ref.split(":")[0] in imagekit.DATA_ONLY:
+                    variant_tag = imagekit.platform_variant(ref, platform)
+                    if variant_tag:
+                        contexts[ref] = f"docker-image://{variant_tag}"
         tag = f"snipcheck/{slug(snippet.path)}{('-' + variant) if variant else ''}:{dk.RUN_ID}"
         start = time.monotonic()
         try:
-            dk.build(ctx, tag, dockerfile=snippet.file, build_args=args, target=settings.get("target"),
-                     secrets=secrets, platform=platform)
+            dk.build(ctx, tag, dockerfile=snippet.file, build_args=args, target=target,
+                     secrets=secrets, platform=platform, build_contexts=contexts)
         except dk.DockerError as exc:
             pytest.fail(f"{snippet.where()}: snippets/{snippet.path} failed to build "
                         f"(context {ctx}):\n{exc}", pytrace=False)

@@ -6,6 +6,7 @@ import io
 import shutil
 import subprocess
 import tarfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ from snipcheck import docker as dk
 from snipcheck import manifest
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS
-from support import HARDENED, app_env, process_uid, slug, wait_http_ok
+from support import HARDENED, app_env, http_get, process_uid, slug, wait_http_ok
 
 pytestmark = [pytest.mark.images]
 
@@ -78,15 +79,46 @@ def cgo_in_scratch(snippet: Snippet, builder, cleanup: list[str], measure: dict,
         f"exit {res.returncode}, output: {out[-500:]}")
 
 
+def image_bytes_contain(tag: str, needle: str) -> bool:
+    """Is `needle` anywhere in the image: any layer's files or its config (`docker save`)?"""
+    return needle.encode() in dk.docker_bytes("save", tag, timeout=600)
+
+
 def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
-    arg = snippet.settings.get("secret_arg", "GITHUB_TOKEN")
+    """ARG/ENV token: visible in history/config/layers. BuildKit secret mount: no trace anywhere."""
     canary = f"snipcheck-canary-{dk.RUN_ID}"
-    built = builder.build(snippet, extra_args={arg: canary}, variant="canary")
-    history = dk.docker("history", "--no-trunc", built.tag, timeout=60).stdout
-    config = dk.docker("image", "inspect", built.tag, timeout=60).stdout
-    measure.update(in_history=canary in history, in_image_config=canary in config)
-    assert canary in history or canary in config, \
-        f"the text says a token passed by ARG/ENV stays in the image; {arg} value not found in history/inspect"
+    if snippet.expect == "fails":
+        arg = snippet.settings.get("secret_arg", "GITHUB_TOKEN")
+        built = builder.build(snippet, extra_args={arg: canary}, variant="canary")
+        history = dk.docker("history", "--no-trunc", built.tag, timeout=60).stdout
+        config = dk.docker("image", "inspect", built.tag, timeout=60).stdout
+        measure.update(in_history=canary in history, in_image_config=canary in config,
+                       in_layers=image_bytes_contain(built.tag, canary))
+        assert canary in history or canary in config, \
+            f"the text says a token passed by ARG/ENV stays in the image; {arg} not found in history/inspect"
+        return
+    secret = snippet.settings.get("secret") or {}
+    if "id" not in secret:
+        pytest.fail(f"{snippet.where()}: the secret-mount variant needs `secret: {{id: ...}}`", pytrace=False)
+    token_file = tmp / "token"
+    token_file.write_text(canary)
+    spec = (f"id={secret['id']},src={token_file}",)
+    stages = [None] + ([snippet.settings.get("secret_stage", "builder")] if "builder" in
+                       dfile_stages(snippet) else [])
+    for stage in stages:
+        built = builder.build(snippet, secrets=spec, variant=f"secret-{stage or 'final'}", target=stage)
+        history = dk.docker("history", "--no-trunc", built.tag, timeout=60).stdout
+        config = dk.docker("image", "inspect", built.tag, timeout=60).stdout
+        leaks = {"history": canary in history, "config": canary in config,
+                 "layers": image_bytes_contain(built.tag, canary)}
+        measure[f"traces_{stage or 'final'}"] = leaks
+        assert not any(leaks.values()), f"the secret left a trace in the {stage or 'final'} image: {leaks}"
+
+
+def dfile_stages(snippet: Snippet) -> list[str]:
+    from snipcheck import dockerfile as dfile
+
+    return dfile.parse(snippet.file).stages
 
 
 def _plant(ctx: Path, planted: list[str]) -> None:
@@ -180,7 +212,52 @@ def glibc_in_alpine(snippet: Snippet, builder, cleanup: list[str], measure: dict
         f"expected the glibc binary to fail on Alpine with 'not found'; exit {res.returncode}: {out[-500:]}")
 
 
+def no_sigterm_handling(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
+    """A Go program without signal handling, packaged by `harness:` with PROGRAM=`program:`:
+    `docker stop` ends it at once (Go's default SIGTERM action), and a request in flight gets no answer."""
+    harness = manifest.load()[snippet.settings["harness"]]
+    run = harness.settings.get("run") or {}
+    port, path = int(run.get("port", 8080)), snippet.settings.get("slow_path", "/work")
+    built = builder.build(harness, extra_args={"PROGRAM": snippet.settings["program"]},
+                          variant=slug(snippet.settings["program"]))
+    cid = dk.run_detached(built.tag, ports=[str(port)])
+    cleanup.append(cid)
+    url = f"http://127.0.0.1:{_published(cid, port)}{path}"
+    outcome: dict[str, object] = {}
+
+    def request() -> None:
+        try:
+            outcome["status"] = http_get(url, timeout=15)[0]
+        except OSError as exc:  # connection reset / empty reply
+            outcome["error"] = f"{type(exc).__name__}: {exc}"
+
+    worker = threading.Thread(target=request)
+    worker.start()
+    time.sleep(0.5)  # the request is now in flight
+    start = time.monotonic()
+    dk.docker("stop", "-t", "10", cid, timeout=40)
+    elapsed = time.monotonic() - start
+    worker.join(20)
+    code = dk.inspect(cid, "container")["State"]["ExitCode"]
+    measure.update(exit_code=code, seconds_to_stop=round(elapsed, 2), in_flight=outcome)
+    assert elapsed < 5, f"stopped after {elapsed:.1f}s; without a handler Go should exit at once"
+    assert code != 0, "exit code 0: the program shut down cleanly, so it does handle SIGTERM"
+    assert "status" not in outcome, f"the in-flight request was answered ({outcome}); the text says it is cut off"
+
+
+def _published(cid: str, port: int) -> int:
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return dk.host_port(cid, port)
+        except dk.DockerError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 SCENARIOS: dict[str, Callable[..., None]] = {
+    "no-sigterm-handling": no_sigterm_handling,
     "glibc-in-alpine": glibc_in_alpine,
     "shell-form-sigterm": shell_form_sigterm,
     "cgo-in-scratch": cgo_in_scratch,

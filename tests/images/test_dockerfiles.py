@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import ssl
 import tempfile
 import time
@@ -11,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
-from snipcheck import elf
+from snipcheck import elf, manifest
 from snipcheck.manifest import Snippet, by_check
+from snipcheck.paths import SNIPPETS
 from support import HARDENED, app_env, copy_out, http_get, process_uid, wait_healthy, wait_http_ok
 
 pytestmark = [pytest.mark.images]
@@ -24,13 +27,29 @@ def _ids(snips: list[Snippet]) -> list[str]:
 
 BUILD = by_check("image-build")
 RUN = by_check("image-run")
+def _compare_start(other: Snippet, builder, cleanup: list[str], port: int, run: dict) -> dict:
+    """Start-up of the image this one is compared with (e.g. without UPX), measured the same way."""
+    built = builder.build(other)
+    started = time.monotonic()
+    cid = dk.run_detached(built.tag, ports=[str(port)], extra=list(HARDENED), env=app_env(other))
+    cleanup.append(cid)
+    wait_http_ok(cid, port, run.get("health", "/health/live"), 30)
+    return {"compared_with": other.path, "compared_image_mb": round(built.size / 1e6, 1),
+            "compared_seconds_to_http_200": round(time.monotonic() - started, 2)}
+
+
 @pytest.mark.check("image-build")
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("snippet", BUILD, ids=_ids(BUILD))
-def test_dockerfile_builds(snippet: Snippet, builder, measure: dict) -> None:
+def test_dockerfile_builds(snippet: Snippet, builder, measure: dict, tmp_path: Path) -> None:
     built = builder.build(snippet)
     measure.update(image_bytes=built.size, image_mb=round(built.size / 1e6, 1),
                    build_seconds=round(built.seconds, 1), image_sources=built.sources)
+    if snippet.settings.get("size_claim"):
+        measure["size_claim"] = snippet.settings["size_claim"]
+    cache = snippet.settings.get("layer_cache")
+    if cache:
+        measure.update(layer_cache_after_code_change=_layer_cache_after_change(snippet, cache, tmp_path))
     for platform in (snippet.settings.get("build") or {}).get("platforms", []):
         if platform == "linux/amd64":
             continue
@@ -45,6 +64,36 @@ def test_dockerfile_builds(snippet: Snippet, builder, measure: dict) -> None:
         want = {"linux/arm64": "AArch64", "linux/arm/v7": "ARM"}.get(platform, platform)
         measure[f"elf_machine_{platform}"] = got
         assert got == want, f"{platform} build produced a {got} binary, expected {want}"
+
+
+def _step_cached(progress: str, instruction: str) -> bool | None:
+    """From `--progress=plain` output: was the step whose line holds `instruction` CACHED?"""
+    steps = re.findall(r"^#(\d+) \[[^\]]*\] (.*)$", progress, flags=re.M)
+    ids = [n for n, text in steps if instruction in text]
+    if not ids:
+        return None
+    return all(re.search(rf"^#{n} CACHED$", progress, flags=re.M) for n in ids)
+
+
+def _layer_cache_after_change(snippet: Snippet, cache: dict, tmp: Path) -> dict:
+    """Edit a source file in a copy of the context and rebuild: the dependency layer must stay cached."""
+    settings = snippet.settings.get("build") or {}
+    ctx = tmp / "ctx"
+    shutil.copytree(SNIPPETS / settings.get("context", str(Path(snippet.path).parent)), ctx)
+    tag = f"snipcheck/layer-cache:{dk.RUN_ID}"
+    try:
+        dk.build(ctx, tag, dockerfile=snippet.file, build_args=settings.get("args") or {})
+        with (ctx / cache["change"]).open("a") as fh:
+            fh.write("\n// edited by the layer-cache test\n")
+        res = dk.build(ctx, tag, dockerfile=snippet.file, build_args=settings.get("args") or {})
+    finally:
+        dk.remove_image(tag)
+    progress = res.stderr + res.stdout
+    deps_cached = _step_cached(progress, cache["cached"])
+    compile_cached = _step_cached(progress, "go build")
+    assert deps_cached is True, f"after editing {cache['change']} the `{cache['cached']}` step was rebuilt"
+    assert compile_cached is False, f"after editing {cache['change']} the compile step was not re-run"
+    return {"dependencies_cached": deps_cached, "compile_rerun": not compile_cached}
 
 
 @pytest.mark.check("image-run")
@@ -84,7 +133,21 @@ def test_image_runs_as_the_text_claims(snippet: Snippet, builder, container_clea
         if "COMMIT" in build_args:
             assert info.get("commit") == build_args["COMMIT"], info
 
-    binary = (built.dockerfile.entrypoint or [None])[0]
+    json_probe = run.get("json")
+    if json_probe:
+        status, body = http_get(base + json_probe["path"])
+        assert status == 200, body
+        got = json.loads(body)
+        for key, value in (json_probe.get("expect") or {}).items():
+            assert got.get(key) == value, f"{json_probe['path']}: {key}={got.get(key)!r}, expected {value!r}"
+    for path in run.get("files") or []:
+        copy_out(cid, path, tmp_path)  # fails if the image lacks it
+    if run.get("shell"):
+        res = dk.docker("exec", cid, run["shell"], "-c", "id -u", timeout=30, check=False)
+        measure["shell_id_u"] = res.stdout.strip()
+        assert res.returncode == 0, f"the text says this image has a shell ({run['shell']}): {res.stderr}"
+
+    binary = run.get("static_binary") or (built.dockerfile.entrypoint or [None])[0]
     if run.get("static", True) and binary:
         interp = elf.interpreter(copy_out(cid, binary, tmp_path))
         measure["elf_interpreter"] = interp
@@ -97,9 +160,15 @@ def test_image_runs_as_the_text_claims(snippet: Snippet, builder, container_clea
     if run.get("zoneinfo"):
         zone = copy_out(cid, "/usr/share/zoneinfo/Europe/Moscow", tmp_path)
         assert zone.read_bytes()[:4] == b"TZif", "zoneinfo is not there"
+    if snippet.settings.get("size_claim"):
+        measure["size_claim"] = snippet.settings["size_claim"]
     if "max_mb" in run:
+        measure["size_budget_mb"] = run["max_mb"]
         assert built.size <= float(run["max_mb"]) * 1e6, \
             f"image is {built.size / 1e6:.1f} MB, over the {run['max_mb']} MB budget the text implies"
+    other = snippet.settings.get("compare_with")
+    if other and "start-to-healthy" in (snippet.settings.get("measure") or []):
+        measure.update(_compare_start(manifest.load()[other], builder, container_cleanup, port, run))
 
     grace = int(run.get("stop_timeout", 10))
     start = time.monotonic()
