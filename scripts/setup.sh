@@ -62,4 +62,7 @@ as_root bash scripts/install-docker-engine.sh
 # 5. Base images (registry when it answers, else the local kit; SNIPCHECK_IMAGES overrides) -------
 log "ensuring base images (SNIPCHECK_IMAGES=${SNIPCHECK_IMAGES:-auto})"
 PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit ensure-all
+mkdir -p build
+PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit table > build/imagekit.md
+log "fidelity table of the base images: build/imagekit.md"
 log "setup complete"

@@ -87,6 +87,7 @@ _START = pytest.StashKey[float]()
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
     rep: pytest.TestReport = outcome.get_result()
+    rep.user_properties.append(("tier", tier_of(item)))  # travels to the xdist controller
     if rep.when == "call" and rep.failed:
         item.stash[CALL_FAILED] = True  # fixtures attach logs on failure
     mark = item.get_closest_marker("check")
@@ -107,7 +108,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     rep = report
-    tier = next((t for t in TIERS if t in rep.keywords), "unmarked")
+    tier = dict(rep.user_properties).get("tier", "unmarked")
     span = _TIER_SPAN[tier]
     span[0] = min(span[0], rep.start)
     span[1] = max(span[1], rep.stop)

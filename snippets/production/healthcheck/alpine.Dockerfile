@@ -7,14 +7,14 @@ COPY . .
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /app/server ./cmd/server
 
 # --8<-- [start:runtime]
-FROM alpine:3.20
+FROM alpine:3.23
 
 RUN apk add --no-cache ca-certificates
 
 COPY --from=builder /app/server /server
 
 RUN adduser -D -H -u 10001 appuser
-USER appuser
+USER 10001
 
 # wget (busybox) does the health check; `|| exit 1` needs the shell form
 # hadolint ignore=DL3025

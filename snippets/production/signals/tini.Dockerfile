@@ -7,7 +7,7 @@ COPY . .
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /app/server ./cmd/server
 
 # --8<-- [start:runtime]
-FROM alpine:3.20
+FROM alpine:3.23
 
 RUN apk add --no-cache tini
 
