@@ -97,6 +97,9 @@ def builder(engine: None) -> Iterator[Builder]:
     b = Builder()
     yield b
     dk.cleanup_run()
+    left = {kind: dk.labelled(kind) for kind in ("container", "image", "network", "volume")}
+    left = {k: v for k, v in left.items() if v}
+    assert not left, f"objects labelled {dk.RUN_LABEL}={dk.RUN_ID} survived cleanup: {left}"
 
 
 @pytest.fixture
