@@ -44,6 +44,8 @@ CHECKS: dict[str, Check] = {
                                "the anti-pattern fails exactly the way the text says"),
     # compose tier
     "compose-up": Check("compose", "tests/compose/test_compose_up.py", "up --wait, behaviour probes, teardown"),
+    "compose-antipattern": Check("compose", "tests/compose/test_compose_antipatterns.py",
+                                 "the anti-pattern compose file misbehaves exactly the way the text says"),
 }
 
 EXPECTATIONS = ("works", "fails", "illustrative")

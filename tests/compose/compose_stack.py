@@ -1,0 +1,135 @@
+"""Fixtures for the compose tier: a compose project booted from a copy of snippets/, with ports on
+127.0.0.1 only, images from the registry or the local kit, and teardown that leaves nothing behind.
+
+Manifest settings of a compose snippet (all optional):
+
+    compose:
+      files: [compose.yaml, compose.override.yaml]   # relative to the snippet's directory
+      env_file: .env.example                          # relative to the snippet's directory
+      boot_profiles: [dev]                            # profiles to boot (default: none)
+      probes:                                         # HTTP probes after up --wait
+        - {service: app, port: 8080, path: /health/ready, status: 200, contains: '"postgres"'}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from snipcheck import docker as dk
+from snipcheck import dockerfile as dfile
+from snipcheck.manifest import Snippet
+from snipcheck.paths import SNIPPETS
+from support import CALL_FAILED, require
+
+
+@dataclass
+class Stack:
+    snippet: Snippet
+    project: str
+    files: list[Path]
+    env_file: Path | None
+    profiles: list[str]
+    workdir: Path
+
+    def compose(self, *args: str, timeout: float = 600, check: bool = True) -> dk.Result:
+        return dk.compose(self.project, self.files, *args, env_file=self.env_file, profiles=self.profiles,
+                          timeout=timeout, check=check, cwd=self.workdir)
+
+    def port(self, service: str, port: int) -> int:
+        out = self.compose("port", service, str(port), timeout=30).stdout.strip()
+        return int(out.rsplit(":", 1)[1])
+
+    def config(self) -> dict:
+        return json.loads(self.compose("config", "--format", "json", timeout=60).stdout)
+
+
+def _project_name(snippet: Snippet) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "-", f"snip-{dk.RUN_ID}-{snippet.path}".lower())[:60].strip("-")
+
+
+def _test_override(config: dict, project: str, dest: Path) -> Path:
+    """An override file for the test run: every published port republished on 127.0.0.1 with an
+    ephemeral host port, and images the project builds tagged per run (so teardown can remove them
+    without touching anyone's `myapp:dev`)."""
+    services: dict[str, dict] = {}
+    for name, svc in config.get("services", {}).items():
+        ports = svc.get("ports") or []
+        if ports:
+            services.setdefault(name, {})["ports"] = [f"127.0.0.1::{p['target']}" for p in ports]
+        if svc.get("build"):
+            services.setdefault(name, {})["image"] = f"snipcheck/{project}-{name}:{dk.RUN_ID}".lower()
+        if svc.get("container_name"):
+            # fixed names (as in the text) would collide between parallel runs
+            services.setdefault(name, {})["container_name"] = "__RESET__"
+    text = yaml.safe_dump({"services": services}, sort_keys=True)
+    # `!override` replaces the list instead of appending to it (compose >= 2.24)
+    text = re.sub(r"^(\s+)ports:\n", r"\1ports: !override\n", text, flags=re.M)
+    text = text.replace("container_name: __RESET__", "container_name: !reset null")
+    dest.write_text(text)
+    return dest
+
+
+def _needed_images(stack: Stack, config: dict) -> list[str]:
+    refs: list[str] = []
+    for svc in config.get("services", {}).values():
+        build = svc.get("build")
+        if build:
+            ctx = Path(build.get("context", "."))
+            parsed = dfile.parse(ctx / build.get("dockerfile", "Dockerfile"), build.get("args") or {})
+            refs += dfile.required_images(parsed)
+        elif svc.get("image"):
+            refs.append(svc["image"])
+    return list(dict.fromkeys(refs))
+
+
+@pytest.fixture
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
+    problem = dk.engine_problem()
+    require(problem is None, problem or "")
+    snippet: Snippet = request.param
+    settings = snippet.settings.get("compose") or {}
+    # Boot from a copy of snippets/: bind mounts and tools like air write into the project
+    # directory (mount points, tmp/), and the repository must stay as it was.
+    copy = tmp_path / "snippets"
+    shutil.copytree(SNIPPETS, copy, symlinks=True)
+    base = copy / Path(snippet.path).parent
+    files = [base / f for f in settings.get("files", [snippet.file.name])]
+    env_file = base / settings["env_file"] if settings.get("env_file") else None
+    st = Stack(snippet, _project_name(snippet), files, env_file, list(settings.get("boot_profiles", [])), base)
+    config = st.config()
+    from snipcheck import imagekit
+
+    sources = imagekit.ensure(_needed_images(st, config))
+    missing = [f"{ref}: {src.describe()}" for ref, src in sources.items() if not src.available]
+    if missing:
+        msg = "needs registry: " + "; ".join(missing)
+        if snippet.settings.get("needs_registry"):
+            pytest.skip(msg)
+        pytest.fail(f"{snippet.where()}: images unavailable and the entry does not declare needs_registry: {msg}",
+                    pytrace=False)
+    st.files.append(_test_override(config, st.project, tmp_path / "snipcheck.override.yaml"))
+    built = [f"snipcheck/{st.project}-{name}:{dk.RUN_ID}".lower()
+             for name, svc in config.get("services", {}).items() if svc.get("build")]
+    request.node.stash[SOURCES] = {ref: src.describe() for ref, src in sources.items()}
+    try:
+        yield st
+    finally:
+        if request.node.stash.get(CALL_FAILED, False):
+            logs = st.compose("logs", "--no-color", "--tail", "80", timeout=60, check=False)
+            print(f"--- logs of {st.project} ---\n{logs.stdout[-8000:]}")
+        st.compose("down", "-v", "--remove-orphans", "-t", "10", timeout=180, check=False)
+        for tag in built:
+            dk.remove_image(tag)
+
+
+SOURCES = pytest.StashKey[dict]()
+
+
