@@ -5,12 +5,12 @@ every declared snippet (and to deliberately broken inputs).
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .dockerfile import Stage, exec_or_shell, external_images, logical_lines, stages, substitute  # noqa: F401
 
 GO_VERSION = "1.26"
 APP_PORTS = {8080, 9090}       # the service's HTTP port and metrics port
@@ -32,89 +32,12 @@ def go_routes(service_dir: Path) -> set[str]:
 
 # ---- Dockerfiles -------------------------------------------------------------------------------
 
-@dataclass
-class Stage:
-    base: str
-    name: str | None
-    instructions: list[tuple[str, str]] = field(default_factory=list)
-
-
-def logical_lines(text: str) -> list[str]:
-    lines, buf = [], ""
-    for raw in text.splitlines():
-        s = raw.strip()
-        if s.startswith("#") or (not s and not buf):
-            continue
-        if s.endswith("\\"):
-            buf += s[:-1] + " "
-            continue
-        lines.append((buf + s).strip())
-        buf = ""
-    if buf.strip():
-        lines.append(buf.strip())
-    return lines
-
-
-def substitute(value: str, variables: dict[str, str]) -> str:
-    """${VAR}, ${VAR:-default}, ${VAR-default}, $VAR with known values or defaults."""
-    def repl(m: re.Match[str]) -> str:
-        name = m["name"] or m["bare"]
-        if name in variables and variables[name] != "":
-            return variables[name]
-        return m["default"] if m["default"] is not None else m[0]
-    return re.sub(r"\$(?:\{(?P<name>\w+)(?::?-(?P<default>[^}]*))?\}|(?P<bare>\w+))", repl, value)
-
-
-def stages(text: str) -> list[Stage]:
-    args: dict[str, str] = {}
-    out: list[Stage] = []
-    for line in logical_lines(text):
-        instr, _, rest = line.partition(" ")
-        instr, rest = instr.upper(), rest.strip()
-        if instr == "ARG" and not out:
-            name, _, default = rest.partition("=")
-            args[name.strip()] = default.strip().strip('"')
-        elif instr == "FROM":
-            words = [w for w in rest.split() if not w.startswith("--")]
-            base = substitute(words[0], args) if words else ""
-            name = words[2] if len(words) >= 3 and words[1].upper() == "AS" else None
-            out.append(Stage(base, name))
-        elif out:
-            out[-1].instructions.append((instr, rest))
-    return out
-
-
-def external_images(text: str) -> list[str]:
-    """FROM references that are images (not scratch, not an earlier stage)."""
-    names: set[str] = set()
-    refs = []
-    for st in stages(text):
-        if st.base.lower() != "scratch" and st.base not in names:
-            refs.append(st.base)
-        if st.name:
-            names.add(st.name)
-    return refs
-
-
-def _exec_or_shell(rest: str) -> list[str]:
-    try:
-        value = json.loads(rest)
-        if isinstance(value, list):
-            return [str(v) for v in value]
-    except json.JSONDecodeError:
-        pass
-    try:
-        return shlex.split(rest)
-    except ValueError:
-        return rest.split()
-
-
 def binary_destinations(stage: Stage) -> set[str]:
     """Paths a stage puts files at: COPY/ADD destinations (dir/ + source name) and `go build -o`."""
     out: set[str] = set()
     for instr, rest in stage.instructions:
         if instr in ("COPY", "ADD"):
-            words = [w for w in _exec_or_shell(rest) if not w.startswith("--")]
+            words = [w for w in exec_or_shell(rest) if not w.startswith("--")]
             if len(words) >= 2:
                 dest = words[-1]
                 if dest.endswith("/"):
@@ -133,7 +56,7 @@ def healthcheck(stage: Stage) -> list[str] | None:
             if rest.upper().startswith("NONE"):
                 return None
             m = re.search(r"\bCMD\b\s*(.*)$", rest)
-            return _exec_or_shell(m[1]) if m else []
+            return exec_or_shell(m[1]) if m else []
     return None
 
 
