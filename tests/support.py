@@ -112,3 +112,13 @@ def copy_out(cid: str, path: str, dest: Path) -> Path:
     return target
 
 
+
+
+def postgres_bin() -> Path:
+    """The directory of PostgreSQL's server binaries (Debian/Ubuntu: /usr/lib/postgresql/N/bin),
+    the newest installed; SNIPCHECK_PG_BIN overrides."""
+    override = os.environ.get("SNIPCHECK_PG_BIN")
+    if override:
+        return Path(override)
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")

@@ -20,10 +20,10 @@ from typing import Any
 from urllib.parse import quote
 
 from snipcheck.paths import SNIPPETS
-from support import require  # noqa: F401 (re-exported: skip locally, fail with CI=true)
+from support import postgres_bin, require  # noqa: F401 (require re-exported: skip locally, fail with CI=true)
 
 MYAPP = SNIPPETS / "myapp"
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = postgres_bin()
 DB_USER, DB_PASSWORD, DB_NAME = "myapp", "s3cret p@ss", "myapp"
 BUILD_ARGS = {"VERSION": "1.2.3-test", "COMMIT": "abc1234", "BUILD_TIME": "2026-01-01T00:00:00Z"}
 USERS_KEY = "myapp:users:v1"

@@ -16,24 +16,11 @@ import pytest
 
 from snipcheck.manifest import Snippet
 from snipcheck.paths import BUILD, ROOT, SNIPPETS
+from support import IN_CI, require  # noqa: F401 (the suite-wide rule, re-exported for the static tests)
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 INSTALL_HINT = "run: bash scripts/install-tools.sh"
 TOOL_DIRS = [Path(sys.executable).parent, BUILD / "tools" / "bin", Path("/usr/local/go/bin")]
 K8S_VERSIONS = ("1.31.0", "1.33.0", "1.35.0")
-
-
-def require(ok: bool, missing: str) -> None:
-    """The suite's rule (tests/conftest.py): skip locally naming what is missing; fail with CI=true.
-
-    Re-stated here because `from conftest import require` resolves to whichever conftest.py
-    pytest imported last once a subdirectory has its own conftest.py.
-    """
-    if ok:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true and this tier cannot run: {missing}", pytrace=False)
-    pytest.skip(missing)
 
 
 def find_tool(name: str) -> str | None:

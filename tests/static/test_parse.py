@@ -28,11 +28,12 @@ from statictools import fail, find_tool, ids, require, resolve, run, tool
 
 from snipcheck import manifest
 from snipcheck.manifest import Snippet
+from support import postgres_bin
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(120)]
 
 SNIPPETS = manifest.by_check("parse")
-PG_BIN = Path(os.environ.get("SNIPCHECK_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = postgres_bin()
 YAML_KINDS = {"yaml", "compose", "kubernetes", "kustomization", "workflow"}
 ENV_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=.*$")
 
