@@ -18,6 +18,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,25 @@ class Stack:
 
     def config(self) -> dict:
         return json.loads(self.compose("config", "--format", "json", timeout=60).stdout)
+
+
+READY = "ready to accept connections"
+
+
+def docker_time(value: str) -> datetime:
+    """Docker's RFC 3339 timestamps carry nanoseconds; datetime takes microseconds."""
+    head, _, frac = value.rstrip("Z").partition(".")
+    return datetime.fromisoformat(f"{head}.{(frac + '000000')[:6]}+00:00")
+
+
+def postgres_ready_at(cid: str) -> datetime:
+    """When PostgreSQL last logged that it accepts connections (after the init run, if any)."""
+    logs = dk.docker("logs", "--timestamps", cid, timeout=30)
+    ready = [line.split(" ", 1)[0] for line in (logs.stdout + logs.stderr).splitlines() if READY in line]
+    if not ready:
+        pytest.fail(f"no '{READY}' line in the PostgreSQL logs:\n{(logs.stdout + logs.stderr)[-2000:]}",
+                    pytrace=False)
+    return max(docker_time(t) for t in ready)
 
 
 def _project_name(snippet: Snippet) -> str:

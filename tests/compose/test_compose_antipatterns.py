@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 import pytest
-from compose_stack import SOURCES, Stack
+from compose_stack import SOURCES, Stack, docker_time, postgres_ready_at
 
 from snipcheck import docker as dk
 from snipcheck.manifest import by_check
@@ -14,15 +13,6 @@ from snipcheck.manifest import by_check
 pytestmark = [pytest.mark.compose]
 
 CASES = by_check("compose-antipattern")
-READY = "ready to accept connections"
-
-
-def _ts(value: str) -> datetime:
-    """Docker's RFC 3339 timestamps carry nanoseconds; datetime takes microseconds."""
-    head, _, frac = value.rstrip("Z").partition(".")
-    return datetime.fromisoformat(f"{head}.{(frac + '000000')[:6]}+00:00")
-
-
 def depends_on_no_healthcheck(stack: Stack, measure: dict) -> None:
     """`depends_on` without a condition starts the app before PostgreSQL accepts connections."""
     settings = stack.snippet.settings
@@ -35,11 +25,8 @@ def depends_on_no_healthcheck(stack: Stack, measure: dict) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"PostgreSQL never became ready:\n{dk.logs(db_id)[-2000:]}", pytrace=False)
         time.sleep(0.5)
-    logs = dk.docker("logs", "--timestamps", db_id, timeout=30)
-    ready = [line.split(" ", 1)[0] for line in (logs.stdout + logs.stderr).splitlines() if READY in line]
-    assert ready, f"no '{READY}' line in the {db} logs"
-    db_ready = max(_ts(t) for t in ready)
-    app_started = _ts(dk.inspect(app_id, "container")["State"]["StartedAt"])
+    db_ready = postgres_ready_at(db_id)
+    app_started = docker_time(dk.inspect(app_id, "container")["State"]["StartedAt"])
     gap = (db_ready - app_started).total_seconds()
     measure.update(app_started_before_db_ready_s=round(gap, 2))
     assert gap > 0, (f"the app started {-gap:.2f}s after PostgreSQL was ready; the text says depends_on "
