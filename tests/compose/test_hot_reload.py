@@ -1,0 +1,50 @@
+"""Development setup (issue 8): with the source bind-mounted and `air` watching it, editing a Go file
+rebuilds the server and the changed code is what answers.
+
+Applies to compose snippets whose manifest entry says `compose: {behaviour: hot-reload,
+hot_reload: {edit: FILE, replace: TEXT, path: URL_PATH}}` (FILE relative to the compose file).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from compose_stack import Stack
+
+from snipcheck import docker as dk
+from snipcheck.manifest import by_check
+from support import http_get
+
+pytestmark = [pytest.mark.compose]
+
+DEV = [s for s in by_check("compose-up") if (s.settings.get("compose") or {}).get("behaviour") == "hot-reload"]
+
+
+@pytest.mark.check("compose-up")
+@pytest.mark.timeout(1200)
+@pytest.mark.parametrize("stack", DEV, ids=[s.path for s in DEV], indirect=True)
+def test_editing_go_source_reloads_the_server(stack: Stack, measure: dict) -> None:
+    spec = stack.snippet.settings["compose"]["hot_reload"]
+    stack.compose("up", "-d", "--build", "--wait", "--wait-timeout", "600", "--pull", "never", timeout=1200)
+    source = (stack.workdir / spec["edit"]).resolve()  # inside the test's copy of snippets/
+    text = source.read_text(encoding="utf-8")
+    assert spec["replace"] in text, f"{spec['edit']} no longer contains {spec['replace']!r}"
+    marker = f"hot-reload-{dk.RUN_ID}"
+    source.write_text(text.replace(spec["replace"], spec["replace"].replace('"dev"', f'"{marker}"')),
+                      encoding="utf-8")
+    edited = time.monotonic()
+    url = f"http://127.0.0.1:{stack.port('app', 8080)}{spec['path']}"
+    last = ""
+    while time.monotonic() - edited < 300:
+        try:
+            status, body = http_get(url, timeout=5)
+            if status == 200 and marker in body:
+                measure["seconds_edit_to_new_response"] = round(time.monotonic() - edited, 1)
+                return
+            last = f"HTTP {status}: {body[:200]}"
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(1)
+    logs = stack.compose("logs", "--no-color", "--tail", "40", "app", timeout=60, check=False).stdout
+    pytest.fail(f"{url} never served the edited code within 300s (last: {last})\n{logs[-4000:]}", pytrace=False)
