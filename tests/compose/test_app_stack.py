@@ -30,17 +30,19 @@ def _url(stack: Stack, path: str, port: int = 8080) -> str:
     return f"http://127.0.0.1:{stack.port('app', port)}{path}"
 
 
-def _wait_status(url: str, want: int, seconds: float) -> tuple[float, str]:
+def _wait_status(stack: Stack, path: str, want: int, seconds: float) -> tuple[float, str]:
+    """Seconds until the app answers `want` on `path`. The published port is looked up on every try:
+    while a container restarts it has none."""
     start, body = time.monotonic(), ""
     while time.monotonic() - start < seconds:
         try:
-            status, body = http_get(url, timeout=5)
+            status, body = http_get(_url(stack, path), timeout=5)
             if status == want:
                 return time.monotonic() - start, body
-        except OSError as exc:
+        except (OSError, dk.DockerError) as exc:
             body = str(exc)
         time.sleep(0.5)
-    pytest.fail(f"{url} did not answer {want} within {seconds}s (last: {body[:300]})", pytrace=False)
+    pytest.fail(f"{path} did not answer {want} within {seconds}s (last: {body[:300]})", pytrace=False)
 
 
 def _cid(stack: Stack, service: str) -> str:
@@ -78,10 +80,10 @@ def test_app_stack_behaves_as_the_text_says(stack: Stack, measure: dict) -> None
 
     # Redis down -> readiness 503 naming redis; Redis back -> 200
     stack.compose("stop", "redis", timeout=60)
-    waited, body = _wait_status(_url(stack, "/health/ready"), 503, 30)
+    waited, body = _wait_status(stack, "/health/ready", 503, 30)
     assert "redis" in body, body
     stack.compose("start", "redis", timeout=60)
-    back, _ = _wait_status(_url(stack, "/health/ready"), 200, 60)
+    back, _ = _wait_status(stack, "/health/ready", 200, 60)
     measure.update(seconds_to_503_after_redis_stop=round(waited, 1), seconds_to_200_after_redis_start=round(back, 1))
 
     # restart: unless-stopped brings a crashed app back (the process is killed from outside, like a crash)
@@ -93,7 +95,7 @@ def test_app_stack_behaves_as_the_text_says(stack: Stack, measure: dict) -> None
     while dk.inspect(app, "container")["RestartCount"] == before:
         assert time.monotonic() < deadline, "the killed app was not restarted"
         time.sleep(0.5)
-    _wait_status(_url(stack, "/health/live"), 200, 60)
+    _wait_status(stack, "/health/live", 200, 60)
     measure["restart_count"] = dk.inspect(app, "container")["RestartCount"]
 
     # the named volume keeps the data across down/up; the init script does not run again
