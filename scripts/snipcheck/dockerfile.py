@@ -82,16 +82,14 @@ def external_images(text: str) -> list[str]:
 
 
 def exec_or_shell(rest: str) -> list[str]:
+    """The words of an instruction: JSON (exec) form as is, shell form split like a shell would."""
+    value = exec_or_shell_form(rest)
+    if isinstance(value, list):
+        return value
     try:
-        value = json.loads(rest)
-        if isinstance(value, list):
-            return [str(v) for v in value]
-    except json.JSONDecodeError:
-        pass
-    try:
-        return shlex.split(rest)
+        return shlex.split(value)
     except ValueError:
-        return rest.split()
+        return value.split()
 
 
 
