@@ -90,7 +90,8 @@ def _layer_cache_after_change(snippet: Snippet, cache: dict, tmp: Path) -> dict:
     try:
         dk.build(ctx, tag, dockerfile=snippet.file, build_args=settings.get("args") or {})
         with (ctx / cache["change"]).open("a") as fh:
-            fh.write("\n// edited by the layer-cache test\n")
+            # unique text: an edit BuildKit has seen in an earlier run would be served from its cache
+            fh.write(f"\n// edited by the layer-cache test, run {dk.RUN_ID} at {time.time_ns()}\n")
         res = dk.build(ctx, tag, dockerfile=snippet.file, build_args=settings.get("args") or {})
     finally:
         dk.remove_image(tag)
