@@ -86,6 +86,16 @@ class Postgres:
                                 stderr=subprocess.STDOUT, text=True, bufsize=1,
                                 env={**os.environ, "PGPASSWORD": DB_PASSWORD})
 
+    def lock_users(self) -> subprocess.Popen:
+        """A psql session holding ACCESS EXCLUSIVE on `users`: queries on it block until the session
+        ends its transaction (write COMMIT or ROLLBACK to its stdin)."""
+        locker = self.session()
+        assert locker.stdin and locker.stdout
+        locker.stdin.write("BEGIN;\nLOCK TABLE users IN ACCESS EXCLUSIVE MODE;\n\\echo locked\n")
+        locker.stdin.flush()
+        assert locker.stdout.readline().strip() == "locked"
+        return locker
+
 
 @dataclass
 class Redis:
