@@ -2,8 +2,9 @@
 
 - `require(ok, missing)`: locally skip with a reason naming what is missing and how to get it;
   with CI=true fail instead, so a tier that cannot run is never reported as passing.
-- A test marked `@pytest.mark.check("NAME")` and parametrised with `snippet` gets its outcome
-  recorded in the run report for (snippet, NAME); the `measure` fixture adds measurements.
+- One way to record a result (support.recording): a test marked `@pytest.mark.check("NAME")` gets its
+  outcome recorded in the run report for every snippet it covers — its manifest.Snippet parameters
+  and the paths of its `@pytest.mark.covers(...)` marker; the `measure` fixture adds measurements.
 - At the end, every (snippet, check) declared in the manifests whose tier ran must have a
   recorded result; otherwise the session fails and names the missing pairs.
 """
@@ -23,7 +24,7 @@ from snipcheck import manifest
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
 from snipcheck.paths import REPORT, rel
-from support import CALL_FAILED, IN_CI, require  # noqa: F401 (require re-exported)
+from support import CALL_FAILED, IN_CI, RECORDING, recording, require  # noqa: F401 (require re-exported)
 
 
 def tier_of(item: pytest.Item) -> str:
@@ -33,24 +34,12 @@ def tier_of(item: pytest.Item) -> str:
     return "unmarked"
 
 
-def snippet_of(item: pytest.Item) -> str | None:
-    """The snippet a parametrised test exercises (a manifest.Snippet parameter, by any name)."""
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    for value in params.values():
-        if isinstance(value, manifest.Snippet):
-            return value.path
-    return None
-
-
 @pytest.fixture
 def measure(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Measurements recorded with this test's result (image size, uid, seconds...)."""
-    data: dict[str, Any] = {}
-    request.node.stash[_MEASURE] = data
-    return data
+    return recording(request.node).measurements
 
 
-_MEASURE = pytest.StashKey[dict]()
 _TIER_SPAN: dict[str, list[float]] = defaultdict(lambda: [float("inf"), 0.0])
 _TIER_COUNTS: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 _TIERS_SELECTED: set[str] = set()
@@ -90,20 +79,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     rep.user_properties.append(("tier", tier_of(item)))  # travels to the xdist controller
     if rep.when == "call" and rep.failed:
         item.stash[CALL_FAILED] = True  # fixtures attach logs on failure
-    mark = item.get_closest_marker("check")
-    snippet = snippet_of(item)
-    if mark is None or snippet is None:
+    rec = item.stash.get(RECORDING, None) or recording(item)
+    if rec.check is None or not rec.covers:
         return
     final = (rep.when == "call") or (rep.when == "setup" and not rep.passed)
     if not final:
         return
     result = "passed" if rep.passed else "skipped" if rep.skipped else "failed"
-    extra = dict(item.stash.get(_MEASURE, {}))
+    extra = dict(rec.measurements)
     if rep.skipped and isinstance(rep.longrepr, tuple):
         extra["reason"] = rep.longrepr[2]
     elif rep.failed:
         extra["error"] = str(rep.longrepr)[-1500:]
-    run_report.record(snippet, mark.args[0], result, rep.duration, test=item.nodeid, **extra)
+    for subject in rec.covers:
+        run_report.record(subject, rec.check, result, rep.duration, test=item.nodeid, **extra)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -129,7 +118,7 @@ def _missing_pairs(selected_tiers: set[str]) -> list[str]:
         for check in snip.checks:
             if CHECKS[check].tier in selected_tiers and (snip.path, check) not in seen:
                 missing.append(f"{snip.where()}: {snip.path} declares `{check}` but no test recorded it "
-                               f"(implement it in {CHECKS[check].test_file})")
+                               f"(implemented in {', '.join(CHECKS[check].tests)})")
     return missing
 
 

@@ -7,14 +7,46 @@ import re
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from snipcheck import docker as dk
+from snipcheck import manifest
 
 CALL_FAILED = pytest.StashKey[bool]()  # set by tests/conftest.py when a test body fails
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@dataclass
+class Recording:
+    """What a test's result is recorded as: the check it implements, the snippets it covers, and
+    the measurements it adds. Built from the test's markers and parameters (see `recording`)."""
+
+    check: str | None
+    covers: list[str]
+    measurements: dict[str, Any] = field(default_factory=dict)
+
+
+RECORDING = pytest.StashKey[Recording]()
+
+
+def recording(item: pytest.Item) -> Recording:
+    """The test's Recording: `@pytest.mark.check(NAME)`, and as covered snippets its manifest.Snippet
+    parameters plus the paths of `@pytest.mark.covers(...)`. Fixtures may extend it (the kit tier
+    covers `image:REF` subjects); everything reaches the report through tests/conftest.py."""
+    rec = item.stash.get(RECORDING, None)
+    if rec is None:
+        mark = item.get_closest_marker("check")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        covers = [v.path for v in params.values() if isinstance(v, manifest.Snippet)]
+        for m in item.iter_markers("covers"):
+            covers += [c for c in m.args if c not in covers]
+        rec = Recording(mark.args[0] if mark else None, covers)
+        item.stash[RECORDING] = rec
+    return rec
 
 
 def require(ok: bool, missing: str) -> None:

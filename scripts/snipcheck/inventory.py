@@ -9,104 +9,45 @@ on deliberately broken trees in a temporary directory.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import manifest
+from . import manifest, pages
 from .checks import CHECKS
+from .pages import Include, page_lang, sections_in
 from .paths import ROOT
 
-FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<target>[^"]+)"\s*$')
-SECTION_MARK = re.compile(r"--8<--\s+\[(?P<kind>start|end):(?P<name>[A-Za-z0-9_.-]+)\]")
-LANGS = ("ru", "en")
 IGNORED_SNIPPET_FILES = {manifest.MANIFEST_NAME}
 
 
-@dataclass(frozen=True)
-class Include:
-    page: Path
-    line: int
-    path: str        # relative to snippets/
-    section: str | None
-
-
-def page_lang(page: Path) -> str:
-    return "en" if page.name.endswith(".en.md") else "ru"
-
-
-def page_key(page: Path, docs: Path) -> str:
-    """The page's language-neutral name: index.en.md and index.md are both `index.md`."""
-    r = page.relative_to(docs).as_posix()
-    return r[: -len(".en.md")] + ".md" if r.endswith(".en.md") else r
-
-
-def pages(docs: Path) -> list[Path]:
-    return sorted(docs.rglob("*.md"))
-
-
-def _split_target(target: str) -> tuple[str, str | None]:
-    # "path:section"; line ranges ("file:4:6") are not allowed (they drift).
-    path, sep, section = target.partition(":")
-    return path, (section if sep else None)
-
-
 def scan_page(page: Path) -> tuple[list[Include], list[str]]:
-    """Includes on a page, and problems with its fences."""
+    """Includes on a page, and problems with its fences (code typed in, includes outside fences...)."""
+    parsed = pages.parse(page)
+    problems = [f"{page}:{no}: snippet include outside a code fence — wrap it in a fence with the language, "
+                f"e.g. ```go" for no, text in parsed.prose if pages.INCLUDE.match(text)]
     includes: list[Include] = []
-    problems: list[str] = []
-    lines = page.read_text(encoding="utf-8").splitlines()
-    open_fence: tuple[str, int, str] | None = None  # (fence chars, line, info)
-    body: list[tuple[int, str]] = []
-    for no, text in enumerate(lines, start=1):
-        m = FENCE.match(text)
-        if open_fence is None:
-            if m:
-                open_fence = (m["fence"], no, m["info"].strip())
-                body = []
-            elif INCLUDE.match(text):
-                problems.append(f"{page}:{no}: snippet include outside a code fence — "
-                                f"wrap it in a fence with the language, e.g. ```go")
+    for block in parsed.blocks:
+        if not block.closed:
+            problems.append(f"{page}:{block.line}: code fence is never closed")
             continue
-        if m and m["fence"][0] == open_fence[0][0] and len(m["fence"]) >= len(open_fence[0]) \
-                and not m["info"].strip():
-            fence_line, info = open_fence[1], open_fence[2]
-            if info.split()[:1] == ["mermaid"]:
-                pass  # diagrams are prose, written in the page
-            elif not any(t.strip() for _, t in body):
-                problems.append(f"{page}:{fence_line}: empty code block — include a snippet or remove it")
-            for bno, btext in body:
-                if info.split()[:1] == ["mermaid"] or not btext.strip():
-                    continue
-                inc = INCLUDE.match(btext)
-                if not inc:
-                    problems.append(
-                        f"{page}:{bno}: code typed into the page ({btext.strip()[:60]!r}) — move it into a "
-                        f"file under snippets/, declare it in a manifest.yaml and include it with "
-                        f'--8<-- "path/to/file:section"')
-                    continue
-                path, section = _split_target(inc["target"])
-                includes.append(Include(page, bno, path, section))
-            open_fence = None
-            continue
-        body.append((no, text))
-    if open_fence is not None:
-        problems.append(f"{page}:{open_fence[1]}: code fence is never closed")
+        if block.lang == "mermaid":
+            continue  # diagrams are prose, written in the page
+        if not any(t.strip() for _, t in block.body):
+            problems.append(f"{page}:{block.line}: empty code block — include a snippet or remove it")
+        for no, text in block.body:
+            if text.strip() and not pages.INCLUDE.match(text):
+                problems.append(
+                    f"{page}:{no}: code typed into the page ({text.strip()[:60]!r}) — move it into a "
+                    f"file under snippets/, declare it in a manifest.yaml and include it with "
+                    f'--8<-- "path/to/file:section"')
+        includes += block.includes
     return includes, problems
-
-
-def sections_in(file: Path) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {"start": set(), "end": set()}
-    for m in SECTION_MARK.finditer(file.read_text(encoding="utf-8", errors="replace")):
-        found[m["kind"]].add(m["name"])
-    return found
 
 
 def check_pages(docs: Path, snippets: Path) -> tuple[list[Include], list[str]]:
     """Fence rule and include targets (missing file, missing section, line ranges)."""
     all_includes: list[Include] = []
     problems: list[str] = []
-    for page in pages(docs):
+    for page in pages.all_pages(docs):
         includes, page_problems = scan_page(page)
         problems += page_problems
         for inc in includes:
@@ -153,36 +94,32 @@ def check_declarations(snippets: Path, root: Path = ROOT) -> list[str]:
             problems.append(f"{snip.where()}: snippets/{path} has no check that exercises it — add checks, "
                             f"or mark it `expect: illustrative` with a `reason:`")
         for check in snip.checks:
-            test_file = root / CHECKS[check].test_file
-            if not test_file.is_file() or f'"{check}"' not in test_file.read_text(encoding="utf-8"):
-                problems.append(f"{snip.where()}: check `{check}` of snippets/{path} has no test: "
-                                f"{CHECKS[check].test_file} must implement @pytest.mark.check(\"{check}\")")
+            problems += [f"{snip.where()}: check `{check}` of snippets/{path} has no test: {p}"
+                         for p in check_implementations(check, root)]
+    return problems
+
+
+def check_implementations(check: str, root: Path = ROOT) -> list[str]:
+    """Every test module that checks.py lists for `check` exists and marks a test with it."""
+    problems = []
+    for test_file in CHECKS[check].tests:
+        path = root / test_file
+        if not path.is_file() or f'mark.check("{check}"' not in path.read_text(encoding="utf-8"):
+            problems.append(f"{test_file} must implement @pytest.mark.check(\"{check}\") "
+                            f"(checks.py lists it for `{check}`)")
     return problems
 
 
 def check_language_coverage(docs: Path, snippets: Path, includes: list[Include]) -> list[str]:
     """Every snippet file is included by at least one Russian and one English page."""
-    by_lang: dict[str, set[str]] = {lang: set() for lang in LANGS}
+    by_lang: dict[str, set[str]] = {lang: set() for lang in pages.LANGS}
     for inc in includes:
         by_lang[page_lang(inc.page)].add(inc.path)
     problems = []
     for f in snippet_files(snippets):
-        for lang in LANGS:
+        for lang in pages.LANGS:
             if f not in by_lang[lang]:
                 suffix = ".en.md" if lang == "en" else ".md"
                 problems.append(f"snippets/{f}: no {lang} page includes it — include it from a docs/*{suffix} "
                                 f"page (or delete the file and its manifest entry)")
-    return problems
-
-
-def check_page_sets(docs: Path) -> list[str]:
-    """The Russian and English page sets are the same."""
-    keys: dict[str, set[str]] = {lang: set() for lang in LANGS}
-    for page in pages(docs):
-        keys[page_lang(page)].add(page_key(page, docs))
-    problems = []
-    for key in sorted(keys["ru"] - keys["en"]):
-        problems.append(f"docs/{key}: has no English counterpart docs/{key[:-3]}.en.md — translate it")
-    for key in sorted(keys["en"] - keys["ru"]):
-        problems.append(f"docs/{key[:-3]}.en.md: has no Russian original docs/{key} — add it or remove the page")
     return problems

@@ -9,7 +9,8 @@ that directory (paths relative to it). Entry fields:
     claim:      what the text says about it (required for fails)
     checks:     names from snipcheck.checks.CHECKS (at least one unless illustrative)
     reason:     why it is illustrative (required for illustrative)
-    ...         check-specific settings (for example build: {context: ..}, hadolint_rules: [...])
+    ...         settings: only keys that one of the entry's checks declares (snipcheck.checks), typed;
+                an unknown key, a wrong type or an unknown value fails the load with file:line
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 
 import yaml
 
-from .checks import CHECKS, EXPECTATIONS
+from . import schema
+from .checks import CHECKS, EXPECTATIONS, allowed_settings, readers
 from .paths import SNIPPETS
 
 MANIFEST_NAME = "manifest.yaml"
@@ -60,11 +62,26 @@ class _LineLoader(yaml.SafeLoader):
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
     mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    lines = {}
     for key_node, _ in node.value:  # an entry's line is the line of its key
-        value = mapping.get(loader.construct_object(key_node))
+        key = loader.construct_object(key_node)
+        lines[key] = key_node.start_mark.line + 1
+        value = mapping.get(key)
         if isinstance(value, dict):
             value["__line__"] = key_node.start_mark.line + 1
+    mapping["__lines__"] = lines
     return mapping
+
+
+def _line_of(entry: dict, path: tuple[str, ...], default: int) -> int:
+    """The line of the deepest key of `path` that the loader recorded."""
+    line, node = default, entry
+    for key in path:
+        if not isinstance(node, dict):
+            break
+        line = node.get("__lines__", {}).get(key, line)
+        node = node.get(key)
+    return line
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -77,6 +94,7 @@ def manifest_files(root: Path = SNIPPETS) -> list[Path]:
 def load(root: Path = SNIPPETS) -> dict[str, Snippet]:
     """All declared snippets, keyed by their path relative to `root`."""
     snippets: dict[str, Snippet] = {}
+    errors: list[str] = []
     for mf in manifest_files(root):
         base = mf.parent.relative_to(root)
         try:
@@ -87,13 +105,18 @@ def load(root: Path = SNIPPETS) -> dict[str, Snippet]:
         if not isinstance(files, dict):
             raise ManifestError(f"{mf}: expected a top-level mapping `files:`")
         for name, entry in files.items():
-            if name == "__line__":
+            if name in ("__line__", "__lines__"):
                 continue
-            snip = _entry(mf, root, base, name, entry)
+            try:
+                snip = _entry(mf, root, base, name, entry)
+            except ManifestError as exc:  # report every bad entry at once
+                errors.append(str(exc))
+                continue
             if snip.path in snippets:
-                raise ManifestError(f"{snip.where()}: {snip.path} is declared twice "
-                                    f"(also at {snippets[snip.path].where()})")
+                errors.append(f"{snip.where()}: {snip.path} is declared twice (also at {snippets[snip.path].where()})")
             snippets[snip.path] = snip
+    if errors:
+        raise ManifestError("\n".join(errors))
     return snippets
 
 
@@ -101,6 +124,8 @@ def _entry(mf: Path, root: Path, base: Path, name: str, entry: Any) -> Snippet:
     if not isinstance(entry, dict):
         raise ManifestError(f"{mf}: entry {name!r} must be a mapping with kind/expect/checks")
     line = entry.pop("__line__", 0)
+    raw = dict(entry)
+    entry.pop("__lines__", None)
     where = f"{mf}:{line} ({name})"
     path = (base / name).as_posix()
     kind = entry.pop("kind", None)
@@ -121,14 +146,27 @@ def _entry(mf: Path, root: Path, base: Path, name: str, entry: Any) -> Snippet:
         raise ManifestError(f"{where}: expect: fails needs `claim:` (how the text says it fails)")
     if expect == "illustrative" and not reason:
         raise ManifestError(f"{where}: expect: illustrative needs `reason:` (why it is not run)")
+    settings = _without_lines(entry)
+    problems = []
+    allowed = allowed_settings(checks)
+    for (key, *_), _msg in schema.unknown_keys(settings, allowed):
+        who = readers(key)
+        hint = (f"it is read by {', '.join(who)}, which this entry does not declare" if who
+                else "no check reads it: fix the spelling or remove it")
+        problems.append(((key,), f"unknown setting `{key}` ({hint}); allowed here: {', '.join(sorted(allowed))}"))
+    for key, spec in allowed.items():
+        if key in settings:
+            problems += [(p, f"`{'.'.join(p)}`: {msg}") for p, msg in spec.check(settings[key], (key,))]
+    if problems:
+        raise ManifestError("\n".join(f"{mf}:{_line_of(raw, p, line)} ({name}): {msg}" for p, msg in problems))
     return Snippet(path=path, kind=kind, expect=expect, checks=list(checks), manifest=mf,
-                   line=line, claim=claim, reason=reason, settings=_without_lines(entry))
+                   line=line, claim=claim, reason=reason, settings=settings)
 
 
 def _without_lines(value: Any) -> Any:
     """Settings as written: drop the loader's line bookkeeping from nested mappings."""
     if isinstance(value, dict):
-        return {k: _without_lines(v) for k, v in value.items() if k != "__line__"}
+        return {k: _without_lines(v) for k, v in value.items() if k not in ("__line__", "__lines__")}
     if isinstance(value, list):
         return [_without_lines(v) for v in value]
     return value

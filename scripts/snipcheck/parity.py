@@ -26,13 +26,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import pages
+from .pages import (
+    english_for,
+    english_pages,
+    front_matter_value,
+    is_english,
+    pairs,
+    russian_for,
+    russian_pages,
+    show,
+    split_front_matter,
+)
+from .pages import read as _read
+
 STAMP_KEY = "source_sha256"
 STAMP_TOOL = "python scripts/translation-stamp.py"
 
-# The same front-matter rule MkDocs uses (mkdocs.utils.meta.YAML_RE).
-FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTALL)
-FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<target>[^"]+)"\s*$')
 HEADING = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>.*?)\s*$")
 ATTR_LIST = re.compile(r"\{:?\s*(?P<attrs>[^}]*)\}\s*$")
 TABLE_DELIMITER = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
@@ -43,67 +53,15 @@ LATIN = re.compile(r"[A-Za-z]")
 
 BLOCK_KINDS = ("tables", "admonitions", "content tabs", "code blocks", "mermaid diagrams")
 
-
-# ---- pages and pairs ------------------------------------------------------------------------
-
-def is_english(page: Path) -> bool:
-    return page.name.endswith(".en.md")
-
-
-def english_for(ru: Path) -> Path:
-    return ru.with_name(ru.name[: -len(".md")] + ".en.md")
-
-
-def russian_for(en: Path) -> Path:
-    return en.with_name(en.name[: -len(".en.md")] + ".md")
-
-
-def show(page: Path, docs: Path) -> str:
-    """`docs/x.md` whatever the docs directory is called on disk."""
-    try:
-        return f"{docs.name}/{page.relative_to(docs).as_posix()}"
-    except ValueError:
-        return str(page)
+__all__ = ["english_for", "english_pages", "front_matter_value", "is_english", "russian_for", "russian_pages",
+           "split_front_matter"]
 
 
 def pair_name(ru: Path, docs: Path) -> str:
     return f"{show(ru, docs)} ↔ {show(english_for(ru), docs)}"
 
 
-def russian_pages(docs: Path) -> list[Path]:
-    return sorted(p for p in docs.rglob("*.md") if not is_english(p))
-
-
-def english_pages(docs: Path) -> list[Path]:
-    return sorted(p for p in docs.rglob("*.en.md"))
-
-
-def pairs(docs: Path) -> list[tuple[Path, Path]]:
-    """(Russian, English) pairs where both pages exist."""
-    return [(ru, english_for(ru)) for ru in russian_pages(docs) if english_for(ru).is_file()]
-
-
-# ---- front matter and the translation stamp -------------------------------------------------
-
-def _read(page: Path) -> str:
-    return page.read_text(encoding="utf-8").replace("\r\n", "\n")
-
-
-def split_front_matter(text: str) -> tuple[str | None, str]:
-    """(front matter block without its `---` lines, or None; the body after it)."""
-    m = FRONT_MATTER.match(text)
-    if not m:
-        return None, text
-    return m[1], text[m.end():]
-
-
-def front_matter_value(text: str, key: str) -> str | None:
-    front, _ = split_front_matter(text)
-    if front is None:
-        return None
-    m = re.search(rf"^{re.escape(key)}:[ \t]*['\"]?(?P<value>[^'\"\n]*?)['\"]?[ \t]*$", front, re.M)
-    return m["value"] if m else None
-
+# ---- the translation stamp ------------------------------------------------------------------
 
 def source_hash(ru: Path) -> str:
     """sha256 of the Russian page's content, its own front matter excluded."""
@@ -179,36 +137,27 @@ def heading_ids(text: str) -> list[str]:
 
 def structure(page: Path) -> Structure:
     s = Structure()
-    text = _read(page)
-    _, body = split_front_matter(text)
-    offset = text[: len(text) - len(body)].count("\n")  # line numbers in the file, front matter included
-    lines = body.splitlines()
-    open_fence: tuple[str, str] | None = None  # (fence chars, language)
-    for i, line in enumerate(lines):
-        m = FENCE.match(line)
-        if open_fence is not None:
-            fence, lang = open_fence
-            if m and m["fence"][0] == fence[0] and len(m["fence"]) >= len(fence) and not m["info"].strip():
-                open_fence = None
-            elif lang != "mermaid" and (inc := INCLUDE.match(line)):
-                s.includes.append(inc["target"])
-            continue
-        if m:
-            lang = (m["info"].strip().split() or [""])[0].lstrip("{.")
-            open_fence = (m["fence"], lang)
-            s.counts["mermaid diagrams" if lang == "mermaid" else "code blocks"] += 1
-            continue
+    parsed = pages.parse(page)
+    for block in parsed.blocks:
+        s.counts["mermaid diagrams" if block.lang == "mermaid" else "code blocks"] += 1
+        s.includes += [inc.target for inc in block.includes]
+    front, _ = split_front_matter(_read(page))
+    front_lines = 0 if front is None else front.count("\n") + 2
+    prose = [(no, line) for no, line in parsed.prose if no > front_lines]
+    previous = ""
+    for no, line in prose:
         if h := HEADING.match(line):
             if s.h1 is None and len(h["level"]) == 1:
                 s.h1 = ATTR_LIST.sub("", h["text"]).strip()
             for hid in heading_ids(h["text"]):
-                s.heading_ids.setdefault(hid, offset + i + 1)
-        if TABLE_DELIMITER.match(line) and "|" in line and i > 0 and "|" in lines[i - 1]:
+                s.heading_ids.setdefault(hid, no)
+        if TABLE_DELIMITER.match(line) and "|" in line and "|" in previous:
             s.counts["tables"] += 1
         if ADMONITION.match(line):
             s.counts["admonitions"] += 1
         if CONTENT_TAB.match(line):
             s.counts["content tabs"] += 1
+        previous = line
     return s
 
 

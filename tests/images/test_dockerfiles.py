@@ -155,10 +155,15 @@ def test_image_runs_as_the_text_claims(snippet: Snippet, builder, container_clea
         assert res.returncode == 0, f"the text says this image has a shell ({run['shell']}): {res.stderr}"
 
     binary = run.get("static_binary") or (built.dockerfile.entrypoint or [None])[0]
-    if run.get("static", True) and binary:
-        interp = elf.interpreter(copy_out(cid, binary, tmp_path))
-        measure["elf_interpreter"] = interp
-        assert interp is None, f"{binary} is dynamically linked (asks for {interp})"
+    measured = snippet.settings.get("measure") or []
+    if binary and (run.get("static", True) or "binary-size" in measured):
+        binary_file = copy_out(cid, binary, tmp_path)
+        if "binary-size" in measured:
+            measure["binary_mb"] = round(binary_file.stat().st_size / 1e6, 1)
+        if run.get("static", True):
+            interp = elf.interpreter(binary_file)
+            measure["elf_interpreter"] = interp
+            assert interp is None, f"{binary} is dynamically linked (asks for {interp})"
     if run.get("ca_bundle"):
         bundle = copy_out(cid, "/etc/ssl/certs/ca-certificates.crt", tmp_path)
         ctx = ssl.create_default_context(cafile=str(bundle))
@@ -174,7 +179,7 @@ def test_image_runs_as_the_text_claims(snippet: Snippet, builder, container_clea
         assert built.size <= float(run["max_mb"]) * 1e6, \
             f"image is {built.size / 1e6:.1f} MB, over the {run['max_mb']} MB budget the text implies"
     other = snippet.settings.get("compare_with")
-    if other and "start-to-healthy" in (snippet.settings.get("measure") or []):
+    if other and "start-to-healthy" in measured:
         measure.update(_compare_start(manifest.load()[other], builder, container_cleanup, port, run))
 
     grace = int(run.get("stop_timeout", 10))

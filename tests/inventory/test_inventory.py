@@ -33,10 +33,6 @@ def test_every_snippet_included_in_both_languages() -> None:
     _fail_with(inventory.check_language_coverage(DOCS, SNIPPETS, includes))
 
 
-def test_russian_and_english_page_sets_match() -> None:
-    _fail_with(inventory.check_page_sets(DOCS))
-
-
 # ---- each rule catches a deliberately broken tree -------------------------------------------
 
 GOOD_GO = "package main\n\n// --8<-- [start:main]\nfunc main() {}\n\n// --8<-- [end:main]\n"
@@ -61,84 +57,87 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
 def _all(docs: Path, snippets: Path) -> list[str]:
     includes, problems = inventory.check_pages(docs, snippets)
     return (problems + inventory.check_declarations(snippets, root=docs.parent)
-            + inventory.check_language_coverage(docs, snippets, includes) + inventory.check_page_sets(docs))
+            + inventory.check_language_coverage(docs, snippets, includes))
 
 
 def test_good_tree_has_no_problems(tree: tuple[Path, Path]) -> None:
     assert _all(*tree) == []
 
 
-def test_rule_code_typed_into_page(tree: tuple[Path, Path]) -> None:
+def _page(text: str, name: str = "index.md"):
+    return lambda docs, snippets: (docs / name).write_text(text)
+
+
+def _manifest(text: str):
+    return lambda docs, snippets: (snippets / "manifest.yaml").write_text(text)
+
+
+# (rule, how the tree is broken, a problem that must be reported)
+BROKEN = [
+    ("code typed into page",
+     _page('# T\n\n```go\n--8<-- "app/main.go:main"\nfmt.Println("hi")\n```\n'),
+     "index.md:5: code typed into the page"),
+    ("include outside fence", _page(PAGE + '\n--8<-- "app/main.go"\n'),
+     "index.md:7: snippet include outside a code fence"),
+    ("missing file", _page(PAGE + '\n```go\n--8<-- "app/nope.go"\n```\n'),
+     "index.md:8: include of missing file snippets/app/nope.go"),
+    ("missing section", _page(PAGE.replace(":main", ":handler"), "index.en.md"),
+     "index.en.md:4: section 'handler' not found in snippets/app/main.go"),
+    ("unclosed fence", _page(PAGE + "\n```go\n"), "index.md:7: code fence is never closed"),
+    ("undeclared file", lambda docs, snippets: (snippets / "app" / "extra.go").write_text("package main\n"),
+     "snippets/app/extra.go: not declared"),
+    ("declared file missing", _manifest(GOOD_MANIFEST + "  app/gone.go:\n    kind: go\n    checks: [gofmt]\n"),
+     "manifest.yaml:5: declares snippets/app/gone.go, which does not exist"),
+    ("missing in one language", _page("# T\n\nNo code here.\n", "index.en.md"),
+     "snippets/app/main.go: no en page includes it"),
+    ("snippet without check", _manifest("files:\n  app/main.go:\n    kind: go\n"),
+     "has no check that exercises it"),
+    ("illustrative needs reason", _manifest("files:\n  app/main.go:\n    kind: go\n    expect: illustrative\n"),
+     "illustrative needs `reason:`"),
+    ("unknown check name", _manifest(GOOD_MANIFEST.replace("gofmt", "gofmtt")), "unknown check(s) ['gofmtt']"),
+    ("check without test",
+     lambda docs, snippets: (docs.parent / "tests" / "static" / "test_go.py").write_text("# not implemented\n"),
+     "check `gofmt` of snippets/app/main.go has no test"),
+    # typed settings: the line of the offending key, and what to do
+    ("misspelt setting", _manifest(GOOD_MANIFEST.replace("gofmt]", "hadolint]") + "    hadolint_rule: [DL3007]\n"),
+     "manifest.yaml:5 (app/main.go): unknown setting `hadolint_rule` (no check reads it"),
+    ("setting of an undeclared check", _manifest(GOOD_MANIFEST + "    build: {context: app}\n"),
+     "manifest.yaml:5 (app/main.go): unknown setting `build` (it is read by image-antipattern, image-build"),
+    ("wrong type", _manifest(GOOD_MANIFEST.replace("[gofmt]", "[image-run]")
+                             + "    run:\n      port: http\n"),
+     "manifest.yaml:6 (app/main.go): `run.port`: expected an integer, got str 'http'"),
+    ("unknown nested key", _manifest(GOOD_MANIFEST.replace("[gofmt]", "[image-run]")
+                                     + "    run:\n      port: 8080\n      graceful: true\n"),
+     "manifest.yaml:7 (app/main.go): `run.graceful`: unknown key"),
+    ("unknown scenario", _manifest(GOOD_MANIFEST.replace("[gofmt]", "[image-antipattern]")
+                                   + "    scenario: [runs-as-root, runs-as-rooot]\n"),
+     "manifest.yaml:5 (app/main.go): `scenario.1`: 'runs-as-rooot' is not one of"),
+]
+
+
+@pytest.mark.parametrize(("rule", "breaks", "expected"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_rule_catches_a_broken_tree(tree: tuple[Path, Path], rule: str, breaks, expected: str) -> None:
     docs, snippets = tree
-    (docs / "index.md").write_text('# T\n\n```go\n--8<-- "app/main.go:main"\nfmt.Println("hi")\n```\n')
+    breaks(docs, snippets)
     problems = _all(docs, snippets)
-    assert any("index.md:5: code typed into the page" in p for p in problems), problems
+    assert any(expected in p for p in problems), f"{rule}: expected {expected!r} among:\n" + "\n".join(problems)
 
 
-def test_rule_include_outside_fence(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (docs / "index.md").write_text(PAGE + '\n--8<-- "app/main.go"\n')
-    assert any("index.md:7: snippet include outside a code fence" in p for p in _all(docs, snippets))
+def test_every_implementing_test_module_is_listed() -> None:
+    """checks.py lists every test module that marks a test with a check, and each listed one does."""
+    import re
 
+    from snipcheck.checks import CHECKS
+    from snipcheck.paths import ROOT, TESTS
 
-def test_rule_missing_file(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (docs / "index.md").write_text(PAGE + '\n```go\n--8<-- "app/nope.go"\n```\n')
-    assert any("index.md:8: include of missing file snippets/app/nope.go" in p for p in _all(docs, snippets))
-
-
-def test_rule_missing_section(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (docs / "index.en.md").write_text(PAGE.replace(":main", ":handler"))
-    problems = _all(docs, snippets)
-    assert any("index.en.md:4: section 'handler' not found in snippets/app/main.go" in p for p in problems)
-
-
-def test_rule_undeclared_file(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (snippets / "app" / "extra.go").write_text("package main\n")
-    assert any("snippets/app/extra.go: not declared" in p for p in _all(docs, snippets))
-
-
-def test_rule_declared_file_missing(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (snippets / "manifest.yaml").write_text(GOOD_MANIFEST + "  app/gone.go:\n    kind: go\n    checks: [gofmt]\n")
-    problems = _all(docs, snippets)
-    assert any("manifest.yaml:5: declares snippets/app/gone.go, which does not exist" in p for p in problems)
-
-
-def test_rule_snippet_missing_in_one_language(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (docs / "index.en.md").write_text("# T\n\nNo code here.\n")
-    assert any("snippets/app/main.go: no en page includes it" in p for p in _all(docs, snippets))
-
-
-def test_rule_snippet_without_check(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (snippets / "manifest.yaml").write_text("files:\n  app/main.go:\n    kind: go\n")
-    assert any("has no check that exercises it" in p for p in _all(docs, snippets))
-
-
-def test_rule_illustrative_needs_reason(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (snippets / "manifest.yaml").write_text("files:\n  app/main.go:\n    kind: go\n    expect: illustrative\n")
-    assert any("illustrative needs `reason:`" in p for p in _all(docs, snippets))
-
-
-def test_rule_unknown_check_name(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (snippets / "manifest.yaml").write_text(GOOD_MANIFEST.replace("gofmt", "gofmtt"))
-    assert any("unknown check(s) ['gofmtt']" in p for p in _all(docs, snippets))
-
-
-def test_rule_page_sets_differ(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (docs / "extra.md").write_text("# Extra\n")
-    assert any("docs/extra.md: has no English counterpart" in p for p in _all(docs, snippets))
-
-
-def test_rule_check_without_test(tree: tuple[Path, Path]) -> None:
-    docs, snippets = tree
-    (docs.parent / "tests" / "static" / "test_go.py").write_text("# gofmt is not implemented here\n")
-    problems = _all(docs, snippets)
-    assert any("check `gofmt` of snippets/app/main.go has no test" in p for p in problems), problems
+    marked: dict[str, set[str]] = {}
+    for f in TESTS.rglob("test_*.py"):
+        if f.resolve() == Path(__file__).resolve():
+            continue  # this module writes check markers into its fixture trees
+        for name in re.findall(r'mark\.check\("([a-z-]+)"', f.read_text(encoding="utf-8")):
+            marked.setdefault(name, set()).add(f.relative_to(ROOT).as_posix())
+    problems = [f"{name}: marked in {sorted(files - set(CHECKS[name].tests))} but checks.py lists {CHECKS[name].tests}"
+                for name, files in marked.items() if name in CHECKS and files - set(CHECKS[name].tests)]
+    problems += [f"{name}: marked in tests but not a check in checks.py" for name in marked if name not in CHECKS]
+    problems += [p for name in CHECKS for p in inventory.check_implementations(name)]
+    _fail_with(problems)

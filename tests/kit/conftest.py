@@ -1,5 +1,6 @@
 """Fixtures for the kit tier: the base images (ensured once), labelled containers/volumes/networks
-that are always removed, and per-image result recording (snippet "image:REF", check "kit-...")."""
+that are always removed. A test's result is recorded for the subject "image:REF" under the check it
+names in `kit_image(ref, check)` — through the suite's one recording path (support.recording)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,7 @@ from kitsupport import Scratchpad
 
 from snipcheck import docker as dk
 from snipcheck import imagekit
-from snipcheck import report as run_report
-from support import CALL_FAILED, require
-
-_KIT = pytest.StashKey[dict[str, Any]]()
+from support import CALL_FAILED, recording, require
 
 
 @pytest.fixture(scope="session")
@@ -31,28 +29,14 @@ def kit_image(kit_sources: dict[str, imagekit.ImageSource], request: pytest.Fixt
 
     def use(ref: str, check: str) -> dict[str, Any]:
         src = kit_sources.get(ref) or imagekit.ensure([ref])[ref]
-        data: dict[str, Any] = {"image_source": src.describe()}
-        request.node.stash[_KIT] = {"ref": ref, "check": check, "data": data}
+        rec = recording(request.node)
+        rec.check, rec.covers = check, [f"image:{ref}"]
+        rec.measurements["image_source"] = src.describe()
         if not src.available:
             pytest.fail(f"{ref} is unavailable: {src.describe()}", pytrace=False)
-        return data
+        return rec.measurements
 
     return use
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    outcome = yield
-    rep: pytest.TestReport = outcome.get_result()
-    info = item.stash.get(_KIT, None)
-    if info is None or rep.when != "call":
-        return
-    result = "passed" if rep.passed else "skipped" if rep.skipped else "failed"
-    extra = dict(info["data"])
-    if rep.failed:
-        extra["error"] = str(rep.longrepr)[-1500:]
-    run_report.record(f"image:{info['ref']}", info["check"], result, rep.duration,
-                      test=item.nodeid, **extra)
 
 
 @pytest.fixture

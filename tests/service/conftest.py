@@ -1,4 +1,4 @@
-"""Fixtures and result recording for the service tier (see myapp_harness.py)."""
+"""Fixtures for the service tier (see myapp_harness.py); results are recorded by tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from myapp_harness import (
     DB_NAME,
     DB_PASSWORD,
     DB_USER,
-    MEASUREMENTS,
     MYAPP,
     PG_BIN,
     App,
@@ -29,45 +28,6 @@ from myapp_harness import (
     require,
     wait_until,
 )
-
-from snipcheck import report
-
-# --------------------------------------------------------------------------- reporting
-# Tests name the snippets they prove with @pytest.mark.covers(...). Outcomes (including
-# fixture errors and skips) are collected per snippet and written once per
-# (snippet, "go-test") pair at the end of the session.
-
-CHECK = "go-test"
-_OUTCOMES: dict[str, dict[str, str]] = {}
-_SECONDS: dict[str, float] = {}
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "covers(*snippets): snippet paths (relative to snippets/) a test proves")
-    config.addinivalue_line("markers", "service: the Go service against real PostgreSQL and Redis")
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    outcome = yield
-    rep = outcome.get_result()
-    marker = item.get_closest_marker("covers")
-    if marker is None or not (rep.when == "call" or rep.outcome != "passed"):
-        return
-    for snippet in marker.args:
-        results = _OUTCOMES.setdefault(snippet, {})
-        if results.get(item.name) != "failed":  # a teardown error must not hide a failure
-            results[item.name] = rep.outcome
-        _SECONDS[snippet] = _SECONDS.get(snippet, 0.0) + rep.duration
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    for snippet, results in sorted(_OUTCOMES.items()):
-        values = set(results.values())
-        result = "failed" if "failed" in values else "passed" if "passed" in values else "skipped"
-        report.record(snippet, CHECK, result, _SECONDS.get(snippet, 0.0),
-                      tests=results, **MEASUREMENTS.get(snippet, {}))
-    _OUTCOMES.clear()
 
 
 @pytest.fixture(scope="session")

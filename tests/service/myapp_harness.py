@@ -28,10 +28,6 @@ DB_USER, DB_PASSWORD, DB_NAME = "myapp", "s3cret p@ss", "myapp"
 BUILD_ARGS = {"VERSION": "1.2.3-test", "COMMIT": "abc1234", "BUILD_TIME": "2026-01-01T00:00:00Z"}
 USERS_KEY = "myapp:users:v1"
 
-# Extra measurements per snippet, written with its go-test record (see conftest.py).
-MEASUREMENTS: dict[str, dict[str, Any]] = {}
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

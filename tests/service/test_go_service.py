@@ -16,11 +16,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from myapp_harness import (
     BUILD_ARGS,
-    MEASUREMENTS,
     MYAPP,
     USERS_KEY,
     App,
@@ -224,7 +224,8 @@ def _refused(port: int) -> bool:
 
 @pytest.mark.timeout(120)
 @pytest.mark.covers(MAIN, HEALTH, HANDLER, POSTGRES_GO, INIT_SQL)
-def test_sigterm_drains_in_flight_request(start_app, postgres: Postgres, redis: Redis) -> None:
+def test_sigterm_drains_in_flight_request(start_app, postgres: Postgres, redis: Redis,
+                                          measure: dict[str, Any]) -> None:
     """A request blocked on a table lock is in flight when SIGTERM arrives: readiness
     turns 503, new connections are refused, the request still completes, exit 0."""
     app: App = start_app(app_env(postgres, redis, SHUTDOWN_DELAY="1s", SHUTDOWN_TIMEOUT="8s"))
@@ -263,7 +264,7 @@ def test_sigterm_drains_in_flight_request(start_app, postgres: Postgres, redis: 
         assert reply.get("code") == 200 and reply.get("cache") == "miss", reply
         assert len(json.loads(reply["body"])["users"]) == 2
         assert app.proc.wait(timeout=10) == 0
-        MEASUREMENTS.setdefault(MAIN, {})["shutdown_with_inflight_s"] = round(time.monotonic() - t0, 3)
+        measure["shutdown_with_inflight_s"] = round(time.monotonic() - t0, 3)
     finally:
         if locker.poll() is None:
             locker.stdin.close()  # type: ignore[union-attr]
@@ -309,8 +310,7 @@ def test_shutdown_timeout_bounds_the_wait(start_app, postgres: Postgres, redis: 
 
 @pytest.mark.timeout(30)
 @pytest.mark.covers(MAIN)
-def test_binary_size_measured(server_binary: Binary) -> None:
-    MEASUREMENTS.setdefault(MAIN, {}).update(
-        binary_bytes=server_binary.size, binary_stripped_bytes=server_binary.stripped_size)
+def test_binary_size_measured(server_binary: Binary, measure: dict[str, Any]) -> None:
+    measure.update(binary_bytes=server_binary.size, binary_stripped_bytes=server_binary.stripped_size)
     assert server_binary.stripped_size < server_binary.size
     assert Path(server_binary.path).exists()

@@ -156,21 +156,16 @@ def k8s_problems(doc: Any, where: str, routes: set[str], service_binaries: set[s
     return problems
 
 
-def test_probes_ports_binaries_and_memory(declared: list[Snippet], routes: set[str],
-                                          service_binaries: set[str]) -> None:
-    problems: list[str] = []
-    for s in declared:
-        if s.expect == "fails":
-            continue  # an anti-pattern may be inconsistent on purpose; its own checks cover it
-        if s.kind == "dockerfile":
-            problems += dockerfile_probe_problems(s.file.read_text(encoding="utf-8"), s.path, routes)
-        elif s.kind in COMPOSE_KINDS:
-            for doc in _docs(s):
-                problems += compose_problems(doc, s.file, s.path, routes, service_binaries)
-        elif s.kind in K8S_KINDS:
-            for doc in _docs(s):
-                problems += k8s_problems(doc, s.path, routes, service_binaries)
-    _report(problems)
+def probe_problems(s: Snippet, routes: set[str], service_binaries: set[str]) -> list[str]:
+    if s.expect == "fails":
+        return []  # an anti-pattern may be inconsistent on purpose; its own checks cover it
+    if s.kind == "dockerfile":
+        return dockerfile_probe_problems(s.file.read_text(encoding="utf-8"), s.path, routes)
+    if s.kind in COMPOSE_KINDS:
+        return [p for doc in _docs(s) for p in compose_problems(doc, s.file, s.path, routes, service_binaries)]
+    if s.kind in K8S_KINDS:
+        return [p for doc in _docs(s) for p in k8s_problems(doc, s.path, routes, service_binaries)]
+    return []
 
 
 # ---- image pins --------------------------------------------------------------------------------
@@ -191,11 +186,11 @@ def image_refs(s: Snippet) -> list[str]:
     return []
 
 
-def test_images_are_pinned(declared: list[Snippet]) -> None:
-    problems = [f"{s.path}: image {ref} is not pinned (no tag or digest, or `latest`)"
-                for s in declared if not teaches_latest(s)
-                for ref in image_refs(s) if not cs.is_pinned(ref)]
-    _report(problems)
+def pin_problems(s: Snippet) -> list[str]:
+    if teaches_latest(s):
+        return []
+    return [f"{s.path}: image {ref} is not pinned (no tag or digest, or `latest`)"
+            for ref in image_refs(s) if not cs.is_pinned(ref)]
 
 
 # ---- the Go version ----------------------------------------------------------------------------
@@ -216,16 +211,34 @@ def go_versions(s: Snippet) -> list[tuple[str, str]]:
     return out
 
 
-def test_one_go_version_everywhere(declared: list[Snippet]) -> None:
-    found = [pair for s in declared for pair in go_versions(s)]
+def go_version_problems(found: list[tuple[str, str]]) -> list[str]:
+    return [f"{where}: Go {v}, want {cs.GO_VERSION}" for where, v in found
+            if v.strip("'\"") != cs.GO_VERSION and not v.startswith(cs.GO_VERSION + ".")]
+
+
+# ---- per snippet: every rule that concerns it, recorded as check `consistency` -------------------
+
+CONCERNED_KINDS = {"dockerfile", "gomod", "workflow", "yaml"} | COMPOSE_KINDS | K8S_KINDS
+CONCERNED = sorted((s for s in manifest.load().values() if s.kind in CONCERNED_KINDS), key=lambda s: s.path)
+
+
+@pytest.mark.check("consistency")
+@pytest.mark.parametrize("snippet", CONCERNED, ids=[s.path for s in CONCERNED])
+def test_snippet_agrees_with_the_rest(snippet: Snippet, routes: set[str], service_binaries: set[str],
+                                      measure: dict[str, Any]) -> None:
+    versions = go_versions(snippet)
+    measure.update(images=image_refs(snippet), go_versions=sorted({v for _, v in versions}))
+    _report(probe_problems(snippet, routes, service_binaries) + pin_problems(snippet)
+            + go_version_problems(versions))
+
+
+def test_undeclared_go_modules_use_the_same_go(declared: list[Snippet]) -> None:
     gomods = [p for p in SNIPPETS.rglob("go.mod") if p.relative_to(SNIPPETS).as_posix()
               not in {s.path for s in declared}]
-    found += [(f"{p.relative_to(SNIPPETS)} (go.mod, undeclared)", v)
-              for p in gomods for v in cs.gomod_versions(p.read_text(encoding="utf-8"))]
-    wrong = [f"{where}: Go {v}, want {cs.GO_VERSION}" for where, v in found
-             if v.strip("'\"") != cs.GO_VERSION and not v.startswith(cs.GO_VERSION + ".")]
-    _report(wrong)
-    assert found, "no Go version found in any snippet"
+    found = [(f"{p.relative_to(SNIPPETS)} (go.mod, undeclared)", v)
+             for p in gomods for v in cs.gomod_versions(p.read_text(encoding="utf-8"))]
+    _report(go_version_problems(found))
+    assert [v for s in declared for v in go_versions(s)], "no Go version found in any snippet"
 
 
 # ---- the checks catch mismatches ---------------------------------------------------------------
