@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from snipcheck import docker as dk
-from snipcheck import manifest
+from snipcheck import manifest, waiting
 
 CALL_FAILED = pytest.StashKey[bool]()  # set by tests/conftest.py when a test body fails
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -85,51 +84,38 @@ def app_env(snippet) -> dict[str, str]:
     return {**base, **{str(k): str(v) for k, v in (run.get("env") or {}).items()}}
 
 
-def _running_or_fail(cid: str, what: str) -> None:
+def _running(cid: str) -> None:
+    """Abort a wait when the container has exited: waiting longer cannot help."""
     state = dk.inspect(cid, "container")["State"]
     if not state["Running"]:
-        pytest.fail(f"container exited ({state['ExitCode']}) before {what}:\n{dk.logs(cid)[-3000:]}", pytrace=False)
+        raise waiting.Abort(f"container exited ({state['ExitCode']}):\n{dk.describe_container(cid)}")
 
 
 def wait_http_ok(cid: str, port: int | str, path: str, deadline_s: float) -> float:
     """Seconds until the container's published `port` answers 200 on `path`; fails with its logs otherwise."""
-    start = time.monotonic()
-    host_port = None
-    while host_port is None and time.monotonic() - start < deadline_s:
-        _running_or_fail(cid, f"port {port} was published")
-        try:
-            host_port = dk.host_port(cid, port)
-        except dk.DockerError:
-            time.sleep(0.2)
-    url = f"http://127.0.0.1:{host_port}{path}"
-    last = ""
-    while time.monotonic() - start < deadline_s:
-        try:
-            status, body = http_get(url)
-            if status == 200:
-                return time.monotonic() - start
-            last = f"HTTP {status}: {body[:200]}"
-        except OSError as exc:
-            last = str(exc)
-        _running_or_fail(cid, f"{url} answered")
-        time.sleep(0.2)
-    pytest.fail(f"{url} did not answer 200 within {deadline_s}s (last: {last}):\n{dk.logs(cid)[-3000:]}",
-                pytrace=False)
+
+    def answered() -> bool:
+        _running(cid)
+        status, body = http_get(f"http://127.0.0.1:{dk.host_port(cid, port)}{path}")
+        if status != 200:
+            raise OSError(f"HTTP {status}: {body[:200]}")
+        return True
+
+    return waiting.until(answered, timeout=deadline_s, what=f"port {port}{path} to answer 200",
+                         retry_on=(OSError, dk.DockerError), details=lambda: dk.describe_container(cid)).seconds
 
 
 def wait_healthy(cid: str, deadline_s: float) -> float:
-    start = time.monotonic()
-    status = "?"
-    while time.monotonic() - start < deadline_s:
+    """Seconds until the container's HEALTHCHECK reports healthy; fails at once when it turns unhealthy."""
+
+    def healthy() -> bool:
         health = dk.inspect(cid, "container")["State"].get("Health") or {}
-        status = health.get("Status", "none")
-        if status == "healthy":
-            return time.monotonic() - start
-        if status == "unhealthy":
-            break
-        time.sleep(0.25)
-    log = (dk.inspect(cid, "container")["State"].get("Health") or {}).get("Log", [])
-    pytest.fail(f"HEALTHCHECK status {status!r} after {deadline_s}s; last probes: {log[-2:]}", pytrace=False)
+        if health.get("Status") == "unhealthy":
+            raise waiting.Abort(f"HEALTHCHECK unhealthy; last probes: {health.get('Log', [])[-2:]}")
+        return health.get("Status") == "healthy"
+
+    return waiting.until(healthy, timeout=deadline_s, what="HEALTHCHECK to report healthy", interval=0.25,
+                         details=lambda: dk.describe_container(cid)).seconds
 
 
 def process_uid(cid: str) -> int:

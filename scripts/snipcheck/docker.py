@@ -9,41 +9,31 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from . import proc
 
 RUN_LABEL = "io.snipcheck.run"
 RUN_ID = os.environ.get("SNIPCHECK_RUN_ID") or f"r{uuid.uuid4().hex[:10]}"
 
 
-class DockerError(RuntimeError):
+class DockerError(proc.CommandError):
     """A docker command failed; the message carries the command and its output."""
 
 
-@dataclass
-class Result:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
+class Result(proc.Result):
     def check(self) -> Result:
         if self.returncode != 0:
-            raise DockerError(
-                f"`{' '.join(self.args)}` exited {self.returncode} after {self.seconds:.1f}s\n"
-                f"--- stderr (last 60 lines) ---\n{_tail(self.stderr, 60)}\n"
-                f"--- stdout (last 20 lines) ---\n{_tail(self.stdout, 20)}"
-            )
+            raise DockerError(self.describe())
         return self
 
 
-def _tail(text: str, n: int) -> str:
-    return "\n".join(text.splitlines()[-n:])
+def _env(env: dict[str, str] | None, isolated_env: bool) -> dict[str, str]:
+    inherited = {k: v for k, v in os.environ.items()
+                 if not isolated_env or k in ("PATH", "HOME", "TMPDIR") or k.startswith("DOCKER_")}
+    return {**inherited, "DOCKER_BUILDKIT": "1", **(env or {})}
 
 
 def docker(*args: str, timeout: float = 600, input: str | None = None,
@@ -54,27 +44,34 @@ def docker(*args: str, timeout: float = 600, input: str | None = None,
     isolated_env: pass only what the CLI needs (PATH, HOME, DOCKER_*), so that variables of the
     caller's shell cannot stand in for ones a compose file expects from its env file.
     """
-    cmd = ["docker", *args]
-    inherited = {k: v for k, v in os.environ.items()
-                 if not isolated_env or k in ("PATH", "HOME", "TMPDIR") or k.startswith("DOCKER_")}
-    full_env = {**inherited, "DOCKER_BUILDKIT": "1", **(env or {})}
-    start = time.monotonic()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              input=input, env=full_env, cwd=cwd)
-    except subprocess.TimeoutExpired as exc:
-        raise DockerError(f"`{' '.join(cmd)}` did not finish within {timeout}s") from exc
-    res = Result(cmd, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+    res = proc.run(["docker", *args], timeout=timeout, input=input, env=_env(env, isolated_env), cwd=cwd,
+                   error=DockerError)
+    res = Result(res.args, res.returncode, res.stdout, res.stderr, res.seconds)
     return res.check() if check else res
 
 
-def docker_bytes(*args: str, timeout: float = 600) -> bytes:
-    """Run `docker ARGS...` and return its raw stdout (for tar streams such as `export`)."""
-    cmd = ["docker", *args]
-    proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise DockerError(f"`{' '.join(cmd)}` exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
-    return proc.stdout
+def docker_to_file(dest: Path, *args: str, timeout: float = 600) -> Path:
+    """Run `docker ARGS...` streaming its stdout into `dest` (tar streams: nothing held in memory)."""
+    with dest.open("wb") as out:
+        res = proc.run(["docker", *args], timeout=timeout, stdout=out, env=_env(None, False), error=DockerError)
+    Result(res.args, res.returncode, res.stdout, res.stderr, res.seconds).check()
+    return dest
+
+
+def save(ref: str, dest: Path, timeout: float = 600) -> Path:
+    """`docker save` of an image (every layer and its config) into a tar file."""
+    return docker_to_file(dest, "save", ref, timeout=timeout)
+
+
+def file_contains(path: Path, needle: bytes, chunk: int = 1 << 20) -> bool:
+    """Does a (possibly large) file contain `needle`? Read in chunks that overlap by len(needle)."""
+    overlap = b""
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            if needle in overlap + block:
+                return True
+            overlap = block[-(len(needle) - 1):] if len(needle) > 1 else b""
+    return False
 
 
 def engine_problem() -> str | None:
@@ -84,7 +81,7 @@ def engine_problem() -> str | None:
     res = docker("info", "--format", "{{.ServerVersion}}", timeout=20, check=False)
     if res.returncode != 0:
         return ("no Docker engine answers `docker info` "
-                "(run: sudo bash scripts/install-docker-engine.sh)\n" + _tail(res.stderr, 5))
+                "(run: sudo bash scripts/install-docker-engine.sh)\n" + proc.tail(res.stderr, 5))
     if docker("buildx", "version", timeout=20, check=False).returncode != 0:
         return "docker buildx plugin missing (run: sudo bash scripts/install-docker-engine.sh)"
     return None
@@ -147,14 +144,40 @@ def image_label(ref: str, label: str) -> str | None:
     return value if res.returncode == 0 and value and value != "<no value>" else None
 
 
+def create(ref: str, *args: str, labelled: bool = True) -> str:
+    """A created, never started container (to copy or export files); returns its id."""
+    label = ["--label", f"{RUN_LABEL}={RUN_ID}"] if labelled else []
+    return docker("create", *label, ref, *(args or ("/none",)), timeout=60).stdout.strip()
+
+
 def export_fs(ref: str, dest: Path) -> Path:
     """Write an image's filesystem as a tar file (via a created, never started container)."""
-    cid = docker("create", "--label", f"{RUN_LABEL}={RUN_ID}", ref, "/none", timeout=60).stdout.strip()
+    cid = create(ref)
     try:
         docker("export", "-o", str(dest), cid, timeout=300)
     finally:
         remove_container(cid)
     return dest
+
+
+def import_tar(tar: Path, tag: str, changes: Sequence[str] = (), platform: str | None = None) -> None:
+    """`docker import` a root filesystem tar as image `tag`, with Dockerfile `changes` (ENV, LABEL...)."""
+    args = ["import"]
+    if platform:
+        args += ["--platform", platform]
+    for change in changes:
+        args += ["--change", change]
+    docker(*args, str(tar), tag, timeout=600)
+
+
+def describe_container(container: str, log_lines: int = 40) -> str:
+    """Name, state and the last log lines of a container: what a timeout message needs."""
+    res = docker("inspect", "--format", "{{.Name}} {{.State.Status}} exit={{.State.ExitCode}} "
+                 "restarts={{.RestartCount}} health={{if .State.Health}}{{.State.Health.Status}}{{end}}",
+                 container, timeout=30, check=False)
+    state = res.stdout.strip() or f"(inspect failed: {res.stderr.strip()[:200]})"
+    return (f"container {container[:12]} {state}\n--- last {log_lines} log lines ---\n"
+            f"{proc.tail(logs(container), log_lines)}")
 
 
 def run_detached(image: str, *, name: str | None = None, ports: Sequence[str] = (),

@@ -18,7 +18,6 @@ import fcntl
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -30,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import docker
+from . import docker, proc
 from .paths import BUILD, SCRIPTS, rel
 
 KIT = SCRIPTS / "imagekit"
@@ -278,16 +277,12 @@ def _build_rootfs(recipe: Recipe, digest: str) -> None:
         tar = Path(tmp) / "rootfs.tar"
         cmd = ["bash", str(script), recipe.args["SUITE"], recipe.args["MIRROR"],
                recipe.args["SECURITY"], str(tar)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{rel(script)} failed ({proc.returncode}):\n"
-                               + "\n".join(proc.stderr.splitlines()[-40:]))
+        res = proc.run(cmd, timeout=900)
+        if res.returncode != 0:
+            raise RuntimeError(f"{rel(script)} failed ({res.returncode}):\n{proc.tail(res.stderr, 40)}")
         changes = ['CMD ["bash"]', f"ENV PATH={STD_PATH}"]
         changes += [f"LABEL {k}={v}" for k, v in _labels(recipe, digest).items()]
-        args = ["import"]
-        for change in changes:
-            args += ["--change", change]
-        docker.docker(*args, str(tar), recipe.refs[0], timeout=600)
+        docker.import_tar(tar, recipe.refs[0], changes)
 
 
 def host_ca_bundle() -> Path | None:
@@ -679,16 +674,7 @@ def platform_variant(ref: str, platform: str) -> str | None:
     if cfg.get("WorkingDir"):
         changes.append(f"WORKDIR {cfg['WorkingDir']}")
     changes.append(f'LABEL io.snipcheck.recipe-of="{recipe}" io.snipcheck.platform-copy="{platform}"')
-    cid = docker.docker("create", ref, "/nonexistent", timeout=60).stdout.strip()
-    try:
-        tar = docker.docker_bytes("export", cid, timeout=300)
-    finally:
-        docker.remove_container(cid)
-    args = ["import", "--platform", platform]
-    for change in changes:
-        args += ["--change", change]
-    proc = subprocess.run(["docker", *args, "-", tag], input=tar, capture_output=True, timeout=300)
-    if proc.returncode != 0:
-        raise docker.DockerError(f"docker import of {tag} failed: {proc.stderr.decode()[-1000:]}")
+    with tempfile.TemporaryDirectory(prefix="snipcheck-kit-") as tmp:
+        docker.import_tar(docker.export_fs(ref, Path(tmp) / "fs.tar"), tag, changes, platform=platform)
     _log(f"{tag}: {ref} re-labelled for {platform} (data-only image)")
     return tag

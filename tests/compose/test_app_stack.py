@@ -16,6 +16,7 @@ import pytest
 from compose_stack import Stack, docker_time, postgres_ready_at
 
 from snipcheck import docker as dk
+from snipcheck import waiting
 from snipcheck.manifest import by_check
 from support import http_get, require
 
@@ -33,16 +34,17 @@ def _url(stack: Stack, path: str, port: int = 8080) -> str:
 def _wait_status(stack: Stack, path: str, want: int, seconds: float) -> tuple[float, str]:
     """Seconds until the app answers `want` on `path`. The published port is looked up on every try:
     while a container restarts it has none."""
-    start, body = time.monotonic(), ""
-    while time.monotonic() - start < seconds:
-        try:
-            status, body = http_get(_url(stack, path), timeout=5)
-            if status == want:
-                return time.monotonic() - start, body
-        except (OSError, dk.DockerError) as exc:
-            body = str(exc)
-        time.sleep(0.5)
-    pytest.fail(f"{path} did not answer {want} within {seconds}s (last: {body[:300]})", pytrace=False)
+
+    def answers() -> str:
+        status, body = http_get(_url(stack, path), timeout=5)
+        if status != want:
+            raise OSError(f"HTTP {status}: {body[:300]}")
+        return body or " "
+
+    waited = waiting.until(answers, timeout=seconds, what=f"{path} to answer {want}", interval=0.5,
+                           retry_on=(OSError, dk.DockerError),
+                           details=lambda: dk.describe_container(_cid(stack, "app")))
+    return waited.seconds, waited.value
 
 
 def _cid(stack: Stack, service: str) -> str:
@@ -91,10 +93,8 @@ def test_app_stack_behaves_as_the_text_says(stack: Stack, measure: dict) -> None
     app = _cid(stack, "app")
     before = dk.inspect(app, "container")["RestartCount"]
     os.kill(dk.inspect(app, "container")["State"]["Pid"], signal.SIGKILL)
-    deadline = time.monotonic() + 60
-    while dk.inspect(app, "container")["RestartCount"] == before:
-        assert time.monotonic() < deadline, "the killed app was not restarted"
-        time.sleep(0.5)
+    waiting.until(lambda: dk.inspect(app, "container")["RestartCount"] != before, timeout=60,
+                  what="the killed app to be restarted", interval=0.5, details=lambda: dk.describe_container(app))
     _wait_status(stack, "/health/live", 200, 60)
     measure["restart_count"] = dk.inspect(app, "container")["RestartCount"]
 

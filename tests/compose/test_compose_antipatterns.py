@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from compose_stack import SOURCES, Stack, docker_time, postgres_ready_at
 
 from snipcheck import docker as dk
+from snipcheck import waiting
 from snipcheck.manifest import by_check
 
 pytestmark = [pytest.mark.compose]
@@ -20,11 +19,10 @@ def depends_on_no_healthcheck(stack: Stack, measure: dict) -> None:
     stack.compose("up", "-d", "--build", "--pull", "never", timeout=900)
     db_id = stack.compose("ps", "-q", db, timeout=30).stdout.strip()
     app_id = stack.compose("ps", "-q", "-a", app, timeout=30).stdout.strip()
-    deadline = time.monotonic() + 120
-    while dk.docker("exec", db_id, "pg_isready", "-h", "127.0.0.1", timeout=30, check=False).returncode != 0:
-        if time.monotonic() > deadline:
-            pytest.fail(f"PostgreSQL never became ready:\n{dk.logs(db_id)[-2000:]}", pytrace=False)
-        time.sleep(0.5)
+    waiting.until(lambda: dk.docker("exec", db_id, "pg_isready", "-h", "127.0.0.1", timeout=30,
+                                    check=False).returncode == 0,
+                  timeout=120, what="PostgreSQL to accept connections", interval=0.5,
+                  details=lambda: dk.describe_container(db_id))
     db_ready = postgres_ready_at(db_id)
     app_started = docker_time(dk.inspect(app_id, "container")["State"]["StartedAt"])
     gap = (db_ready - app_started).total_seconds()

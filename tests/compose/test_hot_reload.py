@@ -7,12 +7,11 @@ hot_reload: {edit: FILE, replace: TEXT, path: URL_PATH}}` (FILE relative to the 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from compose_stack import Stack
 
 from snipcheck import docker as dk
+from snipcheck import waiting
 from snipcheck.manifest import by_check
 from support import http_get
 
@@ -31,20 +30,19 @@ def test_editing_go_source_reloads_the_server(stack: Stack, measure: dict) -> No
     text = source.read_text(encoding="utf-8")
     assert spec["replace"] in text, f"{spec['edit']} no longer contains {spec['replace']!r}"
     marker = f"hot-reload-{dk.RUN_ID}"
-    source.write_text(text.replace(spec["replace"], spec["replace"].replace('"dev"', f'"{marker}"')),
-                      encoding="utf-8")
-    edited = time.monotonic()
     url = f"http://127.0.0.1:{stack.port('app', 8080)}{spec['path']}"
-    last = ""
-    while time.monotonic() - edited < 300:
-        try:
-            status, body = http_get(url, timeout=5)
-            if status == 200 and marker in body:
-                measure["seconds_edit_to_new_response"] = round(time.monotonic() - edited, 1)
-                return
-            last = f"HTTP {status}: {body[:200]}"
-        except OSError as exc:
-            last = str(exc)
-        time.sleep(1)
-    logs = stack.compose("logs", "--no-color", "--tail", "40", "app", timeout=60, check=False).stdout
-    pytest.fail(f"{url} never served the edited code within 300s (last: {last})\n{logs[-4000:]}", pytrace=False)
+
+    def serves_edit() -> bool:
+        status, body = http_get(url, timeout=5)
+        if status != 200 or marker not in body:
+            raise OSError(f"HTTP {status}: {body[:200]}")
+        return True
+
+    def app_logs() -> str:
+        return stack.compose("logs", "--no-color", "--tail", "40", "app", timeout=60, check=False).stdout[-4000:]
+
+    source.write_text(text.replace(spec["replace"], spec["replace"].replace('"dev"', f'"{marker}"')),
+                      encoding="utf-8")  # the wait starts right after the edit
+    waited = waiting.until(serves_edit, timeout=300, what=f"{url} to serve the edited code", interval=1,
+                           retry_on=(OSError,), details=app_logs)
+    measure["seconds_edit_to_new_response"] = round(waited.seconds, 1)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 import tarfile
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
-from snipcheck import manifest
+from snipcheck import manifest, waiting
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS
 from support import HARDENED, app_env, http_get, process_uid, slug, wait_http_ok
@@ -42,13 +42,9 @@ def _compare_snippet(snippet: Snippet) -> Snippet:
 
 
 def image_files(tag: str) -> set[str]:
-    """Paths of every file in the image's filesystem (via docker create + export)."""
-    cid = dk.docker("create", "--label", f"{dk.RUN_LABEL}={dk.RUN_ID}", tag, timeout=60).stdout.strip()
-    try:
-        raw = dk.docker_bytes("export", cid, timeout=300)
-    finally:
-        dk.remove_container(cid)
-    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+    """Paths of every file in the image's filesystem (exported to a temporary tar file)."""
+    with tempfile.TemporaryDirectory(prefix="snipcheck-fs-") as tmp, \
+            tarfile.open(dk.export_fs(tag, Path(tmp) / "fs.tar")) as tar:
         return {m.name.lstrip("./") for m in tar.getmembers()}
 
 
@@ -80,8 +76,9 @@ def cgo_in_scratch(snippet: Snippet, builder, cleanup: list[str], measure: dict,
 
 
 def image_bytes_contain(tag: str, needle: str) -> bool:
-    """Is `needle` anywhere in the image: any layer's files or its config (`docker save`)?"""
-    return needle.encode() in dk.docker_bytes("save", tag, timeout=600)
+    """Is `needle` anywhere in the image: any layer's files or its config (`docker save` to a file)?"""
+    with tempfile.TemporaryDirectory(prefix="snipcheck-save-") as tmp:
+        return dk.file_contains(dk.save(tag, Path(tmp) / "image.tar"), needle.encode())
 
 
 def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
@@ -246,14 +243,8 @@ def no_sigterm_handling(snippet: Snippet, builder, cleanup: list[str], measure: 
 
 
 def _published(cid: str, port: int) -> int:
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            return dk.host_port(cid, port)
-        except dk.DockerError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    return waiting.until(lambda: dk.host_port(cid, port), timeout=15, what=f"port {port} to be published",
+                         retry_on=(dk.DockerError,), details=lambda: dk.describe_container(cid)).value
 
 
 SCENARIOS: dict[str, Callable[..., None]] = {

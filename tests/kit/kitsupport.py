@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-
-import pytest
 
 from snipcheck import docker as dk
 
@@ -57,14 +54,3 @@ class Scratchpad:
             dk.docker("network", "rm", net, timeout=60, check=False)
         for image in self.images:
             dk.remove_image(image)
-
-
-def wait_for(probe: Callable[[], object], deadline_s: float, what: str,
-             on_fail: Callable[[], str] = lambda: "") -> float:
-    """Poll `probe()` (truthy = done) until the deadline; returns the seconds it took."""
-    start = time.monotonic()
-    while time.monotonic() - start < deadline_s:
-        if probe():
-            return time.monotonic() - start
-        time.sleep(0.3)
-    pytest.fail(f"{what} not reached within {deadline_s}s\n{on_fail()}", pytrace=False)

@@ -6,10 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
-from kitsupport import Scratchpad, wait_for
+from kitsupport import Scratchpad
 
 from snipcheck import docker as dk
-from snipcheck import imagekit
+from snipcheck import imagekit, waiting
 
 pytestmark = pytest.mark.kit
 
@@ -61,9 +61,10 @@ def _psql(cid: str, sql: str) -> str:
 
 def _wait_ready(cid: str) -> float:
     # over TCP: the temporary server used during initialisation listens on the socket only
-    return wait_for(lambda: dk.docker("exec", cid, "pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "appdb",
-                                      timeout=30, check=False).returncode == 0,
-                    90, f"pg_isready on {cid[:12]}", lambda: dk.logs(cid)[-3000:])
+    return waiting.until(lambda: dk.docker("exec", cid, "pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "appdb",
+                                           timeout=30, check=False).returncode == 0,
+                         timeout=90, what="pg_isready", interval=0.3,
+                         details=lambda: dk.describe_container(cid)).seconds
 
 
 @pytest.mark.timeout(300)
@@ -120,7 +121,8 @@ def test_postgres_standin(kit_image, kit_sources, pad: Scratchpad, tmp_path: Pat
 def test_postgres_requires_password(kit_image, pad: Scratchpad) -> None:
     kit_image(PG, "kit-standin-postgres-nopassword")
     cid = pad.start(PG)
-    wait_for(lambda: not dk.inspect(cid, "container")["State"]["Running"], 60, "exit without a password")
+    waiting.until(lambda: not dk.inspect(cid, "container")["State"]["Running"], timeout=60,
+                  what="exit without a password", details=lambda: dk.describe_container(cid))
     assert dk.inspect(cid, "container")["State"]["ExitCode"] == 1
     assert "superuser password is not specified" in dk.logs(cid)
 
@@ -128,8 +130,8 @@ def test_postgres_requires_password(kit_image, pad: Scratchpad) -> None:
 def _redis(pad: Scratchpad, volume: str, network: str) -> str:
     cid = pad.start(REDIS, "redis-server", "--appendonly", "yes",
                     extra=("--network", network, "-v", f"{volume}:/data", "-p", "127.0.0.1::6379"))
-    wait_for(lambda: dk.docker("exec", cid, "redis-cli", "ping", timeout=30, check=False).stdout.strip() == "PONG",
-             60, "redis PONG", lambda: dk.logs(cid)[-3000:])
+    waiting.until(lambda: dk.docker("exec", cid, "redis-cli", "ping", timeout=30, check=False).stdout.strip() == "PONG",
+                  timeout=60, what="redis PONG", details=lambda: dk.describe_container(cid))
     return cid
 
 

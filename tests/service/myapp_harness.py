@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from snipcheck import waiting
 from snipcheck.paths import SNIPPETS
 from support import postgres_bin, require  # noqa: F401 (require re-exported: skip locally, fail with CI=true)
 
@@ -35,13 +35,7 @@ def free_port() -> int:
 
 
 def wait_until(pred: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+    return waiting.until(pred, timeout=timeout, what=what, interval=interval).value
 
 
 def go_env() -> dict[str, str]:

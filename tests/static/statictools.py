@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from snipcheck import proc
 from snipcheck.manifest import Snippet
 from snipcheck.paths import BUILD, ROOT, SNIPPETS
 from support import IN_CI, require  # noqa: F401 (the suite-wide rule, re-exported for the static tests)
@@ -39,29 +37,15 @@ def tool(name: str) -> str:
     return path
 
 
-@dataclass
-class Run:
-    args: list[str]
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    def describe(self) -> str:
-        cmd = " ".join(self.args)
-        return (f"`{cmd}` exited {self.returncode} after {self.seconds:.1f}s\n"
-                f"--- stdout ---\n{self.stdout[-4000:]}\n--- stderr ---\n{self.stderr[-4000:]}")
+Run = proc.Result  # what a linter said: args, returncode, stdout, stderr, seconds; .describe()
 
 
 def run(args: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
         timeout: float = 120, input: str | None = None) -> Run:
-    start = time.monotonic()
     try:
-        proc = subprocess.run(list(args), cwd=cwd or ROOT, capture_output=True, text=True,
-                              timeout=timeout, input=input, env={**os.environ, **(env or {})})
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"`{' '.join(args)}` did not finish within {timeout}s", pytrace=False)
-    return Run(list(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+        return proc.run(args, cwd=cwd or ROOT, env=proc.environment(**(env or {})), timeout=timeout, input=input)
+    except proc.CommandError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def fail(msg: str) -> None:
