@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build (or pull) the base images the snippets need; see scripts/snipcheck/imagekit.py.
+# Build (or pull) the base images the snippets need; see scripts/snipcheck/imagekit/.
 # Usage: scripts/build-image-kit.sh [ensure-all | ensure REF... | table | mode]
 # Mode: SNIPCHECK_IMAGES=auto|local|registry (default auto).
 set -euo pipefail

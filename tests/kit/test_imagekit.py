@@ -21,7 +21,7 @@ def test_mode_env_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.timeout(60)
 def test_alpine_is_never_faked(kit_sources, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(imagekit, "_mode_cache", "local")
+    monkeypatch.setattr(imagekit.source, "_mode_cache", "local")
     got = imagekit.ensure(["golang:1.26-alpine", "alpine:3.20"])
     for ref, src in got.items():
         if src.kind == "registry":  # really pulled earlier: fine, it is the real image
