@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -77,3 +78,46 @@ def expected_failure(snippet: Snippet, key: str) -> Any:
         return None
     value = snippet.settings.get(key)
     return value if value not in (None, "", []) else None
+
+
+# ---- linters shared by the snippet checks and the project's own lint ---------------------------
+
+HADOLINT_CONFIG = ROOT / ".hadolint.yaml"
+FAILING = ("error", "warning")
+
+
+def hadolint(path: Path, *, lift_ignores: bool = False) -> list[dict[str, Any]]:
+    """Findings of hadolint (JSON format) with the repository config.
+
+    `lift_ignores`: passing any `--ignore` replaces the config's ignore list, so a rule the
+    config ignores still shows when an anti-pattern is expected to trigger it.
+    """
+    args = [tool("hadolint"), "--config", str(HADOLINT_CONFIG), "--format", "json",
+            "--failure-threshold", "warning", "--no-fail"]
+    if lift_ignores:
+        args += ["--ignore", "DL0000"]
+    res = run([*args, str(path)], timeout=30)
+    try:
+        findings = json.loads(res.stdout or "[]")
+    except json.JSONDecodeError:
+        fail(f"hadolint printed no JSON:\n{res.describe()}")
+    if res.returncode != 0:
+        fail(f"hadolint did not run:\n{res.describe()}")
+    return findings
+
+
+SEVERITY = "style"
+
+
+def shellcheck(path: Path) -> list[dict[str, Any]]:
+    args = [tool("shellcheck"), "-x", "--source-path=SCRIPTDIR", f"--severity={SEVERITY}", "-f", "json1"]
+    if not path.read_text(encoding="utf-8").startswith("#!"):
+        args.append("--shell=bash")
+    res = run([*args, path.name], cwd=path.parent, timeout=60)
+    try:
+        comments = json.loads(res.stdout)["comments"]
+    except (json.JSONDecodeError, KeyError):
+        fail(f"shellcheck printed no JSON:\n{res.describe()}")
+    if res.returncode not in (0, 1):
+        fail(f"shellcheck did not run:\n{res.describe()}")
+    return comments

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from statictools import expected_failure, fail, ids, run, tool
+from statictools import FAILING, expected_failure, fail, hadolint, ids
 
 from snipcheck import manifest
 from snipcheck.manifest import Snippet
-from snipcheck.paths import ROOT
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 
-CONFIG = ROOT / ".hadolint.yaml"
-FAILING = ("error", "warning")
 SNIPPETS = manifest.by_check("hadolint")
 
 
-def hadolint(path: Path, *, lift_ignores: bool = False) -> list[dict[str, Any]]:
-    """Findings of hadolint (JSON format) with the repository config.
-
-    `lift_ignores`: passing any `--ignore` replaces the config's ignore list, so a rule the
-    config ignores still shows when an anti-pattern is expected to trigger it.
-    """
-    args = [tool("hadolint"), "--config", str(CONFIG), "--format", "json",
-            "--failure-threshold", "warning", "--no-fail"]
-    if lift_ignores:
-        args += ["--ignore", "DL0000"]
-    res = run([*args, str(path)], timeout=30)
-    try:
-        findings = json.loads(res.stdout or "[]")
-    except json.JSONDecodeError:
-        fail(f"hadolint printed no JSON:\n{res.describe()}")
-    if res.returncode != 0:
-        fail(f"hadolint did not run:\n{res.describe()}")
-    return findings
 
 
 def _fmt(findings: list[dict[str, Any]]) -> str:

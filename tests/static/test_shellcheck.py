@@ -10,12 +10,11 @@ Manifest settings used (optional): `shellcheck_codes: [SC2086]` for expect: fail
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from statictools import expected_failure, fail, ids, run, tool
+from statictools import SEVERITY, expected_failure, fail, ids, shellcheck
 
 from snipcheck import manifest
 from snipcheck.manifest import Snippet
@@ -23,21 +22,6 @@ from snipcheck.manifest import Snippet
 pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 
 SNIPPETS = manifest.by_check("shellcheck")
-SEVERITY = "style"
-
-
-def shellcheck(path: Path) -> list[dict[str, Any]]:
-    args = [tool("shellcheck"), "-x", "--source-path=SCRIPTDIR", f"--severity={SEVERITY}", "-f", "json1"]
-    if not path.read_text(encoding="utf-8").startswith("#!"):
-        args.append("--shell=bash")
-    res = run([*args, path.name], cwd=path.parent, timeout=60)
-    try:
-        comments = json.loads(res.stdout)["comments"]
-    except (json.JSONDecodeError, KeyError):
-        fail(f"shellcheck printed no JSON:\n{res.describe()}")
-    if res.returncode not in (0, 1):
-        fail(f"shellcheck did not run:\n{res.describe()}")
-    return comments
 
 
 def _fmt(comments: list[dict[str, Any]]) -> str:
