@@ -28,13 +28,24 @@ SNIPPETS_EXT = "pymdownx.snippets"
 _state: dict[str, Any] = {}
 
 
+def _signature(snippets: Path) -> tuple[tuple[str, int], ...]:
+    """What the rendering depends on: every snippet and catalog file with its mtime (cheap to compute)."""
+    files = [p for p in snippets.rglob("*") if p.is_file()] + comments.catalog_files(comments.CATALOGS)
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in files))
+
+
 def _rendered_tree(snippets: Path) -> Path:
+    """Render once per change: each language build (and each `mkdocs serve` rebuild) calls on_config."""
     if "tree" not in _state:
         _state["tree"] = Path(tempfile.mkdtemp(prefix="snippets-ru-"))
         atexit.register(shutil.rmtree, _state["tree"], True)
+    signature = _signature(snippets)
+    if _state.get("signature") == signature:
+        return _state["tree"]
     declared = manifest.load(snippets)
     rendered = comments.render_all(snippets, declared, comments.load_catalogs(comments.CATALOGS))
     comments.write_tree({path: r.text for path, (_, r) in rendered.items()}, _state["tree"])
+    _state["signature"] = signature
     missing = sum(len(r.missing) for _, r in rendered.values())
     if missing:
         log.info("comments_ru: %d comment(s) without Russian text (python -m snipcheck comments --missing)",
