@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import parity
+from snipcheck import comments, parity
 from snipcheck.paths import DOCS, ROOT, SCRIPTS
 
 STAMP_TOOL = SCRIPTS / "translation-stamp.py"
@@ -362,3 +362,13 @@ def test_english_search_finds_english_terms(site: Path) -> None:
     assert ru, "search index: no Russian document contains 'Контейнеризация'"
     leaked = parity.search_hits(docs, "en", "Контейнеризация")
     assert not leaked, f"search index: English documents contain the Russian title word: {leaked[:5]}"
+
+
+@pytest.mark.static
+@pytest.mark.timeout(240)
+def test_built_code_blocks_show_comments_in_the_page_language(site: Path) -> None:
+    """Russian pages: no English comment a catalog translates; English pages: no Cyrillic in code
+    (snipcheck.comments, rendered by scripts/hooks/comments_ru.py; rule tested in test_comments.py)."""
+    _fail_with(comments.check_built_site(site))
+    ru = (site / "docker" / "index.html").read_text(encoding="utf-8")
+    assert "Копируем бинарник из builder stage" in ru, "the Russian Docker page shows no Russian comment"

@@ -1,4 +1,4 @@
-# Bad example for .NET: do NOT use
+# ❌ Bad example for .NET: do NOT use
 FROM mcr.microsoft.com/dotnet/sdk:8.0
 WORKDIR /app
 COPY . .

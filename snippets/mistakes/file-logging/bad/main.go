@@ -11,7 +11,7 @@ import (
 
 func main() {
 	// --8<-- [start:bad]
-	// Mistake: logs go to a file
+	// ❌ Mistake: logs go to a file
 	file, _ := os.OpenFile("/var/log/app.log", os.O_CREATE|os.O_WRONLY, 0666)
 	logger := slog.New(slog.NewJSONHandler(file, nil))
 	// --8<-- [end:bad]

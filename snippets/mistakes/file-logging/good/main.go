@@ -11,7 +11,7 @@ import (
 
 func main() {
 	// --8<-- [start:good]
-	// Correct: stdout/stderr (12-Factor)
+	// ✅ Correct: stdout/stderr (12-Factor)
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	// --8<-- [end:good]
 

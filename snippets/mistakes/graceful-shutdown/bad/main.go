@@ -13,7 +13,7 @@ func work(w http.ResponseWriter, _ *http.Request) {
 }
 
 // --8<-- [start:bad]
-// Mistake: no SIGTERM handling
+// ❌ Mistake: no SIGTERM handling
 
 func main() {
 	http.HandleFunc("/work", work)

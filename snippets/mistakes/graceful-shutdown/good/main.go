@@ -24,7 +24,7 @@ func main() {
 	srv := &http.Server{Addr: ":8080", Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 
 	// --8<-- [start:good]
-	// Correct: graceful shutdown
+	// ✅ Correct: graceful shutdown
 	quit := make(chan os.Signal, 1)
 	signal.Notify(quit, syscall.SIGTERM, syscall.SIGINT)
 	done := make(chan struct{})

@@ -18,7 +18,7 @@ func main() {
 		log.Fatal(err)
 	}
 	// --8<-- [start:bad]
-	// Mistake: data in a local file
+	// ❌ Mistake: data in a local file
 	err = os.WriteFile("/app/data/users.json", data, 0644)
 	// Lost as soon as the container is replaced!
 	// --8<-- [end:bad]

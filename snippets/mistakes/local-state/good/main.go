@@ -36,7 +36,7 @@ func main() {
 		log.Fatal(err)
 	}
 	// --8<-- [start:good]
-	// Correct: external storage
+	// ✅ Correct: external storage
 	if _, err := db.ExecContext(ctx, "INSERT INTO users (id, name) VALUES ($1, $2)", u.ID, u.Name); err != nil {
 		log.Fatal(err)
 	}

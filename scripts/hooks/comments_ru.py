@@ -1,0 +1,68 @@
+"""MkDocs hook: Russian pages show snippets with Russian comments; English pages the files as they are.
+
+On every build (mkdocs-static-i18n builds each language with the same config) the snippet tree is rendered
+once with the catalogs of translations/comments.ru/ (snipcheck.comments) into a temporary directory. Before
+each page is converted, the page's language — `x.en.md` is English, `x.md` Russian, the same rule as
+snipcheck.inventory.page_lang — selects the base_path of pymdownx.snippets: the rendered tree for Russian
+pages, snippets/ for English ones. pymdownx.snippets still does the section extraction, dedent and
+check_paths; nothing in the page text is rewritten.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # scripts/, for snipcheck
+
+from snipcheck import comments, manifest  # noqa: E402
+from snipcheck.inventory import page_lang  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.comments_ru")
+SNIPPETS_EXT = "pymdownx.snippets"
+_state: dict[str, Any] = {}
+
+
+def _signature(snippets: Path) -> tuple[tuple[str, int], ...]:
+    """What the rendering depends on: every snippet and catalog file with its mtime (cheap to compute)."""
+    files = [p for p in snippets.rglob("*") if p.is_file()] + comments.catalog_files(comments.CATALOGS)
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in files))
+
+
+def _rendered_tree(snippets: Path) -> Path:
+    """Render once per change: each language build (and each `mkdocs serve` rebuild) calls on_config."""
+    if "tree" not in _state:
+        _state["tree"] = Path(tempfile.mkdtemp(prefix="snippets-ru-"))
+        atexit.register(shutil.rmtree, _state["tree"], True)
+    signature = _signature(snippets)
+    if _state.get("signature") == signature:
+        return _state["tree"]
+    declared = manifest.load(snippets)
+    rendered = comments.render_all(snippets, declared, comments.load_catalogs(comments.CATALOGS))
+    comments.write_tree({path: r.text for path, (_, r) in rendered.items()}, _state["tree"])
+    _state["signature"] = signature
+    missing = sum(len(r.missing) for _, r in rendered.values())
+    if missing:
+        log.info("comments_ru: %d comment(s) without Russian text (python -m snipcheck comments --missing)",
+                 missing)
+    return _state["tree"]
+
+
+def on_config(config: Any) -> Any:
+    opts = config.mdx_configs.setdefault(SNIPPETS_EXT, {})
+    if "english" not in _state:
+        _state["english"] = list(opts.get("base_path") or [])
+    snippets = Path(config.config_file_path).resolve().parent / "snippets"
+    _state["russian"] = [str(_rendered_tree(snippets))]
+    return config
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    lang = page_lang(Path(page.file.src_uri))
+    config.mdx_configs[SNIPPETS_EXT]["base_path"] = _state["russian"] if lang == "ru" else _state["english"]
+    return markdown

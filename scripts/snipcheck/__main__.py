@@ -1,0 +1,51 @@
+"""`python -m snipcheck comments [--missing|--stale] [DIR]`: what the comment catalogs lack or no longer match."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import comments
+from .paths import DOCS, SNIPPETS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m snipcheck")
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("comments", help="Russian comment catalogs (translations/comments.ru/): missing and "
+                                        "stale entries per snippet directory")
+    c.add_argument("--missing", action="store_true", help="only comments without Russian text")
+    c.add_argument("--stale", action="store_true", help="only catalog entries that match no comment")
+    c.add_argument("dir", nargs="?", help="a top-level snippet directory, e.g. docker")
+    args = parser.parse_args(argv)
+    report = comments.check(SNIPPETS, comments.page_includes(DOCS, SNIPPETS))
+    show_missing = args.missing or not args.stale
+    show_stale = args.stale or not args.missing
+    groups = []
+    if show_missing:
+        groups.append(("missing", report.missing))
+    if show_stale:
+        groups.append(("stale", report.stale))
+    if not args.missing and not args.stale:
+        groups.append(("code changed by a translation", report.changed_code))
+    total = 0
+    for title, problems in groups:
+        chosen = [p for p in problems if not args.dir or f"snippets/{args.dir}/" in p.where
+                  or p.where.startswith(f"{comments.rel(comments.CATALOGS)}/{args.dir}.yaml")
+                  or f"comments.ru/{args.dir}.yaml" in p.where]
+        by_dir: dict[str, list[str]] = {}
+        for p in chosen:
+            key = p.where.split("snippets/", 1)[-1].split("/", 1)[0] if "snippets/" in p.where \
+                else p.where.rsplit("/", 1)[-1].split(".yaml", 1)[0]
+            by_dir.setdefault(key, []).append(str(p))
+        for d, lines in sorted(by_dir.items()):
+            print(f"== {d}: {len(lines)} {title}")
+            print("\n".join(lines))
+        total += len(chosen)
+    print(f"{report.comments} comment lines shown on pages need Russian text; {total} problem(s)",
+          file=sys.stderr)
+    return 1 if total else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
