@@ -3,7 +3,7 @@
 On every build (mkdocs-static-i18n builds each language with the same config) the snippet tree is rendered
 once with the catalogs of translations/comments.ru/ (snipcheck.comments) into a temporary directory. Before
 each page is converted, the page's language — `x.en.md` is English, `x.md` Russian, the same rule as
-snipcheck.inventory.page_lang — selects the base_path of pymdownx.snippets: the rendered tree for Russian
+snipcheck.pages.page_lang — selects the base_path of pymdownx.snippets: the rendered tree for Russian
 pages, snippets/ for English ones. pymdownx.snippets still does the section extraction, dedent and
 check_paths; nothing in the page text is rewritten.
 """
@@ -21,7 +21,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # scripts/, for snipcheck
 
 from snipcheck import comments, manifest  # noqa: E402
-from snipcheck.inventory import page_lang  # noqa: E402
+from snipcheck.pages import page_lang  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.comments_ru")
 SNIPPETS_EXT = "pymdownx.snippets"

@@ -29,7 +29,8 @@ from pathlib import Path
 import yaml
 
 from . import manifest
-from .inventory import SECTION_MARK, check_pages
+from .inventory import check_pages
+from .pages import SECTION_MARK
 from .paths import ROOT, rel
 
 CATALOGS = ROOT / "translations" / "comments.ru"
