@@ -1,33 +1,58 @@
 #!/usr/bin/env bash
-# Sets up everything the site and the test suite need on a fresh Debian/Ubuntu machine.
-# Idempotent: each step checks first and says what it does.
-#   bash scripts/setup.sh --site   # Python venv only (enough for `mkdocs serve`)
-#   bash scripts/setup.sh          # everything: venv, Debian packages, Go tools, Docker engine, base images
+# Sets up what the selected test tiers need, and nothing more. Idempotent: each step checks first
+# and says what it does.
+#   bash scripts/setup.sh --site                     # Python venv only (enough for `mkdocs serve`)
+#   bash scripts/setup.sh --tiers "inventory static" # what those tiers need
+#   bash scripts/setup.sh                            # every tier
+# Tiers and what they need (root only where a Debian package or the Docker engine is installed):
+#   inventory                 the venv
+#   static                    + Go (provisioned into build/tools/go when absent), Go-built linters,
+#                               PostgreSQL server binaries (SQL parse check; package `postgresql`)
+#   service                   + PostgreSQL and Redis server binaries (the tests run their own
+#                               instances on free ports; services Debian starts are left alone)
+#   kit, images, compose      + a Docker engine (scripts/install-docker-engine.sh) and the base images
+#   browser                   + Debian's chromium (Playwright drives it; no browser download)
+#   cluster                   + etcd and kube-apiserver/kubectl built from Go modules (scripts/install-kube.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-MODE=${1:-all}
+ALL_TIERS="inventory static service kit images compose browser cluster"
+TIERS=$ALL_TIERS
+case "${1:-}" in
+  --site) TIERS="" ;;
+  --tiers) TIERS=${2:?--tiers needs a list}; ;;
+  "") ;;
+  *) echo "usage: setup.sh [--site | --tiers \"TIER ...\"]" >&2; exit 2 ;;
+esac
+wants() { case " $TIERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+wants_any() { for t in "$@"; do wants "$t" && return 0; done; return 1; }
 
 log() { printf '[setup] %s\n' "$*"; }
+can_root() { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_updated=""
-apt_install() {
-  local missing=()
+apt_install() { # apt_install WHY PKG... — Debian packages of the host's own release only
+  local why=$1 missing=()
+  shift
   for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
   [ ${#missing[@]} -eq 0 ] && return 0
+  if ! can_root; then
+    log "missing Debian packages for $why: ${missing[*]} — as root: apt-get install ${missing[*]} (the tiers that need them skip until then)"
+    return 0
+  fi
   if [ -z "$apt_updated" ]; then log "apt-get update"; as_root apt-get update -qq; apt_updated=1; fi
-  log "installing Debian packages: ${missing[*]}"
+  log "installing Debian packages for $why: ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# 1. Python virtualenv with the pinned requirements -------------------------------------------
+# 1. Python virtualenv with the pinned requirements (no root) -----------------------------------
 PY=${PYTHON:-python3}
 if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   log "Python >= 3.11 is required (found: $("$PY" --version 2>&1))"; exit 1
 fi
 if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv 2>/dev/null || { apt_install python3-venv; "$PY" -m venv .venv; }
+  "$PY" -m venv .venv 2>/dev/null || { apt_install "the venv" python3-venv; "$PY" -m venv .venv; }
   log "created .venv"
 fi
 stamp=.venv/.requirements.sha256
@@ -39,30 +64,35 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 else
   log "Python requirements already installed"
 fi
-[ "$MODE" = "--site" ] && { log "site dependencies ready"; exit 0; }
+[ -z "$TIERS" ] && { log "site dependencies ready"; exit 0; }
+log "preparing tiers: $TIERS"
 
-# 2. Debian packages the suite uses -------------------------------------------------------------
-# postgresql + redis-server: the Go service's integration tests; debootstrap: the base-image kit.
-apt_install postgresql redis-server debootstrap ca-certificates curl file binutils
-# Debian starts these services on install; the tests run their own instances on ephemeral ports.
-for svc in redis-server postgresql; do
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
-    as_root systemctl stop "$svc" || true
-  fi
-done
+# 2. Go and the Go-built tools (no root) ----------------------------------------------------------
+if wants_any static service kit images compose cluster; then
+  GO_BIN=$(bash scripts/install-go.sh)
+  export PATH=$GO_BIN:$PATH
+  echo "$GO_BIN" > build/.go-bin 2>/dev/null || { mkdir -p build; echo "$GO_BIN" > build/.go-bin; }
+  wants static && bash scripts/install-tools.sh
+fi
 
-# 3. Go and the Go-installed tools ----------------------------------------------------------------
-if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH=/usr/local/go/bin:$PATH; fi
-command -v go >/dev/null 2>&1 || { log "Go >= 1.26 is required on PATH (https://go.dev/dl/)"; exit 1; }
-bash scripts/install-tools.sh
+# 3. Debian packages, per tier -------------------------------------------------------------------
+wants static && apt_install "the static tier (SQL parse check)" postgresql
+wants service && apt_install "the service tier" postgresql redis-server
+wants_any kit images compose && apt_install "the Docker tiers" debootstrap ca-certificates curl file binutils
+wants browser && apt_install "the browser tier" chromium
 
-# 4. Docker engine -------------------------------------------------------------------------------
-as_root bash scripts/install-docker-engine.sh
+# 4. Docker engine and base images --------------------------------------------------------------
+if wants_any kit images compose; then
+  bash scripts/install-docker-engine.sh
+  log "ensuring base images (SNIPCHECK_IMAGES=${SNIPCHECK_IMAGES:-auto})"
+  PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit ensure-all
+  mkdir -p build
+  PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit table > build/imagekit.md
+  log "fidelity table of the base images: build/imagekit.md"
+fi
 
-# 5. Base images (registry when it answers, else the local kit; SNIPCHECK_IMAGES overrides) -------
-log "ensuring base images (SNIPCHECK_IMAGES=${SNIPCHECK_IMAGES:-auto})"
-PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit ensure-all
-mkdir -p build
-PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit table > build/imagekit.md
-log "fidelity table of the base images: build/imagekit.md"
-log "setup complete"
+# 5. Kubernetes API server for the cluster tier ---------------------------------------------------
+if wants cluster && [ -f scripts/install-kube.sh ]; then
+  bash scripts/install-kube.sh
+fi
+log "setup complete for: $TIERS"

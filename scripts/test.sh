@@ -1,19 +1,67 @@
 #!/usr/bin/env bash
-# Sets everything up and runs the whole test suite; prints wall time and counts per tier and
-# writes the JSON report to build/report.json (SNIPCHECK_REPORT overrides).
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -m static`.
+# Sets up what the selected tiers need and runs them; prints wall time and counts per tier and writes
+# the JSON report to build/report.json (SNIPCHECK_REPORT overrides).
+#   bash scripts/test.sh                        # everything
+#   bash scripts/test.sh -m "inventory or static"   # extra arguments go to pytest
+#   bash scripts/test.sh --changed [BASE]       # only what the diff against BASE (default: the merge
+#                                               # base with main) can affect; see snipcheck/changes.py
+# Runs as root or as a user with sudo; root is asked for only to install Debian packages or start a
+# Docker engine, and only for the tiers that need them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+changed="" base=""
+if [ "${1:-}" = --changed ]; then
+  changed=1; shift
+  if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then base=$1; shift; fi
+fi
+
+bash scripts/setup.sh --site
+mkdir -p build
+export NO_MKDOCS_2_WARNING=1
+
+# The host's own packages must come out of the setup as they went in (outside the explicit opt-in).
+host_packages() { dpkg-query -W -f '${Package}=${Version}\n' libc6 systemd python3 2>/dev/null | sort || true; }
+before=$(host_packages)
+
+if [ -n "$changed" ]; then
+  (cd scripts && ../.venv/bin/python -m snipcheck changes ${base:+"$base"} --write ../build/selection.json)
+  export SNIPCHECK_SELECTION=$PWD/build/selection.json
+fi
+
+# Which tiers do the selected tests belong to? Prepare only those.
+tiers_file=build/.tiers
+rm -f "$tiers_file"
+SNIPCHECK_TIERS_FILE=$tiers_file .venv/bin/pytest --collect-only -q -p no:xdist "$@" >/dev/null 2>&1 || true
+tiers=$(cat "$tiers_file" 2>/dev/null || true)
+if [ -z "$tiers" ]; then
+  echo "[test] no tests selected by: ${*:-(all)} — pytest says:" >&2
+  .venv/bin/pytest --collect-only -q "$@" | tail -n 20 >&2 || true
+  exit 1
+fi
+echo "[test] tiers to run: $tiers"
 setup_start=$(date +%s)
-bash scripts/setup.sh
-echo "[test] setup took $(( $(date +%s) - setup_start )) s"
-export PATH=/usr/local/go/bin:$HOME/go/bin:$PWD/build/bin:$PATH NO_MKDOCS_2_WARNING=1
+bash scripts/setup.sh --tiers "$tiers"
+export SNIPCHECK_SETUP_SECONDS=$(( $(date +%s) - setup_start ))
+echo "[test] setup took $SNIPCHECK_SETUP_SECONDS s"
+
+after=$(host_packages)
+if [ "$before" != "$after" ] && [ "${SNIPCHECK_ALLOW_MIXED_RELEASES:-0}" != 1 ]; then
+  echo "[test] the setup changed the host's own packages (libc6, systemd, python3):" >&2
+  diff <(echo "$before") <(echo "$after") >&2 || true
+  exit 1
+fi
+
+go_bin=$(cat build/.go-bin 2>/dev/null || echo /usr/local/go/bin)
+export PATH=$go_bin:$HOME/go/bin:$PWD/build/tools/bin:$PWD/.venv/bin:$PATH
 set +e
-.venv/bin/pytest "$@"
+SNIPCHECK_STARTED=$start .venv/bin/pytest "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
   echo "[test] pytest collected no tests: that is a failure" >&2
   status=1
 fi
+echo "[test] wall time $(( $(date +%s) - start )) s (setup included)"
 exit "$status"

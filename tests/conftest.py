@@ -15,12 +15,13 @@ import os
 import platform
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from snipcheck import changes, manifest
 from snipcheck import docker as dk
-from snipcheck import manifest
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
 from snipcheck.paths import REPORT, rel
@@ -55,7 +56,42 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for it in items:
         if tier_of(it) == "unmarked":
             raise pytest.UsageError(f"{it.nodeid}: every test needs a tier marker ({', '.join(TIERS)})")
+    selection = os.environ.get("SNIPCHECK_SELECTION")
+    if selection:
+        keep, drop = _apply_selection(changes.load(Path(selection)), items)
+        config.stash[_SELECTION] = changes.load(Path(selection))
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+    for it in items:
         _TIERS_SELECTED.add(tier_of(it))
+
+
+def _apply_selection(sel: dict[str, Any], items: list[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
+    """--changed runs (snipcheck.changes): keep the always-run tiers, the changed test modules and tier
+    helpers, and every test that covers a selected snippet; the rest is deselected."""
+    if sel.get("everything"):
+        return items, []
+    keep, drop = [], []
+    for it in items:
+        module = it.nodeid.split("::", 1)[0]
+        chosen = (tier_of(it) in sel["always_tiers"]
+                  or any(module == m or module.startswith(m.rstrip("/") + "/") for m in sel["modules"])
+                  or any(s in sel["snippets"] for s in recording(it).covers))
+        (keep if chosen else drop).append(it)
+    return keep, drop
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """`SNIPCHECK_TIERS_FILE`: scripts/test.sh asks which tiers the selected tests belong to, so that
+    the setup prepares only those (an inventory-only run needs no Docker and no root)."""
+    out = os.environ.get("SNIPCHECK_TIERS_FILE")
+    if out and not _is_worker(session.config):
+        Path(out).write_text(" ".join(sorted({tier_of(it) for it in session.items}, key=TIERS.index)) + "\n",
+                             encoding="utf-8")
+
+
+_SELECTION = pytest.StashKey[dict]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -107,7 +143,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _TIER_COUNTS[tier]["error"] += 1
 
 
-def _missing_pairs(selected_tiers: set[str]) -> list[str]:
+def _missing_pairs(selected_tiers: set[str], only: set[str] | None = None) -> list[str]:
+    """Declared (snippet, check) pairs of the tiers that ran with no recorded result; with a --changed
+    selection, only those of the selected snippets count for the tiers that do not always run whole."""
     try:
         snippets = manifest.load()
     except manifest.ManifestError:
@@ -116,7 +154,11 @@ def _missing_pairs(selected_tiers: set[str]) -> list[str]:
     missing = []
     for snip in snippets.values():
         for check in snip.checks:
-            if CHECKS[check].tier in selected_tiers and (snip.path, check) not in seen:
+            tier = CHECKS[check].tier
+            if tier not in selected_tiers or (only is not None and tier not in changes.ALWAYS_TIERS
+                                               and snip.path not in only):
+                continue
+            if (snip.path, check) not in seen:
                 missing.append(f"{snip.where()}: {snip.path} declares `{check}` but no test recorded it "
                                f"(implemented in {', '.join(CHECKS[check].tests)})")
     return missing
@@ -129,7 +171,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Coverage is judged only on whole-suite runs (tiers may be narrowed with -m, not -k or paths).
     whole = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS \
         and not session.config.option.keyword
-    missing = _missing_pairs(selected) if whole else []
+    sel = session.config.stash.get(_SELECTION, None)
+    only = None if not sel or sel.get("everything") else set(sel["snippets"])
+    missing = _missing_pairs(selected, only) if whole else []
     tiers = {
         t: {"seconds": round(max(0.0, s[1] - s[0]), 1), **dict(_TIER_COUNTS[t])}
         for t, s in _TIER_SPAN.items() if s[1] > 0
@@ -144,7 +188,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "host": platform.node(),
         "image_source_mode": os.environ.get("SNIPCHECK_IMAGES", "auto"),
         "tiers": tiers,
+        "setup_seconds": int(os.environ.get("SNIPCHECK_SETUP_SECONDS", "0") or 0),
+        "wall_seconds_with_setup": round(time.time() - float(os.environ["SNIPCHECK_STARTED"]), 1)
+        if os.environ.get("SNIPCHECK_STARTED") else None,
+        "pytest_args": session.config.invocation_params.args,
         "unrecorded_checks": missing,
+        "selection": sel or {"everything": "a full run (no --changed)"},
     })
     if missing and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

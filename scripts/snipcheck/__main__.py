@@ -1,12 +1,17 @@
-"""`python -m snipcheck comments [--missing|--stale] [DIR]`: what the comment catalogs lack or no longer match."""
+"""Contributor commands:
+
+    python -m snipcheck comments [--missing|--stale] [DIR]   what the comment catalogs lack or no longer match
+    python -m snipcheck changes [BASE] [--write FILE]          what a diff can affect (scripts/test.sh --changed)
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from . import comments
-from .paths import DOCS, SNIPPETS
+from . import changes, comments
+from .paths import BUILD, DOCS, SNIPPETS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,7 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--missing", action="store_true", help="only comments without Russian text")
     c.add_argument("--stale", action="store_true", help="only catalog entries that match no comment")
     c.add_argument("dir", nargs="?", help="a top-level snippet directory, e.g. docker")
+    ch = sub.add_parser("changes", help="the snippets and test modules a diff can affect, and why")
+    ch.add_argument("base", nargs="?", help="commit to diff against (default: the merge base with main)")
+    ch.add_argument("--write", default=str(BUILD / "selection.json"), help="where to write the selection")
     args = parser.parse_args(argv)
+    if args.command == "changes":
+        return changes.main(args.base, Path(args.write))
     report = comments.check(SNIPPETS, comments.page_includes(DOCS, SNIPPETS))
     show_missing = args.missing or not args.stale
     show_stale = args.stale or not args.missing
