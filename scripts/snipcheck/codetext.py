@@ -42,10 +42,8 @@ def _strip_line_comment(line: str, marker: str, need_space_before: bool) -> str:
                 quote = None
         elif line.startswith(marker, i) and (not need_space_before or i == 0 or line[i - 1] in " \t"):
             return line[:i]
-        elif ch in "\"'`":
-            # an apostrophe inside a word (don't) opens nothing
-            if not (ch == "'" and i > 0 and line[i - 1].isalnum()):
-                quote = ch
+        elif ch in "\"'`" and not (ch == "'" and i > 0 and line[i - 1].isalnum()):
+            quote = ch  # an apostrophe inside a word (don't) opens nothing
         i += 1
     return line
 
