@@ -329,6 +329,45 @@ def strip_comments(text: str, kind: str) -> str:
     return "\n".join(lines)
 
 
+# ---- comparing code with comments and whitespace set aside (the block map) -------------------
+
+# The fence languages of the original chapter, as comment syntaxes. Dockerfiles compare as shell: a
+# trailing `# note` after a shell-form instruction is a comment there.
+FENCE_KINDS = {"bash": "shell", "sh": "shell", "shell": "shell", "yml": "yaml", "yaml": "yaml", "cs": "csharp",
+               "csharp": "csharp", "go": "go", "dockerfile": "shell", "toml": "toml", "sql": "sql",
+               "json": "json", "text": "shell", "": "shell", "env": "env", "ini": "shell",
+               "dockerignore": "dockerignore", "gomod": "gomod", "compose": "yaml", "kubernetes": "yaml",
+               "kustomization": "yaml", "workflow": "yaml"}
+_CONTINUATION = re.compile(r"\\\n\s*")
+_BLANKS = re.compile(r"[ \t]+")
+
+
+_LEFT_MARKER = re.compile(r"\s*(?:/\*\s*\*/|#+|//+|--+)\s*$")
+
+
+def _drop_comments(text: str, syntax: str) -> str:
+    """Comments removed with their markers (strip_comments keeps the markers of a rendering)."""
+    before = text.split("\n")
+    after = strip_comments(text, syntax).split("\n")
+    return "\n".join(re.sub(r"/\*\s*\*/", "", _LEFT_MARKER.sub("", a)) if a != b else a
+                     for a, b in zip(after, before, strict=True))
+
+
+def normalise(text: str, kind: str, comments: bool = False) -> list[str]:
+    """Non-blank lines with whitespace collapsed (and shell/Dockerfile continuations joined); comments
+    removed unless `comments`. `kind` is a fence language or a snippet kind (plain text and trees: `#`)."""
+    syntax = FENCE_KINDS.get(kind.lower())
+    if syntax is None:
+        raise ValueError(f"unknown code kind {kind!r} — add it to snipcheck.comments.FENCE_KINDS "
+                         f"(one of {sorted(FENCE_KINDS)})")
+    if not comments:
+        text = _drop_comments(text, syntax)
+    if syntax not in SLASH_KINDS | NO_COMMENT_KINDS:
+        text = _CONTINUATION.sub(" ", text)
+    lines = (_BLANKS.sub(" ", line).strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
 # ---- catalogs -------------------------------------------------------------------------------
 
 @dataclass

@@ -70,7 +70,7 @@ def probe_problems(command: list[str] | str, routes: set[str], binaries: set[str
                    where: str) -> list[str]:
     """A health command agrees with the service: known binary (`-health` flag) or a route on an app port."""
     words = command if isinstance(command, list) else shlex.split(command)
-    text = " ".join(words)
+    text = substitute(" ".join(words), {})  # ${PORT:-8080} → 8080
     problems = []
     for port, path in URL.findall(text):
         if port and int(port) not in APP_PORTS:
@@ -185,3 +185,96 @@ def walk(node: Any, key: str) -> list[Any]:
         for v in node:
             found += walk(v, key)
     return found
+
+
+# ---- users, shutdown budget, release tags ------------------------------------------------------
+
+NUMERIC_USER = re.compile(r"\d+(?::\d+)?")
+DEFAULT_GRACE_SECONDS = 30          # Kubernetes' default terminationGracePeriodSeconds
+DEFAULT_SHUTDOWN_TIMEOUT = 8.0      # the service's SHUTDOWN_TIMEOUT default (internal/config)
+DEFAULT_SHUTDOWN_DELAY = 0.0        # the service's SHUTDOWN_DELAY default
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def final_user(text: str) -> str | None:
+    """The last USER of the final stage, or None when it sets none."""
+    st = stages(text)
+    if not st:
+        return None
+    users = [rest for instr, rest in st[-1].instructions if instr == "USER"]
+    return users[-1].strip() if users else None
+
+
+def user_problem(text: str, where: str) -> str | None:
+    """A final-stage USER must be numeric (uid or uid:gid): `runAsNonRoot` can only verify numbers."""
+    user = final_user(text)
+    if user is None or NUMERIC_USER.fullmatch(user):
+        return None
+    return (f"{where}: final stage runs as USER {user} — use a numeric uid[:gid] (e.g. USER 10001), "
+            f"which Kubernetes `runAsNonRoot: true` can verify")
+
+
+def go_duration_seconds(value: Any) -> float | None:
+    """Seconds of a Go duration string such as 5s, 1m30s, 500ms."""
+    text = str(value).strip()
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+
+
+def shutdown_budget_problems(doc: Any, where: str) -> list[str]:
+    """A Deployment of the service waits before closing its listener (SHUTDOWN_DELAY > 0 or a preStop
+    hook), and terminationGracePeriodSeconds exceeds the delay plus SHUTDOWN_TIMEOUT."""
+    if not isinstance(doc, dict) or doc.get("kind") != "Deployment":
+        return []
+    pod = ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
+    grace = pod.get("terminationGracePeriodSeconds", DEFAULT_GRACE_SECONDS)
+    problems = []
+    for c in pod.get("containers") or []:
+        if not isinstance(c, dict) or "myapp" not in str(c.get("image", "")).rsplit("/", 1)[-1]:
+            continue
+        at = f"{where} container {c.get('name')}"
+        env = {e.get("name"): e.get("value") for e in c.get("env") or [] if isinstance(e, dict)}
+        delay = go_duration_seconds(env.get("SHUTDOWN_DELAY", f"{DEFAULT_SHUTDOWN_DELAY}s"))
+        timeout = go_duration_seconds(env.get("SHUTDOWN_TIMEOUT", f"{DEFAULT_SHUTDOWN_TIMEOUT}s"))
+        if delay is None or timeout is None:
+            problems.append(f"{at}: cannot read SHUTDOWN_DELAY/SHUTDOWN_TIMEOUT as Go durations")
+            continue
+        pre_stop = ((c.get("lifecycle") or {}).get("preStop"))
+        if delay <= 0 and not pre_stop:
+            problems.append(f"{at}: no SHUTDOWN_DELAY and no preStop hook — the listener closes at once while "
+                            f"kube-proxy and ingresses still route to the Pod; set SHUTDOWN_DELAY (e.g. 5s)")
+        if not grace > delay + timeout:
+            problems.append(f"{at}: terminationGracePeriodSeconds {grace} must exceed SHUTDOWN_DELAY {delay:g}s + "
+                            f"SHUTDOWN_TIMEOUT {timeout:g}s, or SIGKILL cuts the drain short")
+    return problems
+
+
+def semver_patterns(workflow: Any) -> list[str]:
+    """`pattern=` values of `type=semver` lines in docker/metadata-action steps of a workflow."""
+    out = []
+    for step in walk(workflow, "steps"):
+        for s in step or []:
+            if isinstance(s, dict) and str(s.get("uses", "")).startswith("docker/metadata-action@"):
+                for line in str((s.get("with") or {}).get("tags", "")).splitlines():
+                    fields = dict(f.split("=", 1) for f in line.strip().split(",") if "=" in f)
+                    if fields.get("type") == "semver" and "pattern" in fields:
+                        out.append(fields["pattern"])
+    return out
+
+
+def release_tag_problems(patterns: list[str], pulled_tags: list[tuple[str, str]]) -> list[str]:
+    """Every `vX.Y.Z` tag pulled elsewhere (where, tag) is a tag the release workflow pushes."""
+    if not patterns:
+        return ["no type=semver tags in the docker/metadata-action step — the release tags are not defined"]
+    pushed = {p.replace("{{version}}", "1.0.0").replace("{{major}}.{{minor}}", "1.0")
+               .replace("{{major}}", "1") for p in patterns}
+    problems = []
+    for where, tag in pulled_tags:
+        shape = re.sub(r"\d+", "N", tag)
+        if not any(re.sub(r"\d+", "N", p) == shape for p in pushed):
+            problems.append(f"{where}: pulls tag {tag}, but the release workflow pushes only "
+                            f"{sorted(pushed)} shapes — make the metadata-action patterns and the tag agree")
+    return problems

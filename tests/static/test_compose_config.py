@@ -174,3 +174,29 @@ def test_compose_profiles_are_listed(tmp_path: Path) -> None:
                          "  debug:\n    image: busybox:1.36\n    profiles: [debug]\n")
     assert config([f], "--services").stdout.split() == ["app"]
     assert sorted(config([f], "--services", profiles=("debug",)).stdout.split()) == ["app", "debug"]
+
+
+# ---- claims of the Compose page about volume syntax (docs/compose.md, «Типы volumes») ------------
+
+def test_tmpfs_short_syntax_is_a_named_volume_and_tmpfs_key_is_a_mount(tmp_path: Path) -> None:
+    compose_cli()
+    short = _write(tmp_path, "services:\n  app:\n    image: myapp:1.0\n    volumes: [\"tmpfs:/cache\"]\n")
+    res = config([short], "--quiet")
+    assert res.returncode != 0 and "undefined volume tmpfs" in res.stderr, (
+        "`tmpfs:/path` in volumes: should be read as a named volume called tmpfs: " + res.stderr)
+    key = _write(tmp_path, "services:\n  app:\n    image: myapp:1.0\n    tmpfs: [/cache]\n")
+    res = config([key], "--format", "json")
+    assert res.returncode == 0, res.stderr
+    assert '"tmpfs"' in res.stdout and "/cache" in res.stdout, res.stdout
+    long = _write(tmp_path, "services:\n  app:\n    image: myapp:1.0\n    volumes:\n"
+                            "      - {type: tmpfs, target: /cache}\n")
+    res = config([long], "--format", "json")
+    assert res.returncode == 0 and '"type": "tmpfs"' in res.stdout, res.stdout + res.stderr
+
+
+def test_external_volume_with_a_driver_is_rejected(tmp_path: Path) -> None:
+    compose_cli()
+    f = _write(tmp_path, "services:\n  app:\n    image: myapp:1.0\n    volumes: [\"data:/data\"]\n"
+                         "volumes:\n  data:\n    external: true\n    driver: local\n")
+    res = config([f], "--quiet")
+    assert res.returncode != 0 and 'conflicting parameters "external" and "driver"' in res.stderr, res.stderr

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -326,3 +327,88 @@ def test_go_version_mismatch_is_caught() -> None:
     assert cs.golang_tag_version("golang:1.23-alpine") == "1.23"
     assert cs.golang_tag_version("docker.io/library/golang:1.26") == "1.26"
     assert cs.golang_tag_version("gcr.io/distroless/static") is None
+
+
+# ---- numeric users, the shutdown budget, release tags -------------------------------------------
+
+RELEASE_IMAGE = re.compile(r"ghcr\.io/myorg/myapp:(?P<tag>v?\d[\w.-]*)")
+
+
+def test_final_users_are_numeric(declared: list[Snippet]) -> None:
+    problems = [p for s in declared if s.kind == "dockerfile" and s.expect != "fails"
+                for p in [cs.user_problem(s.file.read_text(encoding="utf-8"), s.path)] if p]
+    _report(problems)
+
+
+def test_deployments_delay_shutdown_within_the_grace_period(declared: list[Snippet]) -> None:
+    deployments = [(s, doc) for s in declared if s.kind in K8S_KINDS for doc in _docs(s)
+                   if isinstance(doc, dict) and doc.get("kind") == "Deployment"]
+    assert deployments, "no Kubernetes Deployment declared — the budget check has nothing to check"
+    _report([p for s, doc in deployments for p in cs.shutdown_budget_problems(doc, s.path)])
+
+
+def pulled_release_tags(declared: list[Snippet]) -> list[tuple[str, str]]:
+    """(where, tag) of every reference to the released image, and kustomize `newTag`s."""
+    found = []
+    for s in declared:
+        text = s.file.read_text(encoding="utf-8", errors="replace")
+        found += [(s.path, m["tag"]) for m in RELEASE_IMAGE.finditer(text)]
+        if s.kind == "kustomization":
+            for doc in _docs(s):
+                found += [(s.path, str(i["newTag"])) for i in doc.get("images") or []
+                          if isinstance(i, dict) and "myorg/myapp" in str(i.get("name")) and "newTag" in i]
+    return found
+
+
+def test_release_tags_agree_with_the_workflow(declared: list[Snippet]) -> None:
+    workflows = [doc for s in declared if s.kind == "workflow" for doc in _docs(s)]
+    patterns = [p for doc in workflows for p in cs.semver_patterns(doc)]
+    pulled = pulled_release_tags(declared)
+    assert len(pulled) >= 5, f"expected the manifests to pull ghcr.io/myorg/myapp:v…, found {pulled}"
+    _report(cs.release_tag_problems(patterns, pulled))
+
+
+def test_named_user_is_caught() -> None:
+    bad = "FROM golang:1.26 AS b\nUSER 1000\nFROM alpine:3.23\nRUN adduser -D -u 10001 appuser\nUSER appuser\n"
+    assert "USER appuser" in (cs.user_problem(bad, "Dockerfile") or "")
+    assert cs.user_problem(bad.replace("USER appuser", "USER 10001:10001"), "Dockerfile") is None
+    assert cs.user_problem("FROM scratch\n", "Dockerfile") is None
+
+
+def test_missing_shutdown_delay_and_short_grace_are_caught() -> None:
+    doc = yaml.safe_load("""
+kind: Deployment
+spec:
+  template:
+    spec:
+      terminationGracePeriodSeconds: 10
+      containers:
+        - name: myapp
+          image: ghcr.io/myorg/myapp:v1.0.0
+          env: [{name: SHUTDOWN_TIMEOUT, value: 20s}]
+""")
+    problems = cs.shutdown_budget_problems(doc, "deployment.yaml")
+    assert any("no SHUTDOWN_DELAY" in p for p in problems), problems
+    assert any("must exceed SHUTDOWN_DELAY 0s + SHUTDOWN_TIMEOUT 20s" in p for p in problems), problems
+    pod = doc["spec"]["template"]["spec"]
+    pod["terminationGracePeriodSeconds"] = 30
+    pod["containers"][0]["env"].append({"name": "SHUTDOWN_DELAY", "value": "5s"})
+    assert cs.shutdown_budget_problems(doc, "deployment.yaml") == []
+
+
+def test_semver_tag_without_v_is_caught() -> None:
+    workflow = yaml.safe_load("""
+jobs:
+  build:
+    steps:
+      - uses: docker/metadata-action@v6
+        with:
+          tags: |
+            type=sha
+            type=semver,pattern={{version}}
+""")
+    patterns = cs.semver_patterns(workflow)
+    assert patterns == ["{{version}}"]
+    problems = cs.release_tag_problems(patterns, [("k8s/deployment.yaml", "v1.0.0")])
+    assert any("pulls tag v1.0.0" in p for p in problems), problems
+    assert cs.release_tag_problems(["v{{version}}"], [("k8s/deployment.yaml", "v1.0.0")]) == []

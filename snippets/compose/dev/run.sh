@@ -6,6 +6,6 @@ set -euo pipefail
 # Development with hot reload
 docker compose -f compose.yaml -f compose.dev.yaml up
 
-# Or with a profile
-docker compose --profile dev up
+# Or name both files once, for every later command
+COMPOSE_FILE=compose.yaml:compose.dev.yaml docker compose up
 # --8<-- [end:run]

@@ -214,7 +214,7 @@ func serve(ctx context.Context, stopSignals context.CancelFunc, logger *slog.Log
 	defer cancel()
 
 	probes.SetShuttingDown()
-	select { // give load balancers time to see the failing probe
+	select { // SHUTDOWN_DELAY: keep serving while endpoints, proxies and load balancers drop us
 	case <-time.After(cfg.ShutdownDelay):
 	case <-shutdownCtx.Done():
 	}

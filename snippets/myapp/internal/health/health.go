@@ -45,8 +45,9 @@ func (h *Handler) Live(w http.ResponseWriter, _ *http.Request) {
 
 // --8<-- [start:ready]
 
-// SetShuttingDown makes every later readiness probe fail, so the load balancer
-// stops sending traffic while in-flight requests finish.
+// SetShuttingDown makes every later readiness probe fail, so load balancers that
+// probe readiness stop sending traffic (Kubernetes drops a terminating Pod from
+// its endpoints anyway; SHUTDOWN_DELAY covers the time that takes to spread).
 func (h *Handler) SetShuttingDown() { h.stopping.Store(true) }
 
 // Ready runs all checks in parallel under one timeout. Each goroutine writes only
