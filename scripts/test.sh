@@ -55,8 +55,15 @@ fi
 
 go_bin=$(cat build/.go-bin 2>/dev/null || echo /usr/local/go/bin)
 export PATH=$go_bin:$HOME/go/bin:$PWD/build/tools/bin:$PWD/.venv/bin:$PATH
+# Parallel workers (pytest-xdist): the tests of one snippet share a worker (--dist loadgroup), Docker
+# objects are named per worker. SNIPCHECK_WORKERS=1 runs serially; an explicit -n/-p wins.
+parallel=(-n "${SNIPCHECK_WORKERS:-2}" --dist loadgroup)
+for arg in "$@"; do
+  case "$arg" in -n|-n*|--numprocesses*|-p|no:xdist) parallel=() ;; esac
+done
+[ "${SNIPCHECK_WORKERS:-2}" = 1 ] && parallel=()
 set +e
-SNIPCHECK_STARTED=$start .venv/bin/pytest "$@"
+SNIPCHECK_STARTED=$start .venv/bin/pytest "${parallel[@]}" "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

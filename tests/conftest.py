@@ -50,6 +50,7 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group markers added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     order = {t: i for i, t in enumerate(TIERS)}
     items.sort(key=lambda it: order.get(tier_of(it), len(order)))
@@ -65,6 +66,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             items[:] = keep
     for it in items:
         _TIERS_SELECTED.add(tier_of(it))
+        covers = recording(it).covers
+        if covers and tier_of(it) in PARALLEL_BY_SNIPPET:
+            # --dist loadgroup: the tests of one snippet share a worker and its built images
+            it.add_marker(pytest.mark.xdist_group(covers[0]))
+
+
+PARALLEL_BY_SNIPPET = ("images", "compose")
 
 
 def _apply_selection(sel: dict[str, Any], items: list[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
@@ -96,7 +104,7 @@ _SELECTION = pytest.StashKey[dict]()
 
 def pytest_configure(config: pytest.Config) -> None:
     # xdist workers inherit the environment: every process of this run shares one run id
-    os.environ.setdefault("SNIPCHECK_RUN_ID", dk.RUN_ID)
+    os.environ.setdefault("SNIPCHECK_RUN_ID", dk.RUN_BASE)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -181,7 +189,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config.stash[_TIERS] = tiers
     session.config.stash[_MISSING] = missing
     run_report.write({
-        "run_id": dk.RUN_ID,
+        "run_id": dk.RUN_BASE,
         "ci": IN_CI,
         "started": session.config.stash.get(_START, 0.0),
         "wall_seconds": round(time.time() - session.config.stash.get(_START, time.time()), 1),

@@ -21,9 +21,9 @@ def fragments_dir(report: Path = REPORT) -> Path:
 
 
 def _run_id() -> str:
-    from .docker import RUN_ID  # one id per run, shared with xdist workers through the environment
+    from .docker import RUN_BASE  # one id per run, shared with xdist workers through the environment
 
-    return RUN_ID
+    return RUN_BASE
 
 
 def record(snippet: str, check: str, result: str, seconds: float, *,

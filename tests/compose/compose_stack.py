@@ -28,7 +28,7 @@ from snipcheck import docker as dk
 from snipcheck import dockerfile as dfile
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS
-from support import CALL_FAILED, require
+from support import CALL_FAILED, recording, require
 
 
 @dataclass
@@ -75,10 +75,31 @@ def _project_name(snippet: Snippet) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", f"snip-{dk.RUN_ID}-{snippet.path}".lower())[:60].strip("-")
 
 
+STARTUP_OVERRIDE = ("healthchecks probe every 1 s during start-up (start_interval: 1s, start_period at least "
+                    "interval x retries); the snippet's own interval, timeout and retries apply after that")
+
+
+def _seconds(duration: str | None) -> float:
+    """Compose durations as `config` prints them: 1m30s, 5s, 500ms."""
+    total = 0.0
+    for value, unit in re.findall(r"([\d.]+)(ms|h|m|s)", duration or ""):
+        total += float(value) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[unit]
+    return total
+
+
+def startup_probing(health: dict) -> dict:
+    """Test-only: a service counts as healthy as soon as it is (`up --wait` waited up to a whole
+    `interval` for the first probe). Failures in the start period never count, so nothing the
+    snippet claims about unhealthy services changes."""
+    interval = _seconds(health.get("interval")) or 30
+    period = max(_seconds(health.get("start_period")), interval * int(health.get("retries") or 3))
+    return {"start_interval": "1s", "start_period": f"{int(period)}s"}
+
+
 def _test_override(config: dict, project: str, dest: Path) -> Path:
     """An override file for the test run: every published port republished on 127.0.0.1 with an
-    ephemeral host port, and images the project builds tagged per run (so teardown can remove them
-    without touching anyone's `myapp:dev`)."""
+    ephemeral host port, images the project builds tagged per run (so teardown can remove them
+    without touching anyone's `myapp:dev`), and fast probing during start-up (STARTUP_OVERRIDE)."""
     services: dict[str, dict] = {}
     for name, svc in config.get("services", {}).items():
         ports = svc.get("ports") or []
@@ -89,6 +110,9 @@ def _test_override(config: dict, project: str, dest: Path) -> Path:
         if svc.get("container_name"):
             # fixed names (as in the text) would collide between parallel runs
             services.setdefault(name, {})["container_name"] = "__RESET__"
+        health = svc.get("healthcheck") or {}
+        if health.get("test") and not health.get("disable") and health.get("test") != ["NONE"]:
+            services.setdefault(name, {})["healthcheck"] = startup_probing(health)
     text = yaml.safe_dump({"services": services}, sort_keys=True)
     # `!override` replaces the list instead of appending to it (compose >= 2.24)
     text = re.sub(r"^(\s+)ports:\n", r"\1ports: !override\n", text, flags=re.M)
@@ -139,6 +163,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     built = [f"snipcheck/{st.project}-{name}:{dk.RUN_ID}".lower()
              for name, svc in config.get("services", {}).items() if svc.get("build")]
     request.node.stash[SOURCES] = {ref: src.describe() for ref, src in sources.items()}
+    recording(request.node).measurements["test_override"] = STARTUP_OVERRIDE
     try:
         yield st
     finally:
