@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TIERS = ("inventory", "static", "service", "kit", "images", "compose")
+TIERS = ("inventory", "static", "service", "kit", "images", "compose", "cluster")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ CHECKS: dict[str, Check] = {
     "compose-up": Check("compose", "tests/compose/test_compose_up.py", "up --wait, behaviour probes, teardown"),
     "compose-antipattern": Check("compose", "tests/compose/test_compose_antipatterns.py",
                                  "the anti-pattern compose file misbehaves exactly the way the text says"),
+    # cluster tier: etcd + kube-apiserver on 127.0.0.1
+    "kube-apiserver": Check("cluster", "tests/cluster/test_apiserver.py",
+                            "server-side apply --dry-run=server --field-validation=Strict by a real API server"),
 }
 
 EXPECTATIONS = ("works", "fails", "illustrative")

@@ -1,0 +1,89 @@
+"""Every Kubernetes manifest and every kustomize output, validated by a real kube-apiserver.
+
+kubeconform (static tier) checks the OpenAPI schemas; the API server also runs the validation and
+admission that schemas cannot express: selector vs template labels, HPA min/max, names, namespaces
+that exist, and (server-side apply with --field-validation=Strict) unknown or duplicate fields.
+
+Namespaces that a snippet set creates (its Namespace objects) are created for real, with their
+`default` ServiceAccount; everything is then applied with `--server-side --dry-run=server`, so no
+object but those namespaces is stored. A namespace that nothing in the set creates is a finding.
+
+Manifest settings used (optional): `apiserver_error: text` for expect: fails, the server's message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from clustertools import (
+    Objects,
+    applied,
+    create_namespaces,
+    dry_run,
+    expected_error,
+    fail,
+    ids,
+    load,
+    namespaces_by_set,
+    server_message,
+    warnings,
+)
+
+from snipcheck import kubeapi, manifest
+from snipcheck.kubeapi import ControlPlane
+from snipcheck.manifest import Snippet
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(180)]
+
+SNIPPETS = manifest.by_check("kube-apiserver")
+
+
+@pytest.fixture(scope="module")
+def chapter(control_plane: ControlPlane) -> dict[str, Objects]:
+    """The objects of every declared snippet; the namespaces their sets create exist for real."""
+    objects = {s.path: load(control_plane, s) for s in SNIPPETS}
+    created = set().union(*namespaces_by_set(list(objects.values())).values())
+    create_namespaces(control_plane, created)
+    return objects
+
+
+def verdict(obj: Objects, created_in_set: set[str], res: kubeapi.KubectlResult) -> str | None:
+    """None when the server accepted every object and the namespaces are the set's own; otherwise why not."""
+    problems = []
+    if res.returncode != 0:
+        problems.append(f"the API server rejects it:\n{server_message(res)}")
+    elif len(applied(res)) != len(obj.docs):
+        problems.append(f"{len(obj.docs)} objects, but the server applied {applied(res)}:\n{res.describe()}")
+    foreign = obj.referenced_namespaces() - created_in_set - {"default"}
+    if foreign:
+        problems.append(f"it uses namespace(s) {sorted(foreign)} that no snippet of {obj.set_name} creates "
+                        "(a reader applying it gets `namespaces \"...\" not found`)")
+    if warnings(res):
+        problems.append("the API server warns:\n" + "\n".join(warnings(res)))
+    return "\n".join(problems) or None
+
+
+@pytest.mark.check("kube-apiserver")
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=ids(SNIPPETS))
+def test_apiserver_accepts(snippet: Snippet, chapter: dict[str, Objects], control_plane: ControlPlane,
+                           measure: dict[str, Any]) -> None:
+    obj = chapter[snippet.path]
+    created_in_set = namespaces_by_set(list(chapter.values()))[obj.set_name]
+    res = dry_run(control_plane, obj.text)
+    measure["kubernetes_version"] = control_plane.server_version
+    measure["objects"] = len(obj.docs)
+    measure["accepted"] = applied(res)
+    if res.returncode != 0:
+        measure["apiserver_message"] = server_message(res)[-800:]
+    why = verdict(obj, created_in_set, res)
+    wanted = expected_error(snippet)
+    if wanted is not None:
+        if why is None:
+            fail(f"{snippet.path}: the text says this manifest is wrong ({snippet.claim}), "
+                 f"but kube-apiserver {control_plane.server_version} accepts it")
+        if wanted not in why:
+            fail(f"{snippet.path}: expected `{wanted}` in the API server's verdict, got:\n{why}")
+        return
+    if why is not None:
+        fail(f"{snippet.path} ({snippet.where()}), kube-apiserver {control_plane.server_version}: {why}")
