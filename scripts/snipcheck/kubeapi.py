@@ -134,8 +134,9 @@ class ControlPlane:
     # ---- lifecycle -----------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, tools: Tools) -> ControlPlane:
-        workdir = Path(tempfile.mkdtemp(prefix="snipcheck-kubeapi-"))
+    def start(cls, tools: Tools, parent: Path | None = None) -> ControlPlane:
+        """Start etcd and kube-apiserver with their files in a new directory under `parent` (default: TMPDIR)."""
+        workdir = Path(tempfile.mkdtemp(prefix="snipcheck-kubeapi-", dir=parent))
         cp = cls(tools, workdir)
         try:
             cp._start()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,7 +120,33 @@ def expected_error(snippet: Snippet) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def write(tmp: Path, name: str, text: str) -> Path:
-    path = tmp / name
-    path.write_text(text, encoding="utf-8")
-    return path
+def verdict(obj: Objects, created_in_set: set[str], res: KubectlResult) -> str | None:
+    """None when the server accepted every object, without warnings, in namespaces of the object's own
+    set; otherwise why not."""
+    problems = []
+    if res.returncode != 0:
+        problems.append(f"the API server rejects it:\n{server_message(res)}")
+    elif len(applied(res)) != len(obj.docs):
+        problems.append(f"{len(obj.docs)} objects, but the server applied {applied(res)}:\n{res.describe()}")
+    foreign = obj.referenced_namespaces() - created_in_set - ALWAYS_THERE
+    if foreign:
+        problems.append(f"it uses namespace(s) {sorted(foreign)} that no snippet of {obj.set_name} creates "
+                        "(a reader applying it gets `namespaces \"...\" not found`)")
+    if warnings(res):
+        problems.append("the API server warns:\n" + "\n".join(warnings(res)))
+    return "\n".join(problems) or None
+
+
+def judge(snippet: Snippet, why: str | None, version: str) -> str | None:
+    """The failure message for `snippet` given the server's verdict `why`, or None when it is as the text says."""
+    wanted = expected_error(snippet)
+    if wanted is not None:
+        if why is None:
+            return (f"{snippet.path}: the text says this manifest is wrong ({snippet.claim}), "
+                    f"but kube-apiserver {version} accepts it")
+        if wanted not in why:
+            return f"{snippet.path}: expected `{wanted}` in the API server's verdict, got:\n{why}"
+        return None
+    if why is not None:
+        return f"{snippet.path} ({snippet.where()}), kube-apiserver {version}: {why}"
+    return None

@@ -21,16 +21,16 @@ from clustertools import (
     applied,
     create_namespaces,
     dry_run,
-    expected_error,
     fail,
     ids,
+    judge,
     load,
     namespaces_by_set,
     server_message,
-    warnings,
+    verdict,
 )
 
-from snipcheck import kubeapi, manifest
+from snipcheck import manifest
 from snipcheck.kubeapi import ControlPlane
 from snipcheck.manifest import Snippet
 
@@ -48,42 +48,18 @@ def chapter(control_plane: ControlPlane) -> dict[str, Objects]:
     return objects
 
 
-def verdict(obj: Objects, created_in_set: set[str], res: kubeapi.KubectlResult) -> str | None:
-    """None when the server accepted every object and the namespaces are the set's own; otherwise why not."""
-    problems = []
-    if res.returncode != 0:
-        problems.append(f"the API server rejects it:\n{server_message(res)}")
-    elif len(applied(res)) != len(obj.docs):
-        problems.append(f"{len(obj.docs)} objects, but the server applied {applied(res)}:\n{res.describe()}")
-    foreign = obj.referenced_namespaces() - created_in_set - {"default"}
-    if foreign:
-        problems.append(f"it uses namespace(s) {sorted(foreign)} that no snippet of {obj.set_name} creates "
-                        "(a reader applying it gets `namespaces \"...\" not found`)")
-    if warnings(res):
-        problems.append("the API server warns:\n" + "\n".join(warnings(res)))
-    return "\n".join(problems) or None
-
-
 @pytest.mark.check("kube-apiserver")
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=ids(SNIPPETS))
 def test_apiserver_accepts(snippet: Snippet, chapter: dict[str, Objects], control_plane: ControlPlane,
                            measure: dict[str, Any]) -> None:
     obj = chapter[snippet.path]
-    created_in_set = namespaces_by_set(list(chapter.values()))[obj.set_name]
     res = dry_run(control_plane, obj.text)
     measure["kubernetes_version"] = control_plane.server_version
     measure["objects"] = len(obj.docs)
     measure["accepted"] = applied(res)
     if res.returncode != 0:
         measure["apiserver_message"] = server_message(res)[-800:]
-    why = verdict(obj, created_in_set, res)
-    wanted = expected_error(snippet)
-    if wanted is not None:
-        if why is None:
-            fail(f"{snippet.path}: the text says this manifest is wrong ({snippet.claim}), "
-                 f"but kube-apiserver {control_plane.server_version} accepts it")
-        if wanted not in why:
-            fail(f"{snippet.path}: expected `{wanted}` in the API server's verdict, got:\n{why}")
-        return
-    if why is not None:
-        fail(f"{snippet.path} ({snippet.where()}), kube-apiserver {control_plane.server_version}: {why}")
+    why = verdict(obj, namespaces_by_set(list(chapter.values()))[obj.set_name], res)
+    problem = judge(snippet, why, control_plane.server_version)
+    if problem:
+        fail(problem)
