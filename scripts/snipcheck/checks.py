@@ -48,7 +48,7 @@ CHECKS: dict[str, Check] = {
                                  "the anti-pattern compose file misbehaves exactly the way the text says"),
     # cluster tier: etcd + kube-apiserver on 127.0.0.1
     "kube-apiserver": Check("cluster", "tests/cluster/test_apiserver.py",
-                            "server-side apply --dry-run=server --field-validation=Strict by a real API server"),
+                            "server-side apply --dry-run=server --validate=strict by a real API server"),
 }
 
 EXPECTATIONS = ("works", "fails", "illustrative")

@@ -21,7 +21,7 @@ from snipcheck.manifest import Snippet
 
 ALWAYS_THERE = frozenset({"default"})
 # Server-side apply, server-side dry run, unknown and duplicate fields are errors.
-DRY_RUN = ("apply", "--server-side", "--dry-run=server", "--field-validation=Strict", "-f", "-")
+DRY_RUN = ("apply", "--server-side", "--dry-run=server", "--validate=strict", "-f", "-")
 
 
 @dataclass
@@ -85,7 +85,7 @@ def create_namespaces(cp: ControlPlane, names: set[str]) -> None:
     docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in sorted(names)]
     docs += [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": n}}
              for n in sorted(names | ALWAYS_THERE)]
-    res = cp.kubectl("apply", "--server-side", "--field-validation=Strict", "-f", "-",
+    res = cp.kubectl("apply", "--server-side", "--validate=strict", "-f", "-",
                      stdin=yaml.safe_dump_all(docs))
     if res.returncode != 0:
         fail(f"creating namespaces {sorted(names)} failed:\n{res.describe()}")

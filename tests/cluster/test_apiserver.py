@@ -2,7 +2,7 @@
 
 kubeconform (static tier) checks the OpenAPI schemas; the API server also runs the validation and
 admission that schemas cannot express: selector vs template labels, HPA min/max, names, namespaces
-that exist, and (server-side apply with --field-validation=Strict) unknown or duplicate fields.
+that exist, and unknown fields (server-side apply builds a typed patch; --validate=strict on top).
 
 Namespaces that a snippet set creates (its Namespace objects) are created for real, with their
 `default` ServiceAccount; everything is then applied with `--server-side --dry-run=server`, so no

@@ -72,9 +72,9 @@ BROKEN = {
     "invalid object name": (
         GOOD.replace("metadata:\n  name: myapp", "metadata:\n  name: My_App"),
         "a lowercase RFC 1123 subdomain"),
-    "unknown field (Strict)": (
+    "unknown field": (  # server-side apply builds a typed patch: an undeclared field is an error
         GOOD.replace("replicas: 2", "replicaz: 2"),
-        'unknown field "spec.replicaz"'),
+        ".spec.replicaz: field not declared in schema"),
     "namespace that does not exist": (
         GOOD.replace("metadata:\n  name: myapp", f"metadata:\n  name: myapp\n  namespace: {MISSING_NS}"),
         f'namespaces "{MISSING_NS}" not found'),
