@@ -18,6 +18,7 @@ import yaml
 
 from snipcheck.kubeapi import ControlPlane, KubectlResult
 from snipcheck.manifest import Snippet
+from snipcheck.paths import rel
 
 ALWAYS_THERE = frozenset({"default"})
 # Server-side apply, server-side dry run, unknown and duplicate fields are errors.
@@ -32,7 +33,7 @@ class Objects:
 
     @property
     def set_name(self) -> str:
-        return str(self.snippet.manifest.parent)
+        return rel(self.snippet.manifest.parent)
 
     def created_namespaces(self) -> set[str]:
         return {d["metadata"]["name"] for d in self.docs if d.get("kind") == "Namespace"}
