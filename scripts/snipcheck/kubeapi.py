@@ -75,10 +75,11 @@ def find_tools() -> tuple[Tools | None, str]:
                 found[name] = d / name
                 break
     etcd = shutil.which("etcd")
-    missing = [n for n in ("kube-apiserver", "kubectl") if n not in found] + ([] if etcd else ["etcd"])
+    missing = [f"{n} {version} (looked in {where[0]} and {rel(where[1])})"
+               for n in ("kube-apiserver", "kubectl") if n not in found]
+    missing += [] if etcd else ["etcd (not on PATH)"]
     if missing:
-        return None, (f"{', '.join(missing)} {version} not found in {where[0]} or {rel(where[1])} "
-                      f"(etcd: on PATH) - {INSTALL_HINT}")
+        return None, f"missing {'; '.join(missing)} - {INSTALL_HINT}"
     assert etcd is not None
     return Tools(version, found["kube-apiserver"], found["kubectl"], Path(etcd)), ""
 
