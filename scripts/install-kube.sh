@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools of the cluster tier (tests/cluster), pinned:
-#   kube-apiserver, kubectl -> built from k8s.io/kubernetes at the version that scripts/kube/go.mod
+#   kube-apiserver, kube-controller-manager, kubectl
+#                           -> built from k8s.io/kubernetes at the version that scripts/kube/go.mod
 #                              requires (CGO_ENABLED=0, -trimpath), cached by version in a
 #                              machine-wide directory, so a fresh clone (CI) reuses an earlier build:
 #                              ${SNIPCHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/snipcheck}/kube/<version>/
@@ -8,8 +9,8 @@
 # Then links the binaries into build/tools/bin. Idempotent: a cached binary that reports the pinned
 # version is reused. Prints each step and how long each build took; the cache directory keeps a
 # BUILD-INFO file with the versions and build seconds.
-# Cold cost (2 shared cores): ~10-15 min and ~2 GB of Go build cache for kube-apiserver, ~2-3 min more
-# for kubectl; warm: a second.
+# Cold cost (2 shared cores): ~12 min and ~3 GB of Go build cache for kube-apiserver, ~1 min each more
+# for kube-controller-manager and kubectl; warm: a second.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,7 +48,7 @@ reports_version() {
   local out
   [ -x "$CACHE_DIR/$1" ] || return 1
   case "$1" in
-    kube-apiserver) out="$("$CACHE_DIR/$1" --version 2>/dev/null || true)" ;;
+    kube-apiserver|kube-controller-manager) out="$("$CACHE_DIR/$1" --version 2>/dev/null || true)" ;;
     kubectl) out="$("$CACHE_DIR/$1" version --client 2>/dev/null || true)" ;;
   esac
   [[ "$out" == *"$KUBE_VERSION"* ]]
@@ -73,6 +74,7 @@ build() { # build NAME PACKAGE
 }
 
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
 build kubectl k8s.io/kubernetes/cmd/kubectl
 
 # etcd: the Debian 12 package (3.4.x; the 1.35 API server accepts it).
@@ -93,11 +95,12 @@ ETCD_VERSION="$(etcd --version 2>/dev/null | awk '/^etcd Version:/ { print $3 }'
   echo "kubernetes=$KUBE_VERSION"
   echo "go=$("$GO" env GOVERSION)"
   echo "etcd=$ETCD_VERSION"
-  for name in kube-apiserver kubectl; do
+  for name in kube-apiserver kube-controller-manager kubectl; do
     echo "$name.build_seconds=$(cat "$CACHE_DIR/$name.build-seconds" 2>/dev/null || echo unknown)"
   done
 } > "$CACHE_DIR/BUILD-INFO"
 log "kube-apiserver: $("$TOOLS_BIN/kube-apiserver" --version)"
+log "kube-controller-manager: $("$TOOLS_BIN/kube-controller-manager" --version)"
 log "kubectl: $("$TOOLS_BIN/kubectl" version --client | head -1)"
 log "etcd: $ETCD_VERSION ($(command -v etcd))"
 log "build seconds: $(grep build_seconds "$CACHE_DIR/BUILD-INFO" | tr '\n' ' ')"

@@ -32,8 +32,10 @@ from typing import IO
 from .paths import BUILD, SCRIPTS, rel
 
 GO_MOD = SCRIPTS / "kube" / "go.mod"
-INSTALL_HINT = "run: bash scripts/install-kube.sh (builds kube-apiserver and kubectl; ~15 min cold, cached)"
+INSTALL_HINT = "run: bash scripts/install-kube.sh (builds kube-apiserver, kube-controller-manager, kubectl; " \
+               "~15 min cold, cached)"
 READY_DEADLINE_S = 60.0
+BUILT = ("kube-apiserver", "kube-controller-manager", "kubectl")  # by install-kube.sh
 
 
 class KubeError(RuntimeError):
@@ -62,6 +64,7 @@ class Tools:
     kube_apiserver: Path
     kubectl: Path
     etcd: Path
+    kube_controller_manager: Path
 
 
 def find_tools() -> tuple[Tools | None, str]:
@@ -69,19 +72,19 @@ def find_tools() -> tuple[Tools | None, str]:
     version = pinned_version()
     where = [cache_dir(version), BUILD / "tools" / "bin"]
     found: dict[str, Path] = {}
-    for name in ("kube-apiserver", "kubectl"):
+    for name in BUILT:
         for d in where:
             if (d / name).is_file() and os.access(d / name, os.X_OK):
                 found[name] = d / name
                 break
     etcd = shutil.which("etcd")
     missing = [f"{n} {version} (looked in {where[0]} and {rel(where[1])})"
-               for n in ("kube-apiserver", "kubectl") if n not in found]
+               for n in BUILT if n not in found]
     missing += [] if etcd else ["etcd (not on PATH)"]
     if missing:
         return None, f"missing {'; '.join(missing)} - {INSTALL_HINT}"
     assert etcd is not None
-    return Tools(version, found["kube-apiserver"], found["kubectl"], Path(etcd)), ""
+    return Tools(version, found["kube-apiserver"], found["kubectl"], Path(etcd), found["kube-controller-manager"]), ""
 
 
 def free_port() -> int:
@@ -216,6 +219,25 @@ class ControlPlane:
             raise KubeError(f"kubectl cannot reach the API server:\n{version.describe()}")
         self.server_version = json.loads(version.stdout)["serverVersion"]["gitVersion"]
         self.startup_seconds = time.monotonic() - t0
+
+    def start_controller_manager(self) -> None:
+        """kube-controller-manager against this API server (no cloud, no leader election, no serving port).
+        Ready when its service-account controller has given kube-system its `default` account."""
+        w = self.workdir
+        kcm = self._spawn("kube-controller-manager", [
+            str(self.tools.kube_controller_manager), f"--kubeconfig={self.kubeconfig}",
+            "--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false",
+            f"--service-account-private-key-file={w / 'sa.key'}", f"--root-ca-file={w / 'certs' / 'apiserver.crt'}",
+        ])
+        deadline = time.monotonic() + READY_DEADLINE_S
+        while time.monotonic() < deadline:
+            if (why := kcm.died()) is not None:
+                raise KubeError(why)
+            if self.kubectl("get", "serviceaccount", "default", "-n", "kube-system").returncode == 0:
+                return
+            time.sleep(0.5)
+        raise KubeError(f"kube-controller-manager created no `default` ServiceAccount in kube-system within "
+                        f"{READY_DEADLINE_S:.0f}s; last log lines:\n{_tail(kcm.log)}")
 
     def _openssl(self, *args: str) -> None:
         res = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)

@@ -146,7 +146,8 @@ def test_failed_start_names_the_process(kube_tools: kubeapi.Tools, tmp_path: Pat
     fake.write_text("#!/bin/sh\necho 'E1201 simulated: --etcd-servers must be specified' >&2\nexit 3\n",
                     encoding="utf-8")
     fake.chmod(0o755)
-    broken = kubeapi.Tools(kube_tools.version, fake, kube_tools.kubectl, kube_tools.etcd)
+    broken = kubeapi.Tools(kube_tools.version, fake, kube_tools.kubectl, kube_tools.etcd,
+                           kube_tools.kube_controller_manager)
     parent = tmp_path / "planes"
     parent.mkdir()
     with pytest.raises(kubeapi.KubeError) as err:
