@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .schema import BOOL, INT, NUM, STR, STRS, ListOf, MapOf, Record, Spec, one_of
 
-TIERS = ("inventory", "static", "service", "kit", "images", "compose")
+TIERS = ("inventory", "static", "service", "kit", "images", "compose", "cluster")
 EXPECTATIONS = ("works", "fails", "illustrative")
 
 
@@ -130,6 +130,11 @@ CHECKS: dict[str, Check] = {
         "the anti-pattern compose file misbehaves exactly the way the text says",
         {"compose": COMPOSE, "scenario": one_of(*COMPOSE_SCENARIOS), "app_service": STR, "db_service": STR},
         scenarios=COMPOSE_SCENARIOS),
+    # cluster tier: etcd + kube-apiserver on 127.0.0.1
+    "kube-apiserver": Check(
+        "cluster", ("tests/cluster/test_apiserver.py",),
+        "server-side apply --dry-run=server --validate=strict by a real API server",
+        {"apiserver_error": STR}),
 }
 
 

@@ -1,0 +1,321 @@
+"""A throw-away Kubernetes control plane on 127.0.0.1: etcd + kube-apiserver, and kubectl against it.
+
+The binaries come from scripts/install-kube.sh: kube-apiserver and kubectl built from the
+k8s.io/kubernetes version that scripts/kube/go.mod requires, cached by version in a machine-wide
+directory; etcd from Debian's etcd-server package. `ControlPlane` starts both on free loopback ports
+with data, certificates and keys in one temporary directory, waits for /readyz, writes a kubeconfig,
+and `stop()` kills both process groups and removes the directory (it raises if anything is left).
+
+    with ControlPlane.start(find_tools()) as cp:
+        cp.kubectl("apply", "--server-side", "--dry-run=server", "-f", "deployment.yaml")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from .paths import BUILD, SCRIPTS, rel
+
+GO_MOD = SCRIPTS / "kube" / "go.mod"
+INSTALL_HINT = "run: bash scripts/install-kube.sh (builds kube-apiserver, kube-controller-manager, kubectl; " \
+               "~15 min cold, cached)"
+READY_DEADLINE_S = 60.0
+BUILT = ("kube-apiserver", "kube-controller-manager", "kubectl")  # by install-kube.sh
+
+
+class KubeError(RuntimeError):
+    """A control-plane process failed to start or to answer; the message carries its last log lines."""
+
+
+def pinned_version() -> str:
+    """The Kubernetes release that scripts/kube/go.mod requires (e.g. v1.35.4)."""
+    text = GO_MOD.read_text(encoding="utf-8")
+    m = re.search(r"^require k8s\.io/kubernetes (v\d+\.\d+\.\d+)$", text, re.MULTILINE)
+    if not m:
+        raise KubeError(f"{rel(GO_MOD)}: no line `require k8s.io/kubernetes vX.Y.Z`")
+    return m.group(1)
+
+
+def cache_dir(version: str | None = None) -> Path:
+    """Where install-kube.sh keeps the binaries of `version` (same rule as the script)."""
+    root = os.environ.get("SNIPCHECK_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "snipcheck")
+    return Path(root) / "kube" / (version or pinned_version())
+
+
+@dataclass(frozen=True)
+class Tools:
+    version: str
+    kube_apiserver: Path
+    kubectl: Path
+    etcd: Path
+    kube_controller_manager: Path
+
+
+def find_tools() -> tuple[Tools | None, str]:
+    """The pinned binaries, or None and what is missing (with how to get it)."""
+    version = pinned_version()
+    where = [cache_dir(version), BUILD / "tools" / "bin"]
+    found: dict[str, Path] = {}
+    for name in BUILT:
+        for d in where:
+            if (d / name).is_file() and os.access(d / name, os.X_OK):
+                found[name] = d / name
+                break
+    etcd = shutil.which("etcd")
+    missing = [f"{n} {version} (looked in {where[0]} and {rel(where[1])})"
+               for n in BUILT if n not in found]
+    missing += [] if etcd else ["etcd (not on PATH)"]
+    if missing:
+        return None, f"missing {'; '.join(missing)} - {INSTALL_HINT}"
+    assert etcd is not None
+    return Tools(version, found["kube-apiserver"], found["kubectl"], Path(etcd), found["kube-controller-manager"]), ""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@dataclass
+class _Proc:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+    handle: IO[bytes]
+
+    def died(self) -> str | None:
+        code = self.popen.poll()
+        return None if code is None else f"{self.name} exited with {code}; last log lines:\n{_tail(self.log)}"
+
+
+@dataclass
+class KubectlResult:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def describe(self) -> str:
+        return (f"`kubectl {' '.join(self.args)}` exited {self.returncode} after {self.seconds:.2f}s\n"
+                f"--- stdout ---\n{self.stdout[-3000:]}\n--- stderr ---\n{self.stderr[-3000:]}")
+
+
+@dataclass
+class ControlPlane:
+    tools: Tools
+    workdir: Path
+    procs: list[_Proc] = field(default_factory=list)
+    api_port: int = 0
+    kubeconfig: Path = Path()
+    startup_seconds: float = 0.0
+    server_version: str = ""
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, tools: Tools, parent: Path | None = None) -> ControlPlane:
+        """Start etcd and kube-apiserver with their files in a new directory under `parent` (default: TMPDIR)."""
+        workdir = Path(tempfile.mkdtemp(prefix="snipcheck-kubeapi-", dir=parent))
+        cp = cls(tools, workdir)
+        try:
+            cp._start()
+        except BaseException:
+            cp.stop()
+            raise
+        return cp
+
+    def __enter__(self) -> ControlPlane:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _spawn(self, name: str, args: Sequence[str]) -> _Proc:
+        log = self.workdir / f"{name}.log"
+        handle = log.open("wb")
+        # Own process group: stop() can kill it and anything it started, never other processes.
+        popen = subprocess.Popen(list(args), stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 start_new_session=True, cwd=self.workdir)
+        proc = _Proc(name, popen, log, handle)
+        self.procs.append(proc)
+        return proc
+
+    def _start(self) -> None:
+        t0 = time.monotonic()
+        w = self.workdir
+        etcd_client, etcd_peer, self.api_port = free_port(), free_port(), free_port()
+        etcd_url = f"http://127.0.0.1:{etcd_client}"
+        etcd = self._spawn("etcd", [
+            str(self.tools.etcd), "--name", "snipcheck", "--data-dir", str(w / "etcd"),
+            "--listen-client-urls", etcd_url, "--advertise-client-urls", etcd_url,
+            "--listen-peer-urls", f"http://127.0.0.1:{etcd_peer}",
+            "--initial-advertise-peer-urls", f"http://127.0.0.1:{etcd_peer}",
+            "--initial-cluster", f"snipcheck=http://127.0.0.1:{etcd_peer}",
+            "--listen-metrics-urls", f"http://127.0.0.1:{free_port()}",
+            "--logger", "zap", "--log-level", "warn",
+        ])
+        self._wait(etcd, f"{etcd_url}/health", lambda body: '"health":"true"' in body.replace(" ", ""))
+
+        # Service-account signing key pair, and a static token for kubectl.
+        sa_key, sa_pub = w / "sa.key", w / "sa.pub"
+        self._openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(sa_key))
+        self._openssl("pkey", "-in", str(sa_key), "-pubout", "-out", str(sa_pub))
+        token = secrets.token_hex(16)
+        (w / "tokens.csv").write_text(f'{token},snipcheck,snipcheck,"system:masters"\n', encoding="utf-8")
+        (w / "tokens.csv").chmod(0o600)
+
+        api = self._spawn("kube-apiserver", [
+            str(self.tools.kube_apiserver),
+            f"--etcd-servers={etcd_url}",
+            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={self.api_port}",
+            f"--cert-dir={w / 'certs'}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-account-key-file={sa_pub}", f"--service-account-signing-key-file={sa_key}",
+            "--authorization-mode=AlwaysAllow", f"--token-auth-file={w / 'tokens.csv'}",
+            # a loopback advertise address is refused for the `kubernetes` Endpoints
+            "--endpoint-reconciler-type=none",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            "--enable-priority-and-fairness=false",
+        ])
+        url = f"https://127.0.0.1:{self.api_port}"
+        self._wait(api, f"{url}/readyz", lambda body: body.strip() == "ok", token=token)
+
+        ca = w / "certs" / "apiserver.crt"
+        self.kubeconfig = w / "kubeconfig"
+        self.kubeconfig.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": "snipcheck",
+            "clusters": [{"name": "snipcheck", "cluster": {"server": url, "certificate-authority": str(ca)}}],
+            "users": [{"name": "snipcheck", "user": {"token": token}}],
+            "contexts": [{"name": "snipcheck", "context": {"cluster": "snipcheck", "user": "snipcheck"}}],
+        }), encoding="utf-8")
+        self.kubeconfig.chmod(0o600)
+        version = self.kubectl("version", "-o", "json")
+        if version.returncode != 0:
+            raise KubeError(f"kubectl cannot reach the API server:\n{version.describe()}")
+        self.server_version = json.loads(version.stdout)["serverVersion"]["gitVersion"]
+        self.startup_seconds = time.monotonic() - t0
+
+    def start_controller_manager(self) -> None:
+        """kube-controller-manager against this API server (no cloud, no leader election, no serving port).
+        Ready when its service-account controller has given kube-system its `default` account."""
+        w = self.workdir
+        kcm = self._spawn("kube-controller-manager", [
+            str(self.tools.kube_controller_manager), f"--kubeconfig={self.kubeconfig}",
+            "--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false",
+            f"--service-account-private-key-file={w / 'sa.key'}", f"--root-ca-file={w / 'certs' / 'apiserver.crt'}",
+        ])
+        deadline = time.monotonic() + READY_DEADLINE_S
+        while time.monotonic() < deadline:
+            if (why := kcm.died()) is not None:
+                raise KubeError(why)
+            if self.kubectl("get", "serviceaccount", "default", "-n", "kube-system").returncode == 0:
+                return
+            time.sleep(0.5)
+        raise KubeError(f"kube-controller-manager created no `default` ServiceAccount in kube-system within "
+                        f"{READY_DEADLINE_S:.0f}s; last log lines:\n{_tail(kcm.log)}")
+
+    def _openssl(self, *args: str) -> None:
+        res = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
+        if res.returncode != 0:
+            raise KubeError(f"openssl {' '.join(args)} failed: {res.stderr}")
+
+    def _wait(self, proc: _Proc, url: str, ok: Callable[[str], bool], token: str = "") -> None:
+        """Poll `url` until `ok(body)`; a process exit or the deadline raises with its last log lines."""
+        ctx = ssl.create_default_context()
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # the cert is not written yet at first
+        deadline = time.monotonic() + READY_DEADLINE_S
+        last = ""
+        while time.monotonic() < deadline:
+            if (why := proc.died()) is not None:
+                raise KubeError(why)
+            req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+            try:
+                with urllib.request.urlopen(req, timeout=2, context=ctx) as resp:  # noqa: S310 (loopback)
+                    body = resp.read().decode("utf-8", "replace")
+                    if ok(body):
+                        return
+                    last = f"HTTP {resp.status}: {body[:200]}"
+            except OSError as exc:
+                last = str(exc)
+            time.sleep(0.2)
+        raise KubeError(f"{proc.name} not ready at {url} within {READY_DEADLINE_S:.0f}s (last: {last}); "
+                        f"last log lines:\n{_tail(proc.log)}")
+
+    def stop(self) -> None:
+        """Kill every process group started here, remove the work directory; raise if anything survives."""
+        for proc in reversed(self.procs):
+            if proc.popen.poll() is None:
+                os.killpg(proc.popen.pid, signal.SIGTERM)
+                try:
+                    proc.popen.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.popen.pid, signal.SIGKILL)
+                    proc.popen.wait(timeout=10)
+            proc.handle.close()
+        left = [p.name for p in self.procs if _group_alive(p.popen.pid)]
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if left:
+            raise KubeError(f"processes still running after stop: {left}")
+        if self.workdir.exists():
+            raise KubeError(f"could not remove {self.workdir}")
+
+    def pids(self) -> list[int]:
+        return [p.popen.pid for p in self.procs]
+
+    def logs(self, lines: int = 25) -> str:
+        return "\n".join(f"--- {p.name} ---\n{_tail(p.log, lines)}" for p in self.procs)
+
+    # ---- kubectl -------------------------------------------------------------------------------
+
+    def kubectl(self, *args: str, stdin: str | None = None, timeout: float = 60) -> KubectlResult:
+        """kubectl against this control plane; its discovery cache stays in the work directory."""
+        full = [f"--kubeconfig={self.kubeconfig}", f"--cache-dir={self.workdir / 'kubectl-cache'}", *args]
+        env = {**os.environ, "HOME": str(self.workdir), "KUBECONFIG": str(self.kubeconfig)}
+        t0 = time.monotonic()
+        res = subprocess.run([str(self.tools.kubectl), *full], capture_output=True, text=True, input=stdin,
+                             timeout=timeout, env=env)
+        return KubectlResult(list(args), res.returncode, res.stdout, res.stderr, time.monotonic() - t0)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def process_alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

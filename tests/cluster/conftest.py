@@ -1,0 +1,38 @@
+"""The cluster tier's control plane: one etcd + kube-apiserver on 127.0.0.1 for the whole session.
+
+Tools: scripts/install-kube.sh (kube-apiserver and kubectl at the version pinned in scripts/kube/go.mod,
+etcd from Debian). Missing tools skip the tier locally with the install command, and fail it with CI=true.
+Teardown kills both processes and removes their data, certificates and keys; a leftover fails the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from snipcheck import kubeapi
+from support import require
+
+
+@pytest.fixture(scope="session")
+def kube_tools() -> kubeapi.Tools:
+    tools, missing = kubeapi.find_tools()
+    require(tools is not None, missing)
+    assert tools is not None
+    return tools
+
+
+@pytest.fixture(scope="session")
+def control_plane(kube_tools: kubeapi.Tools) -> Iterator[kubeapi.ControlPlane]:
+    try:
+        cp = kubeapi.ControlPlane.start(kube_tools)
+    except kubeapi.KubeError as exc:
+        pytest.fail(f"the control plane did not start: {exc}", pytrace=False)
+    try:
+        yield cp
+    finally:
+        workdir, pids = cp.workdir, cp.pids()
+        cp.stop()  # raises if a process survives or the directory stays
+        assert not workdir.exists(), f"{workdir} left behind"
+        assert not [p for p in pids if kubeapi.process_alive(p)], f"processes {pids} left behind"

@@ -1,0 +1,157 @@
+"""The cluster check can fail: the API server rejects what schemas let through, with its own message.
+
+Each case breaks one thing in a reference set of objects that the server accepts; the server's
+message must name the fault. kubeconform accepts the first four (they are valid against the
+OpenAPI schemas); only the API server's validation and admission catch them.
+Also shown: the verdict for an anti-pattern (expect: fails) and for a namespace nothing creates,
+and that the control plane leaves nothing behind and names the process that failed to start.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+from clustertools import Objects, dry_run, judge, parse, server_message, verdict
+
+from snipcheck import kubeapi
+from snipcheck.kubeapi import ControlPlane
+from snipcheck.manifest import Snippet
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(180)]
+
+GOOD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: myapp
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: myapp}
+  template:
+    metadata:
+      labels: {app: myapp}
+    spec:
+      containers:
+        - name: myapp
+          image: myapp:1.0.0
+          ports: [{containerPort: 8080}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: myapp}
+spec:
+  rules:
+    - http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: myapp, port: {number: 80}}}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: myapp}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: myapp}
+  minReplicas: 2
+  maxReplicas: 5
+"""
+
+MISSING_NS = f"nowhere-{secrets.token_hex(3)}"
+# case -> (broken text, a phrase of the API server's message)
+BROKEN = {
+    "selector does not match template labels": (
+        GOOD.replace("matchLabels: {app: myapp}", "matchLabels: {app: other}"),
+        "`selector` does not match template `labels`"),
+    "HPA maxReplicas below minReplicas": (
+        GOOD.replace("maxReplicas: 5", "maxReplicas: 1"),
+        "must be greater than or equal to `minReplicas`"),
+    "Ingress backend without a port": (
+        GOOD.replace(", port: {number: 80}", ""),
+        "port name or number is required"),
+    "invalid object name": (
+        GOOD.replace("metadata:\n  name: myapp", "metadata:\n  name: My_App"),
+        "a lowercase RFC 1123 subdomain"),
+    "unknown field": (  # server-side apply builds a typed patch: an undeclared field is an error
+        GOOD.replace("replicas: 2", "replicaz: 2"),
+        ".spec.replicaz: field not declared in schema"),
+    "namespace that does not exist": (
+        GOOD.replace("metadata:\n  name: myapp", f"metadata:\n  name: myapp\n  namespace: {MISSING_NS}"),
+        f'namespaces "{MISSING_NS}" not found'),
+}
+
+
+def test_reference_objects_are_accepted(control_plane: ControlPlane) -> None:
+    res = dry_run(control_plane, GOOD)
+    assert res.returncode == 0, res.describe()
+    assert "deployment.apps/myapp serverside-applied (server dry run)" in res.stdout, res.describe()
+    assert res.stdout.count("(server dry run)") == 3, res.describe()
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_apiserver_rejects(case: str, control_plane: ControlPlane) -> None:
+    text, message = BROKEN[case]
+    assert text != GOOD, f"the {case} mutation did not change the reference text"
+    res = dry_run(control_plane, text)
+    assert res.returncode != 0, f"{case}: accepted by the API server:\n{res.describe()}"
+    assert message in server_message(res), f"{case}: expected `{message}`:\n{res.describe()}"
+
+
+def _snippet(expect: str, **settings: object) -> Snippet:
+    return Snippet(path="kubernetes/example.yaml", kind="kubernetes", expect=expect, checks=["kube-apiserver"],
+                   manifest=Path("snippets/kubernetes/manifest.yaml"), line=1, claim="the selector is wrong",
+                   settings=dict(settings))
+
+
+def test_verdict_of_an_anti_pattern(control_plane: ControlPlane) -> None:
+    """A ❌ manifest passes only when the server rejects it with the message its entry names."""
+    text, message = BROKEN["selector does not match template labels"]
+    obj = Objects(_snippet("fails"), text, parse(text, "broken"))
+    why = verdict(obj, set(), dry_run(control_plane, text))
+    assert why is not None and message in why
+    version = control_plane.server_version
+    assert judge(_snippet("fails", apiserver_error=message), why, version) is None
+    wrong = judge(_snippet("fails", apiserver_error="some other message"), why, version)
+    assert wrong is not None and "expected `some other message`" in wrong
+    accepted = judge(_snippet("fails", apiserver_error=message), None, version)
+    assert accepted is not None and "accepts it" in accepted
+    # an anti-pattern without apiserver_error misbehaves at run time: its objects must be valid
+    assert judge(_snippet("fails"), why, version) is not None
+    assert judge(_snippet("works"), None, version) is None
+
+
+def test_namespace_created_by_no_snippet_is_a_finding(control_plane: ControlPlane) -> None:
+    """Even if the namespace exists on the server, a snippet set must create the namespaces it names."""
+    text = GOOD.replace("metadata:\n  name: myapp", "metadata:\n  name: myapp\n  namespace: kube-system")
+    obj = Objects(_snippet("works"), text, parse(text, "namespaced"))
+    res = dry_run(control_plane, obj.text)
+    assert res.returncode == 0, res.describe()  # kube-system exists on every server
+    why = verdict(obj, set(), res)
+    assert why is not None and "['kube-system'] that no snippet" in why
+    assert verdict(obj, {"kube-system"}, res) is None
+
+
+def test_control_plane_leaves_nothing_behind(kube_tools: kubeapi.Tools) -> None:
+    cp = kubeapi.ControlPlane.start(kube_tools)
+    workdir, pids = cp.workdir, cp.pids()
+    assert all(kubeapi.process_alive(p) for p in pids) and len(pids) == 2
+    assert cp.server_version == kube_tools.version, f"server reports {cp.server_version}"
+    cp.stop()
+    assert not workdir.exists(), f"{workdir} left behind"
+    assert not [p for p in pids if kubeapi.process_alive(p)], "a control-plane process survived stop()"
+
+
+def test_failed_start_names_the_process(kube_tools: kubeapi.Tools, tmp_path: Path) -> None:
+    fake = tmp_path / "kube-apiserver"
+    fake.write_text("#!/bin/sh\necho 'E1201 simulated: --etcd-servers must be specified' >&2\nexit 3\n",
+                    encoding="utf-8")
+    fake.chmod(0o755)
+    broken = kubeapi.Tools(kube_tools.version, fake, kube_tools.kubectl, kube_tools.etcd,
+                           kube_tools.kube_controller_manager)
+    parent = tmp_path / "planes"
+    parent.mkdir()
+    with pytest.raises(kubeapi.KubeError) as err:
+        kubeapi.ControlPlane.start(broken, parent)
+    assert "kube-apiserver exited with 3" in str(err.value)
+    assert "simulated: --etcd-servers must be specified" in str(err.value)
+    assert not list(parent.iterdir()), "the failed start left its files (and maybe etcd) behind"

@@ -1,0 +1,134 @@
+"""Example 3's kustomization applied for real, with kube-controller-manager running (no node, no scheduler).
+
+What controllers show without a node: the namespace gets its `default` ServiceAccount (what the
+dry-run tests emulate), the Deployment creates a ReplicaSet and as many Pods as `replicas` says,
+each Pod passes admission with the example's own ServiceAccount and carries the text's limits and
+GOMEMLIMIT; they stay Pending (no node: scheduling, probes and rollout need one, see scripts/kube/NODE.md).
+The HPA controller finds its target and reports, without metrics-server, that it cannot read CPU metrics.
+The objects live in a namespace of their own (example 3's `myapp`, renamed per run).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+from clustertools import fail, parse
+
+from snipcheck.kubeapi import ControlPlane, KubeError
+from snipcheck.paths import SNIPPETS
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(180)]
+
+KUSTOMIZATION = SNIPPETS / "myapp" / "k8s"
+DEADLINE_S = 60.0
+
+
+@pytest.fixture(scope="module")
+def controllers(control_plane: ControlPlane) -> ControlPlane:
+    try:
+        control_plane.start_controller_manager()
+    except KubeError as exc:
+        fail(f"kube-controller-manager did not start: {exc}")
+    return control_plane
+
+
+@pytest.fixture(scope="module")
+def example3(controllers: ControlPlane) -> tuple[str, list[dict[str, Any]]]:
+    """Example 3 applied for real into a namespace of this run; its namespace and objects."""
+    res = controllers.kubectl("kustomize", str(KUSTOMIZATION))
+    if res.returncode != 0:
+        fail(res.describe())
+    docs = parse(res.stdout, str(KUSTOMIZATION))
+    ns = f"myapp-{secrets.token_hex(3)}"
+    for d in docs:
+        if d["kind"] == "Namespace":
+            d["metadata"]["name"] = ns
+        else:
+            d["metadata"]["namespace"] = ns
+    res = controllers.kubectl("apply", "--server-side", "--validate=strict", "-f", "-", stdin=yaml.safe_dump_all(docs))
+    if res.returncode != 0:
+        fail(f"applying example 3 for real failed:\n{res.describe()}")
+    return ns, docs
+
+
+def get(cp: ControlPlane, *args: str) -> dict[str, Any]:
+    res = cp.kubectl("get", *args, "-o", "json")
+    if res.returncode != 0:
+        fail(res.describe())
+    return json.loads(res.stdout)
+
+
+def wait_for(what: str, probe: Callable[[], Any], cp: ControlPlane) -> tuple[Any, float]:
+    """Poll `probe` until it returns something truthy; its value and the seconds it took."""
+    start = time.monotonic()
+    while time.monotonic() - start < DEADLINE_S:
+        value = probe()
+        if value:
+            return value, time.monotonic() - start
+        time.sleep(0.5)
+    fail(f"{what} not within {DEADLINE_S:.0f}s; control-plane logs:\n{cp.logs()}")
+    raise AssertionError  # unreachable
+
+
+def the(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == kind)
+
+
+def test_namespace_gets_its_default_service_account(example3: tuple[str, list[dict[str, Any]]],
+                                                    controllers: ControlPlane) -> None:
+    ns, _ = example3
+    _, seconds = wait_for(f"ServiceAccount default in {ns}",
+                          lambda: controllers.kubectl("get", "sa", "default", "-n", ns).returncode == 0, controllers)
+    assert seconds < DEADLINE_S
+
+
+def test_deployment_creates_its_pods(example3: tuple[str, list[dict[str, Any]]], controllers: ControlPlane) -> None:
+    ns, docs = example3
+    deployment = the(docs, "Deployment")
+    replicas = deployment["spec"]["replicas"]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+
+    def pods() -> list[dict[str, Any]]:
+        items = get(controllers, "pods", "-n", ns)["items"]
+        return items if len(items) >= replicas else []
+
+    found, seconds = wait_for(f"{replicas} Pods of Deployment {deployment['metadata']['name']}", pods, controllers)
+    assert len(found) == replicas, [p["metadata"]["name"] for p in found]
+    rs = get(controllers, "replicasets", "-n", ns)["items"]
+    assert len(rs) == 1 and rs[0]["spec"]["replicas"] == replicas, rs
+    for pod in found:
+        spec = pod["spec"]
+        assert spec["serviceAccountName"] == deployment["spec"]["template"]["spec"]["serviceAccountName"]
+        c = spec["containers"][0]
+        assert c["resources"] == container["resources"], c["resources"]
+        # the server defaults fieldRef.apiVersion; names and literal values are the template's
+        assert [(e["name"], e.get("value")) for e in c["env"]] == \
+            [(e["name"], e.get("value")) for e in container["env"]], c["env"]
+        assert pod["status"]["phase"] == "Pending"  # no node here
+    env = {e["name"]: e.get("value") for e in found[0]["spec"]["containers"][0]["env"]}
+    assert env.get("GOMEMLIMIT"), "example 3 sets GOMEMLIMIT in the Pod"
+    print(f"{replicas} pods created in {seconds:.1f}s; limits {container['resources'].get('limits')}, "
+          f"GOMEMLIMIT={env['GOMEMLIMIT']}")
+
+
+def test_hpa_finds_its_target_without_metrics(example3: tuple[str, list[dict[str, Any]]],
+                                              controllers: ControlPlane) -> None:
+    ns, docs = example3
+    hpa = the(docs, "HorizontalPodAutoscaler")
+    name = hpa["metadata"]["name"]
+
+    def conditions() -> dict[str, dict[str, Any]]:
+        status = get(controllers, "hpa", name, "-n", ns).get("status", {})
+        conds = {c["type"]: c for c in status.get("conditions", [])}
+        return conds if "ScalingActive" in conds else {}
+
+    conds, _ = wait_for(f"HPA {name} status conditions", conditions, controllers)
+    assert conds["AbleToScale"]["status"] == "True", conds  # the scale target resolves
+    active = conds["ScalingActive"]
+    assert active["status"] == "False" and active["reason"] == "FailedGetResourceMetric", active
