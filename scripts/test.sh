@@ -33,8 +33,15 @@ fi
 # Which tiers do the selected tests belong to? Prepare only those.
 tiers_file=build/.tiers
 rm -f "$tiers_file"
-SNIPCHECK_TIERS_FILE=$tiers_file .venv/bin/pytest --collect-only -q -p no:xdist "$@" >/dev/null 2>&1 || true
+collect_status=0
+SNIPCHECK_TIERS_FILE=$tiers_file .venv/bin/pytest --collect-only -q -p no:xdist "$@" >build/.collect.log 2>&1 \
+  || collect_status=$?
 tiers=$(cat "$tiers_file" 2>/dev/null || true)
+if [ "$collect_status" -ne 0 ] && [ "$collect_status" -ne 5 ]; then
+  echo "[test] collecting the tests failed (exit $collect_status):" >&2
+  tail -n 30 build/.collect.log >&2
+  exit 1
+fi
 if [ -z "$tiers" ]; then
   echo "[test] no tests selected by: ${*:-(all)} — pytest says:" >&2
   .venv/bin/pytest --collect-only -q "$@" | tail -n 20 >&2 || true
