@@ -1,0 +1,68 @@
+"""--changed selection (snipcheck.changes) on the real snippets: what a diff selects, and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from snipcheck import changes, manifest
+from snipcheck.paths import SNIPPETS
+
+pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
+
+SNIPPETS_NOW = manifest.load()
+
+
+def select(*files: str) -> changes.Selection:
+    return changes.select("BASE", list(files), SNIPPETS_NOW)
+
+
+def test_page_only_change_selects_no_snippet() -> None:
+    sel = select("docs/docker.md", "docs/docker.en.md", "translations/comments.ru/docker.yaml", "README.md")
+    assert sel.everything is None and sel.snippets == {} and sel.modules == {}
+
+
+def test_machinery_change_selects_everything() -> None:
+    for f in ("scripts/snipcheck/docker.py", "scripts/imagekit/golang/Dockerfile", "tests/conftest.py",
+              "requirements.txt"):
+        assert select(f).everything, f
+
+
+def test_a_dockerfile_selects_itself_and_what_names_it() -> None:
+    sel = select("snippets/docker/multi-stage/Dockerfile")
+    assert "it changed" in sel.snippets["docker/multi-stage/Dockerfile"]
+    # docker/bad/Dockerfile compares its size with the multi-stage image
+    assert any("compare_with" in why for why in sel.snippets["docker/bad/Dockerfile"])
+    assert "docker/scratch/Dockerfile" not in sel.snippets
+
+
+def test_service_source_selects_every_image_built_from_it() -> None:
+    sel = select("snippets/myapp/internal/handler/handler.go")
+    built_from_myapp = [p for p, s in SNIPPETS_NOW.items()
+                        if s.kind == "dockerfile" and (s.settings.get("build") or {}).get("context") == "myapp"]
+    assert built_from_myapp and all(p in sel.snippets for p in built_from_myapp)
+    assert "compose/app/compose.yaml" in sel.snippets  # it builds ../../myapp
+
+
+def test_dockerignored_file_does_not_select_the_images() -> None:
+    sel = select("snippets/myapp/k8s/deployment.yaml")  # myapp/.dockerignore lists k8s/
+    assert "docker/multi-stage/Dockerfile" not in sel.snippets
+    assert "myapp/k8s/kustomization.yaml" in sel.snippets  # it lists deployment.yaml
+
+
+def test_manifest_change_selects_its_entries() -> None:
+    sel = select("snippets/kubernetes/manifest.yaml")
+    assert {p for p in SNIPPETS_NOW if p.startswith("kubernetes/")} <= set(sel.snippets)
+
+
+def test_test_modules_and_tier_helpers() -> None:
+    sel = select("tests/images/test_dockerfiles.py", "tests/compose/compose_stack.py")
+    assert sel.modules == {"tests/images/test_dockerfiles.py": "the test module changed",
+                           "tests/compose": "its helper tests/compose/compose_stack.py changed"}
+
+
+def test_dockerignore_rules_as_docker_reads_them(tmp_path) -> None:
+    (tmp_path / ".dockerignore").write_text("*.md\n!README.md\nk8s/\n**/*_test.go\n")
+    for rel, ignored in (("notes.md", True), ("README.md", False), ("k8s/a.yaml", True),
+                         ("docs/x.md", False), ("pkg/a_test.go", True), ("main.go", False)):
+        assert changes.dockerignored(tmp_path, tmp_path / rel) is ignored, rel
+    assert SNIPPETS.is_dir()
