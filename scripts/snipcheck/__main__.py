@@ -2,6 +2,7 @@
 
     python -m snipcheck comments [--missing|--stale] [DIR]   what the comment catalogs lack or no longer match
     python -m snipcheck changes [BASE] [--write FILE]          what a diff can affect (scripts/test.sh --changed)
+    python -m snipcheck merge-reports OUT REPORT...            one report from parallel CI jobs' reports
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from . import changes, comments
+from . import report as run_report
 from .paths import BUILD, DOCS, SNIPPETS
 
 
@@ -25,9 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     ch = sub.add_parser("changes", help="the snippets and test modules a diff can affect, and why")
     ch.add_argument("base", nargs="?", help="commit to diff against (default: the merge base with main)")
     ch.add_argument("--write", default=str(BUILD / "selection.json"), help="where to write the selection")
+    mr = sub.add_parser("merge-reports", help="merge the reports of parallel CI jobs of one commit")
+    mr.add_argument("out")
+    mr.add_argument("reports", nargs="+")
     args = parser.parse_args(argv)
     if args.command == "changes":
         return changes.main(args.base, Path(args.write))
+    if args.command == "merge-reports":
+        doc = run_report.merge([Path(r) for r in args.reports], Path(args.out))
+        print(f"merged {len(args.reports)} report(s): tiers {', '.join(doc['tiers'])}; "
+              f"{sum(len(v) for v in doc['snippets'].values())} results -> {args.out}")
+        return 1 if doc["unrecorded_checks"] else 0
     report = comments.check(SNIPPETS, comments.page_includes(DOCS, SNIPPETS))
     show_missing = args.missing or not args.stale
     show_stale = args.stale or not args.missing

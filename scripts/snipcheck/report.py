@@ -64,3 +64,29 @@ def write(meta: dict[str, Any], report: Path = REPORT) -> dict[str, Any]:
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return doc
+
+
+def merge(reports: list[Path], dest: Path = REPORT) -> dict[str, Any]:
+    """One report from the reports of parallel CI jobs (a shard or tier each) of the same commit."""
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in reports]
+    if not docs:
+        raise ValueError("no reports to merge")
+    commits = {d.get("commit") for d in docs}
+    if len(commits) > 1:
+        raise ValueError(f"reports of different commits cannot be merged: {sorted(map(str, commits))}")
+    merged: dict[str, Any] = {**docs[0], "tiers": {}, "snippets": {}, "unrecorded_checks": [],
+                              "shards": [str(p) for p in reports]}
+    for doc in docs:
+        for tier, figures in (doc.get("tiers") or {}).items():
+            if tier in merged["tiers"]:
+                raise ValueError(f"tier {tier} appears in two of the reports: shards must not overlap")
+            merged["tiers"][tier] = figures
+        for snippet, records_ in (doc.get("snippets") or {}).items():
+            merged["snippets"].setdefault(snippet, []).extend(records_)
+        merged["unrecorded_checks"] += doc.get("unrecorded_checks") or []
+        merged["wall_seconds"] = max(merged.get("wall_seconds") or 0, doc.get("wall_seconds") or 0)
+    for records_ in merged["snippets"].values():
+        records_.sort(key=lambda r: (r["check"], r.get("test", "")))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return merged

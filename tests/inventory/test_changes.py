@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from snipcheck import changes, manifest
@@ -66,3 +68,23 @@ def test_dockerignore_rules_as_docker_reads_them(tmp_path) -> None:
                          ("docs/x.md", False), ("pkg/a_test.go", True), ("main.go", False)):
         assert changes.dockerignored(tmp_path, tmp_path / rel) is ignored, rel
     assert SNIPPETS.is_dir()
+
+
+def test_reports_of_parallel_jobs_merge(tmp_path) -> None:
+    import json
+
+    from snipcheck import report
+
+    def job(name: str, tier: str, commit: str = "abc") -> Path:
+        p = tmp_path / f"{name}.json"
+        p.write_text(json.dumps({"commit": commit, "tiers": {tier: {"seconds": 1.0, "passed": 1}},
+                                 "snippets": {"a/Dockerfile": [{"check": tier, "result": "passed"}]},
+                                 "unrecorded_checks": []}))
+        return p
+
+    merged = report.merge([job("s", "static"), job("i", "images")], tmp_path / "out.json")
+    assert set(merged["tiers"]) == {"static", "images"} and len(merged["snippets"]["a/Dockerfile"]) == 2
+    with pytest.raises(ValueError, match="different commits"):
+        report.merge([job("s", "static"), job("x", "images", commit="def")], tmp_path / "bad.json")
+    with pytest.raises(ValueError, match="two of the reports"):
+        report.merge([job("s", "static"), job("t", "static")], tmp_path / "bad.json")
