@@ -42,6 +42,11 @@ if [ "$collect_status" -ne 0 ] && [ "$collect_status" -ne 5 ]; then
   tail -n 30 build/.collect.log >&2
   exit 1
 fi
+if [ -z "$tiers" ] && [ -n "$changed" ]; then
+  echo "[test] the change affects none of the selected tests: nothing to run (an empty report is written)"
+  SNIPCHECK_STARTED=$start .venv/bin/pytest -q -p no:xdist "$@" || [ $? -eq 5 ]
+  exit 0
+fi
 if [ -z "$tiers" ]; then
   echo "[test] no tests selected by: ${*:-(all)} — pytest says:" >&2
   .venv/bin/pytest --collect-only -q "$@" | tail -n 20 >&2 || true

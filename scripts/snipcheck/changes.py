@@ -216,7 +216,8 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def main(base: str | None, dest: Path) -> int:
-    base = base or default_base()
+    # a branch is compared from where it left BASE (what a pull request changes), not with BASE's tip
+    base = _git("merge-base", base, "HEAD").strip() if base else default_base()
     sel = select(base, changed_files(base))
     write(sel, dest)
     print(f"[changed] base {base[:12]}: {len(sel.changed)} changed file(s)")

@@ -102,6 +102,13 @@ def build(context: Path, tag: str, *, dockerfile: Path | None = None,
     `run_label=False` is for images meant to outlive the run (the base-image kit).
     """
     args = ["buildx", "build", "--progress=plain", "-t", tag]
+    # CI in registry mode: a docker-container builder that exports BuildKit's cache between runs
+    # (SNIPCHECK_BUILDER, SNIPCHECK_BUILD_CACHE="type=gha,scope=..."); locally the default docker driver.
+    if os.environ.get("SNIPCHECK_BUILDER"):
+        args[2:2] = ["--builder", os.environ["SNIPCHECK_BUILDER"]]
+    if os.environ.get("SNIPCHECK_BUILD_CACHE") and run_label:
+        cache = os.environ["SNIPCHECK_BUILD_CACHE"]
+        args += ["--cache-from", cache, "--cache-to", f"{cache},mode=max"]
     if run_label:
         args += ["--label", f"{RUN_LABEL}={RUN_ID}"]
     if dockerfile is not None:
