@@ -106,6 +106,22 @@ def _comment(no: int, line: str, begin: int, end: int, *, directive: bool = Fals
 HEREDOC = re.compile(r"<<(?P<dash>-?)\s*(?P<q>['\"]?)(?P<word>[A-Za-z_][A-Za-z0-9_]*)(?P=q)")
 
 
+def _in_quotes(line: str, i: int, quote: str | None, *, doubled_single: bool = False) -> tuple[int, str | None]:
+    """One step of a scan inside a quoted string: the next index and the quote still open (None: closed).
+    `doubled_single`: '' inside single quotes is an escaped quote (YAML)."""
+    ch = line[i]
+    if quote == "'":
+        if ch == "'":
+            if doubled_single and line.startswith("''", i):
+                return i + 2, quote
+            return i + 1, None
+    elif ch == "\\":
+        return i + 2, quote
+    elif ch == '"':
+        return i + 1, None
+    return i + 1, quote
+
+
 def _hash_comments_shell(lines: list[str]) -> Iterator[Comment]:
     """`#` at the start of a word, outside quotes and heredoc bodies (POSIX shell rules)."""
     quote: str | None = None
@@ -119,15 +135,10 @@ def _hash_comments_shell(lines: list[str]) -> Iterator[Comment]:
         i = 0
         while i < len(line):
             ch = line[i]
-            if quote == "'":
-                if ch == "'":
-                    quote = None
-            elif quote == '"':
-                if ch == "\\":
-                    i += 1
-                elif ch == '"':
-                    quote = None
-            elif ch == "\\":
+            if quote is not None:
+                i, quote = _in_quotes(line, i, quote)
+                continue
+            if ch == "\\":
                 i += 1
             elif ch in "'\"":
                 quote = ch
@@ -159,18 +170,10 @@ def _hash_comments_yaml(lines: list[str]) -> Iterator[Comment]:
         found: Comment | None = None
         while i < len(line):
             ch = line[i]
-            if quote == "'":
-                if ch == "'":
-                    if line.startswith("''", i):
-                        i += 1
-                    else:
-                        quote = None
-            elif quote == '"':
-                if ch == "\\":
-                    i += 1
-                elif ch == '"':
-                    quote = None
-            elif ch in "'\"" and (i == 0 or line[i - 1] in " \t[{,:-"):
+            if quote is not None:
+                i, quote = _in_quotes(line, i, quote, doubled_single=True)
+                continue
+            if ch in "'\"" and (i == 0 or line[i - 1] in " \t[{,:-"):
                 quote = ch
             elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
                 found = _comment(no, line, i + 1, len(line))

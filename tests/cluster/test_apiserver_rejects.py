@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from clustertools import Objects, dry_run, judge, parse, server_message, verdict
+from k8s_reference import VALID_MANIFESTS
 
 from snipcheck import kubeapi
 from snipcheck.kubeapi import ControlPlane
@@ -21,41 +22,7 @@ from snipcheck.manifest import Snippet
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(180)]
 
-GOOD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: myapp
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: myapp}
-  template:
-    metadata:
-      labels: {app: myapp}
-    spec:
-      containers:
-        - name: myapp
-          image: myapp:1.0.0
-          ports: [{containerPort: 8080}]
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: myapp}
-spec:
-  rules:
-    - http:
-        paths:
-          - {path: /, pathType: Prefix, backend: {service: {name: myapp, port: {number: 80}}}}
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: myapp}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: myapp}
-  minReplicas: 2
-  maxReplicas: 5
-"""
+GOOD = VALID_MANIFESTS
 
 MISSING_NS = f"nowhere-{secrets.token_hex(3)}"
 # case -> (broken text, a phrase of the API server's message)

@@ -27,43 +27,38 @@ def _fail_with(problems: list[str]) -> None:
 
 # ---- the real site --------------------------------------------------------------------------
 
-@pytest.mark.inventory
-@pytest.mark.timeout(30)
-def test_every_page_has_its_translation() -> None:
-    _fail_with(parity.check_missing(DOCS))
+REAL_SITE_RULES = {
+    "every page has its translation": lambda: parity.check_missing(DOCS),
+    "same snippet includes in the same order": lambda: parity.check_includes(DOCS),
+    "same explicit heading ids": lambda: parity.check_heading_ids(DOCS),
+    "same tables, admonitions, code blocks and diagrams": lambda: parity.check_block_counts(DOCS),
+    "translations are current": lambda: parity.check_stamps(DOCS),
+    "the build never falls back to the Russian page": lambda: parity.check_no_fallback(ROOT / "mkdocs.yml"),
+}
 
 
 @pytest.mark.inventory
 @pytest.mark.timeout(30)
-def test_same_snippet_includes_in_the_same_order() -> None:
-    _fail_with(parity.check_includes(DOCS))
-
-
-@pytest.mark.inventory
-@pytest.mark.timeout(30)
-def test_same_explicit_heading_ids() -> None:
-    _fail_with(parity.check_heading_ids(DOCS))
-
-
-@pytest.mark.inventory
-@pytest.mark.timeout(30)
-def test_same_tables_admonitions_code_blocks_and_diagrams() -> None:
-    _fail_with(parity.check_block_counts(DOCS))
-
-
-@pytest.mark.inventory
-@pytest.mark.timeout(30)
-def test_translations_are_current() -> None:
-    _fail_with(parity.check_stamps(DOCS))
-
-
-@pytest.mark.inventory
-@pytest.mark.timeout(30)
-def test_build_never_falls_back_to_the_russian_page() -> None:
-    _fail_with(parity.check_no_fallback(ROOT / "mkdocs.yml"))
+@pytest.mark.parametrize("rule", REAL_SITE_RULES, ids=list(REAL_SITE_RULES))
+def test_real_site(rule: str) -> None:
+    _fail_with(REAL_SITE_RULES[rule]())
 
 
 # ---- each rule catches a deliberately broken pair -------------------------------------------
+
+BLOCKS = """```go
+--8<-- "app/main.go:main"
+```
+
+```dockerfile
+--8<-- "app/Dockerfile"
+```
+
+```mermaid
+graph LR
+  A --> B
+```
+"""
 
 RU = """# Заголовок
 
@@ -78,19 +73,9 @@ RU = """# Заголовок
 !!! note "Заметка"
     Текст заметки.
 
-```go
---8<-- "app/main.go:main"
-```
-
-```dockerfile
---8<-- "app/Dockerfile"
-```
-
-```mermaid
-graph LR
-  A --> B
-```
 """
+
+RU += BLOCKS
 
 EN = """# Heading
 
@@ -105,19 +90,8 @@ An introduction to containers.
 !!! note "Note"
     The note's text.
 
-```go
---8<-- "app/main.go:main"
-```
-
-```dockerfile
---8<-- "app/Dockerfile"
-```
-
-```mermaid
-graph LR
-  A --> B
-```
 """
+EN += BLOCKS
 
 PAIR = "docs/index.md ↔ docs/index.en.md"
 

@@ -86,6 +86,11 @@ class Postgres:
         assert locker.stdout.readline().strip() == "locked"
         return locker
 
+    def wait_for_lock_waiter(self, timeout: float = 10) -> None:
+        """Until one query (the app's) waits on the lock that `lock_users` holds: the request is in flight."""
+        wait_until(lambda: self.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == "1",
+                   timeout, "the users query to wait on the lock")
+
 
 @dataclass
 class Redis:

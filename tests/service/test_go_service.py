@@ -245,9 +245,7 @@ def test_sigterm_drains_in_flight_request(start_app, postgres: Postgres, redis: 
 
         client = threading.Thread(target=slow_request)
         client.start()
-        wait_until(lambda: postgres.psql("SELECT count(*) FROM pg_stat_activity "
-                                         "WHERE wait_event_type = 'Lock'") == "1",
-                   10, "the users query to wait on the lock")
+        postgres.wait_for_lock_waiter()
 
         t0 = time.monotonic()
         app.proc.send_signal(signal.SIGTERM)
@@ -291,9 +289,7 @@ def test_shutdown_timeout_bounds_the_wait(start_app, postgres: Postgres, redis: 
 
         client = threading.Thread(target=stuck_request, daemon=True)
         client.start()
-        wait_until(lambda: postgres.psql("SELECT count(*) FROM pg_stat_activity "
-                                         "WHERE wait_event_type = 'Lock'") == "1",
-                   10, "the users query to wait on the lock")
+        postgres.wait_for_lock_waiter()
         t0 = time.monotonic()
         app.proc.send_signal(signal.SIGTERM)
         code = app.proc.wait(timeout=10)

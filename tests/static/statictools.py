@@ -121,3 +121,11 @@ def shellcheck(path: Path) -> list[dict[str, Any]]:
     if res.returncode not in (0, 1):
         fail(f"shellcheck did not run:\n{res.describe()}")
     return comments
+
+
+def hadolint_text(findings: list[dict[str, Any]]) -> str:
+    return "\n".join(f"  line {f['line']}: {f['code']} [{f['level']}] {f['message']}" for f in findings)
+
+
+def shellcheck_text(comments: list[dict[str, Any]]) -> str:
+    return "\n".join(f"  line {c['line']}: SC{c['code']} [{c['level']}] {c['message']}" for c in comments)

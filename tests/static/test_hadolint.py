@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from statictools import FAILING, expected_failure, fail, hadolint, ids
+from statictools import FAILING, expected_failure, fail, hadolint, hadolint_text, ids
 
 from snipcheck import manifest
 from snipcheck.manifest import Snippet
@@ -16,10 +16,6 @@ pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 SNIPPETS = manifest.by_check("hadolint")
 
 
-
-
-def _fmt(findings: list[dict[str, Any]]) -> str:
-    return "\n".join(f"  line {f['line']}: {f['code']} [{f['level']}] {f['message']}" for f in findings)
 
 
 @pytest.mark.check("hadolint")
@@ -34,13 +30,13 @@ def test_hadolint(snippet: Snippet, measure: dict[str, Any]) -> None:
         measure["hadolint_expected"] = expected
         if missing:
             fail(f"{snippet.path}: the text says hadolint reports {expected}; missing {missing}.\n"
-                 f"hadolint found:\n{_fmt(findings) or '  nothing'}")
+                 f"hadolint found:\n{hadolint_text(findings) or '  nothing'}")
         return
     bad = [f for f in findings if f["level"] in FAILING]
     if bad:
         hint = (" (an anti-pattern hadolint is meant to catch: list the rules in `hadolint_rules`)"
                 if snippet.expect == "fails" else "")
-        fail(f"{snippet.path}: hadolint findings at warning level or above{hint}:\n{_fmt(bad)}")
+        fail(f"{snippet.path}: hadolint findings at warning level or above{hint}:\n{hadolint_text(bad)}")
 
 
 # ---- the check catches a broken Dockerfile ----------------------------------------------------
@@ -79,4 +75,4 @@ def test_hadolint_passes_a_good_dockerfile(tmp_path: Path) -> None:
     df = tmp_path / "Dockerfile"
     df.write_text(GOOD, encoding="utf-8")
     bad = [f for f in hadolint(df) if f["level"] in FAILING]
-    assert not bad, _fmt(bad)
+    assert not bad, hadolint_text(bad)

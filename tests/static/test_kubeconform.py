@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from k8s_reference import VALID_MANIFESTS
 from statictools import K8S_VERSIONS, expected_failure, fail, ids, require, run, tool
 
 from snipcheck import kubeschemas, manifest
@@ -109,42 +110,7 @@ def test_kubeconform(snippet: Snippet, schemas: Path, tmp_path: Path, measure: d
 
 # ---- the check rejects broken manifests, with standalone schemas, offline ----------------------
 
-GOOD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: myapp
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {app: myapp}
-  template:
-    metadata:
-      labels: {app: myapp}
-    spec:
-      containers:
-        - name: myapp
-          image: myapp:1.0.0
-          ports: [{containerPort: 8080}]
-          readinessProbe:
-            httpGet: {path: /health/ready, port: 8080}
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: myapp}
-spec:
-  rules:
-    - http:
-        paths:
-          - {path: /, pathType: Prefix, backend: {service: {name: myapp, port: {number: 80}}}}
----
-apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: myapp}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: myapp}
-  maxReplicas: 5
-"""
+GOOD = VALID_MANIFESTS
 
 BROKEN = {
     "misspelled field": (GOOD.replace("replicas: 2", "replicaz: 2"), "replicaz"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from statictools import FAILING, SEVERITY, fail, hadolint, run, shellcheck, tool
+from statictools import FAILING, SEVERITY, fail, hadolint, hadolint_text, run, shellcheck, shellcheck_text, tool
 
 from snipcheck.paths import ROOT, SCRIPTS, TESTS
 
@@ -41,16 +41,16 @@ def test_ruff_format() -> None:
 def test_shellcheck_project_script(script: Path) -> None:
     comments = shellcheck(script)
     if comments:
-        fail("\n".join(f"{script.relative_to(ROOT)}:{c['line']}: SC{c['code']} [{c['level']}] {c['message']}"
-                       for c in comments) + f"\n(severity {SEVERITY}: fix, or disable inline with a reason)")
+        fail(f"{script.relative_to(ROOT)}:\n{shellcheck_text(comments)}\n"
+             f"(severity {SEVERITY}: fix, or disable inline with a reason)")
 
 
 @pytest.mark.parametrize("dockerfile", KIT_DOCKERFILES, ids=_rel(KIT_DOCKERFILES))
 def test_hadolint_kit_dockerfile(dockerfile: Path) -> None:
     bad = [f for f in hadolint(dockerfile) if f["level"] in FAILING]
     if bad:
-        fail("\n".join(f"{dockerfile.relative_to(ROOT)}:{f['line']}: {f['code']} [{f['level']}] {f['message']}"
-                       for f in bad) + "\n(fix, or `# hadolint ignore=CODE` with the reason above it)")
+        fail(f"{dockerfile.relative_to(ROOT)}:\n{hadolint_text(bad)}\n"
+             "(fix, or `# hadolint ignore=CODE` with the reason above it)")
 
 
 def test_the_project_linters_catch_problems(tmp_path: Path) -> None:

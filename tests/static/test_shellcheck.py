@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from statictools import SEVERITY, expected_failure, fail, ids, shellcheck
+from statictools import SEVERITY, expected_failure, fail, ids, shellcheck, shellcheck_text
 
 from snipcheck import manifest
 from snipcheck.manifest import Snippet
@@ -22,10 +22,6 @@ from snipcheck.manifest import Snippet
 pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 
 SNIPPETS = manifest.by_check("shellcheck")
-
-
-def _fmt(comments: list[dict[str, Any]]) -> str:
-    return "\n".join(f"  line {c['line']}: SC{c['code']} [{c['level']}] {c['message']}" for c in comments)
 
 
 @pytest.mark.check("shellcheck")
@@ -38,10 +34,10 @@ def test_shellcheck(snippet: Snippet, measure: dict[str, Any]) -> None:
     if wanted:
         missing = [c for c in wanted if c not in codes]
         if missing:
-            fail(f"{snippet.path}: expected {missing} from shellcheck; found:\n{_fmt(comments)}")
+            fail(f"{snippet.path}: expected {missing} from shellcheck; found:\n{shellcheck_text(comments)}")
         return
     if comments:
-        fail(f"{snippet.path}: shellcheck (severity {SEVERITY}):\n{_fmt(comments)}")
+        fail(f"{snippet.path}: shellcheck (severity {SEVERITY}):\n{shellcheck_text(comments)}")
 
 
 def test_shellcheck_flags_an_unquoted_variable(tmp_path: Path) -> None:
