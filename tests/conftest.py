@@ -21,6 +21,7 @@ import pytest
 from snipcheck import docker as dk
 from snipcheck import manifest
 from snipcheck import report as run_report
+from snipcheck import sitebuild
 from snipcheck.checks import CHECKS, TIERS
 from snipcheck.paths import REPORT, rel
 from support import CALL_FAILED, IN_CI, require  # noqa: F401 (require re-exported)
@@ -51,6 +52,17 @@ def measure(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 _MEASURE = pytest.StashKey[dict]()
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory):
+    """The site built once per session exactly as pages.yml builds it: `--strict`, publishing settings."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    try:
+        sitebuild.build(out, sitebuild.publishing_env())
+    except sitebuild.SiteBuildError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return out
 _TIER_SPAN: dict[str, list[float]] = defaultdict(lambda: [float("inf"), 0.0])
 _TIER_COUNTS: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 _TIERS_SELECTED: set[str] = set()

@@ -1,0 +1,122 @@
+"""MkDocs hook: each language of the site gets its own search index and sitemap.
+
+mkdocs-static-i18n builds every language into one site and leaves one search index holding both
+(`search/search_index.json`, lunr languages `[ru, en]`), and Material loads that index from
+`__config.base` on every page — so an English search also returned Russian pages. This hook:
+
+- after the last language is built, splits the index: the Russian pages stay in `search/`, the English
+  ones move to `en/search/search_index.json` with their locations made relative to `/en/`, and each index
+  names its own lunr languages (Russian keeps English too: its pages are full of English terms);
+- points each English page's `__config.base` at `/en/`, so Material loads the English index there and
+  resolves the results' locations against it;
+- points the `<link rel="alternate" hreflang>` tags in the page head at the language roots (`/`, `/en/`):
+  Material fetches `sitemap.xml` next to every alternate link, and the plugin's per-page links made that
+  a 404 per language on every page load (mkdocs-material#6582). The language switcher keeps its per-page
+  links, and the root sitemap keeps the per-page hreflang alternates for search engines;
+- writes `en/sitemap.xml` (the English URLs only), which that fetch now reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.plugins import event_priority
+from mkdocs.utils import get_relative_url
+
+log = logging.getLogger("mkdocs.hooks.per_language")
+
+# lunr languages of each language's index (Material loads lunr.<lang>.min.js for each).
+SEARCH_LANGS = {"ru": ["ru", "en"], "en": ["en"]}
+
+_ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="([^"]+)">')
+_CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
+_SITEMAP_URL = re.compile(r"\s*<url>.*?</url>", re.S)
+
+
+def _i18n(config: Any) -> Any:
+    plugin = config.plugins.get("i18n")
+    if plugin is None:
+        raise RuntimeError("hooks/per_language.py needs the mkdocs-static-i18n plugin (`plugins: [i18n]`)")
+    return plugin
+
+
+def _roots(config: Any) -> dict[str, str]:
+    """Each built language's root as a site-relative URL: {'ru': '', 'en': 'en/'}."""
+    return {lang.locale: lang.link.lstrip("/") for lang in _i18n(config).config.languages if lang.build}
+
+
+def _page_locale(page: Any, roots: dict[str, str]) -> str:
+    for locale, root in sorted(roots.items(), key=lambda kv: -len(kv[1])):
+        if page.url.startswith(root):
+            return locale
+    raise RuntimeError(f"page {page.url!r} is under no language root {roots}")
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    roots = _roots(config)
+    here = page.url or "./"
+
+    def root_link(match: re.Match[str]) -> str:
+        lang = match.group(1)
+        if lang not in roots:
+            return match.group(0)
+        return f'<link rel="alternate" href="{get_relative_url(roots[lang] or "./", here)}" hreflang="{lang}">'
+
+    output = _ALTERNATE.sub(root_link, output)
+    root = roots[_page_locale(page, roots)]
+    if not root:
+        return output
+
+    def english_base(match: re.Match[str]) -> str:
+        data = json.loads(match.group(2))
+        data["base"] = get_relative_url(root, here).rstrip("/") or "."
+        return match.group(1) + json.dumps(data) + match.group(3)
+
+    output, count = _CONFIG.subn(english_base, output, count=1)
+    if count != 1:
+        raise RuntimeError(f"{page.file.src_uri}: no Material __config script to point at the {root} search index")
+    return output
+
+
+def _split_index(site: Path, roots: dict[str, str]) -> None:
+    path = site / "search" / "search_index.json"
+    index = json.loads(path.read_text(encoding="utf-8"))
+    prefixes = {locale: root for locale, root in roots.items() if root}
+    default = next(locale for locale, root in roots.items() if not root)
+    per_lang: dict[str, list[dict[str, Any]]] = {locale: [] for locale in roots}
+    for doc in index["docs"]:
+        locale = next((lc for lc, p in prefixes.items() if doc["location"].startswith(p)), default)
+        if locale != default:
+            doc = {**doc, "location": doc["location"][len(prefixes[locale]):]}
+        per_lang[locale].append(doc)
+    for locale, docs in per_lang.items():
+        out = site / roots[locale] / "search" / "search_index.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        body = {**index, "config": {**index["config"], "lang": SEARCH_LANGS.get(locale, [locale])}, "docs": docs}
+        out.write_text(json.dumps(body, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        log.info(f"search index for '{locale}': {len(docs)} entries in {out.relative_to(site)}")
+
+
+def _split_sitemap(site: Path, roots: dict[str, str], site_url: str) -> None:
+    text = (site / "sitemap.xml").read_text(encoding="utf-8")
+    for locale, root in roots.items():
+        if not root:
+            continue
+        prefix = f"<loc>{site_url.rstrip('/')}/{root}"
+        head, tail = text.split("<url>", 1)[0].rstrip(), "\n</urlset>\n"
+        urls = [u for u in _SITEMAP_URL.findall(text) if prefix in u]
+        (site / root / "sitemap.xml").write_text(head + "".join(urls) + tail, encoding="utf-8")
+
+
+@event_priority(-200)  # after mkdocs-static-i18n (-100) has built every language and written the index
+def on_post_build(config: Any) -> None:
+    if getattr(_i18n(config), "building", False):
+        return  # an inner per-language build: the joint index is written after the last one
+    roots = _roots(config)
+    site = Path(config.site_dir)
+    _split_index(site, roots)
+    _split_sitemap(site, roots, config.site_url or "")
