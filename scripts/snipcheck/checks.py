@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TIERS = ("inventory", "static", "service", "kit", "images", "compose")
+TIERS = ("inventory", "static", "service", "kit", "images", "compose", "site")
 
 
 @dataclass(frozen=True)

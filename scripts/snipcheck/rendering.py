@@ -45,8 +45,10 @@ def as_rendered(path: str, section: str | None, lang: str) -> str:
     if lang not in ("ru", "en"):
         raise ValueError(f"unknown page language {lang!r}")
     file = SNIPPETS / path
-    lines = file.read_text(encoding="utf-8").split("\n")
+    text = file.read_text(encoding="utf-8")
+    lines = text.split("\n") if text else []
     if section:
         lines = _section(lines, section, f"snippets/{path}")
     lines = [line for line in lines if not SECTION_MARK.search(line)]  # markers never show
-    return "\n".join(lines).strip("\n")
+    # exactly the lines pymdownx puts in the fence: a whole file's final newline is a last, empty line
+    return "\n".join(lines)

@@ -56,6 +56,15 @@ class BuiltPage:
     def name(self) -> str:
         return f"/{self.url}"
 
+    def source(self, docs: Path) -> Path:
+        """The Markdown page this was built from (`docker.en.md` for `en/docker/`)."""
+        stem = (self.url[len("en/"):] if self.lang == "en" else self.url).rstrip("/") or "index"
+        suffix = ".en.md" if self.lang == "en" else ".md"
+        for candidate in (docs / f"{stem}{suffix}", docs / stem / f"index{suffix}"):
+            if candidate.is_file():
+                return candidate
+        raise FileNotFoundError(f"built page /{self.url} has no source page {stem}{suffix} under {docs}")
+
 
 def built_pages(site: Path) -> list[BuiltPage]:
     """Every content page of both languages (directory URLs), sorted; not 404.html or assets."""
