@@ -1,4 +1,4 @@
-"""MkDocs hook: each language of the site gets its own search index and sitemap.
+"""MkDocs hook: each language of the site gets its own search index.
 
 mkdocs-static-i18n builds every language into one site and leaves one search index holding both
 (`search/search_index.json`, lunr languages `[ru, en]`), and Material loads that index from
@@ -9,11 +9,15 @@ mkdocs-static-i18n builds every language into one site and leaves one search ind
   names its own lunr languages (Russian keeps English too: its pages are full of English terms);
 - points each English page's `__config.base` at `/en/`, so Material loads the English index there and
   resolves the results' locations against it;
-- points the `<link rel="alternate" hreflang>` tags in the page head at the language roots (`/`, `/en/`):
-  Material fetches `sitemap.xml` next to every alternate link, and the plugin's per-page links made that
-  a 404 per language on every page load (mkdocs-material#6582). The language switcher keeps its per-page
-  links, and the root sitemap keeps the per-page hreflang alternates for search engines;
-- writes `en/sitemap.xml` (the English URLs only), which that fetch now reads.
+- turns on stemming that works: the index keeps lunr's stemmer (mkdocs.yml `pipeline`), and
+  `hooks/stem_queries.js`, appended to Material's search worker, also searches each typed term without
+  Material's trailing wildcard, which lunr never stems;
+- drops the `<link rel="alternate" hreflang>` tags from the page head: Material fetches `sitemap.xml` next
+  to each of them (a 404 per language on every page load with the plugin's per-page links,
+  mkdocs-material#6582), and with links at the language roots its click handler sends the language
+  switcher to the other language's home page whenever the site is served on a port other than the
+  scheme's default (it compares sitemap URLs without the port). The switcher's own per-page links stay,
+  and the sitemap keeps each page's hreflang alternates for search engines.
 """
 
 from __future__ import annotations
@@ -32,9 +36,8 @@ log = logging.getLogger("mkdocs.hooks.per_language")
 # lunr languages of each language's index (Material loads lunr.<lang>.min.js for each).
 SEARCH_LANGS = {"ru": ["ru", "en"], "en": ["en"]}
 
-_ALTERNATE = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="([^"]+)">')
+_ALTERNATE = re.compile(r'\s*<link rel="alternate" href="[^"]*" hreflang="[^"]+">')
 _CONFIG = re.compile(r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S)
-_SITEMAP_URL = re.compile(r"\s*<url>.*?</url>", re.S)
 
 
 def _i18n(config: Any) -> Any:
@@ -58,18 +61,11 @@ def _page_locale(page: Any, roots: dict[str, str]) -> str:
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
     roots = _roots(config)
-    here = page.url or "./"
-
-    def root_link(match: re.Match[str]) -> str:
-        lang = match.group(1)
-        if lang not in roots:
-            return match.group(0)
-        return f'<link rel="alternate" href="{get_relative_url(roots[lang] or "./", here)}" hreflang="{lang}">'
-
-    output = _ALTERNATE.sub(root_link, output)
+    output = _ALTERNATE.sub("", output)
     root = roots[_page_locale(page, roots)]
     if not root:
         return output
+    here = page.url or "./"
 
     def english_base(match: re.Match[str]) -> str:
         data = json.loads(match.group(2))
@@ -80,6 +76,20 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
     if count != 1:
         raise RuntimeError(f"{page.file.src_uri}: no Material __config script to point at the {root} search index")
     return output
+
+
+STEM_QUERIES = Path(__file__).with_name("stem_queries.js")
+
+
+def _patch_search_worker(site: Path) -> None:
+    workers = sorted((site / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
+    if len(workers) != 1:
+        raise RuntimeError(f"hooks/per_language.py: expected one Material search worker, found {workers} — "
+                           f"Material changed its assets; update the hook")
+    text = workers[0].read_text(encoding="utf-8")
+    if "lunr.Index.prototype.search" not in text and "lunr" in text:
+        patch = STEM_QUERIES.read_text(encoding="utf-8")
+        workers[0].write_text(text.rstrip("\n") + "\n" + patch, encoding="utf-8")
 
 
 def _split_index(site: Path, roots: dict[str, str]) -> None:
@@ -101,17 +111,6 @@ def _split_index(site: Path, roots: dict[str, str]) -> None:
         log.info(f"search index for '{locale}': {len(docs)} entries in {out.relative_to(site)}")
 
 
-def _split_sitemap(site: Path, roots: dict[str, str], site_url: str) -> None:
-    text = (site / "sitemap.xml").read_text(encoding="utf-8")
-    for locale, root in roots.items():
-        if not root:
-            continue
-        prefix = f"<loc>{site_url.rstrip('/')}/{root}"
-        head, tail = text.split("<url>", 1)[0].rstrip(), "\n</urlset>\n"
-        urls = [u for u in _SITEMAP_URL.findall(text) if prefix in u]
-        (site / root / "sitemap.xml").write_text(head + "".join(urls) + tail, encoding="utf-8")
-
-
 @event_priority(-200)  # after mkdocs-static-i18n (-100) has built every language and written the index
 def on_post_build(config: Any) -> None:
     if getattr(_i18n(config), "building", False):
@@ -119,4 +118,4 @@ def on_post_build(config: Any) -> None:
     roots = _roots(config)
     site = Path(config.site_dir)
     _split_index(site, roots)
-    _split_sitemap(site, roots, config.site_url or "")
+    _patch_search_worker(site)
