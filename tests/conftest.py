@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 from snipcheck import docker as dk
-from snipcheck import manifest
+from snipcheck import manifest, sitebuild
 from snipcheck import report as run_report
-from snipcheck import sitebuild
 from snipcheck.checks import CHECKS, TIERS
 from snipcheck.paths import REPORT, rel
 from support import CALL_FAILED, IN_CI, require  # noqa: F401 (require re-exported)
