@@ -18,11 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from support import require
 
 from snipcheck import inventory, rendering, sitehtml
 from snipcheck.paths import BUILD, DOCS
 from snipcheck.sitebuild import BuiltPage
+from support import require
 
 CHROMIUM = Path(os.environ.get("SNIPCHECK_CHROMIUM", "/usr/bin/chromium"))
 INSTALL = ("install them with `apt-get install -y chromium` (Debian's package) and "
@@ -165,10 +165,18 @@ class Watch:
         return found
 
 
+_NO_ANIMATIONS_JS = """document.addEventListener('DOMContentLoaded', () => {
+  const style = document.createElement('style');
+  style.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+  document.head.appendChild(style);
+});"""
+
+
 @contextmanager
 def context(browser: Any, base: str, viewport: dict[str, int] = DESKTOP) -> Iterator[tuple[Any, Watch]]:
     """A fresh browser context (clipboard allowed, only the test server reachable) and its Watch; closes."""
-    ctx = browser.new_context(viewport=viewport, locale="en-US")
+    ctx = browser.new_context(viewport=viewport, locale="en-US", reduced_motion="reduce")
+    ctx.add_init_script(_NO_ANIMATIONS_JS)  # the walk waits for no slide-in: seconds over a run
     ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base.rstrip("/"))
     watch = Watch(base)
     watch.attach(ctx)
@@ -181,7 +189,8 @@ def context(browser: Any, base: str, viewport: dict[str, int] = DESKTOP) -> Iter
 _SETTLED_JS = """() => document.fonts.status === 'loaded'
   && [...document.querySelectorAll('article .highlight pre > code')].every(
        c => c.parentElement.querySelector('button.md-code__button[data-md-type=copy]'))
-  && [...document.querySelectorAll('article .mermaid')].every(m => m.tagName === 'DIV' && m.getBoundingClientRect().height > 40)"""
+  && [...document.querySelectorAll('article .mermaid')].every(
+       m => m.tagName === 'DIV' && m.getBoundingClientRect().height > 40)"""
 
 
 def open_page(page: Any, url: str, watch: Watch | None = None) -> None:
@@ -204,7 +213,7 @@ def settle(page: Any, watch: Watch | None = None) -> None:
 
 # ---- checks ------------------------------------------------------------------------------------------------
 
-SCREENSHOT_MAX_HEIGHT = 3600  # px from the top (4 screens); a full capture of the longest pages (20000 px)
+SCREENSHOT_MAX_HEIGHT = 2700  # px from the top (3 screens); a full capture of the longest pages (20000 px)
 #                               costs seconds each
 
 
@@ -463,3 +472,37 @@ def sideways_problems(page: Any) -> list[str]:
     wide = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     return [f"phone: {page.url} scrolls horizontally by {wide}px (a wide element must scroll inside itself)"] \
         if wide > 0 else []
+
+
+class PhoneWalks:
+    """The phone walks of both languages in a thread of their own, with their own Playwright and chromium,
+    while the main thread tours the site (two cores: about 20 s off the tier's wall time)."""
+
+    def __init__(self, sync_api: Any, pages: dict[str, list[BuiltPage]], base: str) -> None:
+        self.results: dict[str, tuple[int, list[str]]] = {}
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(sync_api, pages, base), name="phone-walks",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, sync_api: Any, pages: dict[str, list[BuiltPage]], base: str) -> None:
+        try:
+            with sync_api.sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+                try:
+                    for lang, lang_pages in pages.items():
+                        with context(browser, base, PHONE) as (ctx, watch):
+                            reached, problems = phone_problems(ctx.new_page(), lang_pages, base)
+                            self.results[lang] = (reached, problems + watch.take())
+                finally:
+                    browser.close()
+        except BaseException as exc:  # re-raised in the test that reads the result
+            self.error = exc
+
+    def result(self, lang: str, timeout: float = 150) -> tuple[int, list[str]]:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            pytest.fail(f"the phone walks did not finish within {timeout} s", pytrace=False)
+        if self.error is not None:
+            raise self.error
+        return self.results[lang]

@@ -6,11 +6,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
 from urllib.parse import urlsplit
 
 import pytest
-from browser import LAUNCH_ARGS, CHROMIUM, require_browser, serve
+from browser import CHROMIUM, LAUNCH_ARGS, require_browser, serve
 
 from snipcheck import sitebuild
 from snipcheck.paths import BUILD

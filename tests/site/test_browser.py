@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import PHONE, Tour, context, phone_problems, search_problems
+from browser import PhoneWalks, Tour, context, require_browser, search_problems
 from browser import tour as browser_tour
 
 from snipcheck.sitebuild import BuiltPage, built_pages
@@ -28,8 +28,20 @@ def _twins(site: Path) -> list[tuple[BuiltPage, BuiltPage]]:
     return [(p, en[f"en/{p.url}"]) for p in pages if p.lang == "ru"]
 
 
+def _home_first(pages: list[BuiltPage]) -> list[BuiltPage]:
+    return sorted(pages, key=lambda p: p.url not in ("", "en/"))
+
+
 @pytest.fixture(scope="module")
-def tour(chromium: Any, site_base: str, built_site: Path, screenshots: Path) -> Tour:
+def phone_walks(chromium: Any, site_base: str, built_site: Path) -> PhoneWalks:
+    """Started first: the phone walks run in their own thread while the tour runs."""
+    pages = built_pages(built_site)
+    return PhoneWalks(require_browser(), {lang: _home_first([p for p in pages if p.lang == lang])
+                                          for lang in ("ru", "en")}, site_base)
+
+
+@pytest.fixture(scope="module")
+def tour(phone_walks: PhoneWalks, chromium: Any, site_base: str, built_site: Path, screenshots: Path) -> Tour:
     """One pass over every page of both languages (browser.tour); the tests below judge its parts."""
     return browser_tour(chromium, _twins(built_site), site_base, screenshots)
 
@@ -75,12 +87,9 @@ def test_search_stays_in_its_language(chromium: Any, site_base: str, lang: str, 
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-def test_phone_drawer_reaches_every_page_and_nothing_scrolls_sideways(chromium: Any, site_base: str,
-                                                                     built_site: Path, lang: str) -> None:
+def test_phone_drawer_reaches_every_page_and_nothing_scrolls_sideways(phone_walks: PhoneWalks, built_site: Path,
+                                                                     lang: str) -> None:
     pages = [p for p in built_pages(built_site) if p.lang == lang]
-    pages.sort(key=lambda p: p.url not in ("", "en/"))  # start at the home page
-    with context(chromium, site_base, PHONE) as (ctx, watch):
-        reached, problems = phone_problems(ctx.new_page(), pages, site_base)
-        problems += watch.take()
+    reached, problems = phone_walks.result(lang)
     _fail_with(problems)
     assert reached == len(pages), f"the drawer reached {reached} of {len(pages)} pages"

@@ -10,8 +10,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import PHONE, sideways_problems, code_block_problems, context, copy_site, load_problems, open_page, \
-    search_problems, serve, switch_problems
+from browser import (
+    PHONE,
+    code_block_problems,
+    context,
+    copy_site,
+    load_problems,
+    open_page,
+    search_problems,
+    serve,
+    sideways_problems,
+    switch_problems,
+)
 
 from snipcheck import sitebuild
 from snipcheck.sitebuild import built_pages
