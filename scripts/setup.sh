@@ -11,12 +11,13 @@
 #   service                   + PostgreSQL and Redis server binaries (the tests run their own
 #                               instances on free ports; services Debian starts are left alone)
 #   kit, images, compose      + a Docker engine (scripts/install-docker-engine.sh) and the base images
-#   browser                   + Debian's chromium (Playwright drives it; no browser download)
+#   site                      + Debian's chromium (Playwright drives it; no browser download) and the
+#                               pinned mermaid the browser gets (scripts/fetch-mermaid.sh, npm)
 #   cluster                   + etcd and kube-apiserver/kubectl built from Go modules (scripts/install-kube.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ALL_TIERS="inventory static service kit images compose browser cluster"
+ALL_TIERS="inventory static service kit images compose site cluster"
 TIERS=$ALL_TIERS
 case "${1:-}" in
   --site) TIERS="" ;;
@@ -79,7 +80,10 @@ fi
 wants static && apt_install "the static tier (SQL parse check)" postgresql
 wants service && apt_install "the service tier" postgresql redis-server
 wants_any kit images compose && apt_install "the Docker tiers" debootstrap ca-certificates curl file binutils
-wants browser && apt_install "the browser tier" chromium
+if wants site; then
+  [ -n "${SNIPCHECK_CHROMIUM:-}" ] || apt_install "the browser tier" chromium
+  bash scripts/fetch-mermaid.sh
+fi
 
 # 4. Docker engine and base images --------------------------------------------------------------
 if wants_any kit images compose; then

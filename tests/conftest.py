@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from snipcheck import changes, manifest
+from snipcheck import changes, manifest, sitebuild
 from snipcheck import docker as dk
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
@@ -41,6 +41,15 @@ def measure(request: pytest.FixtureRequest) -> dict[str, Any]:
     return recording(request.node).measurements
 
 
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory):
+    """The site built once per session exactly as pages.yml builds it: `--strict`, publishing settings."""
+    out = tmp_path_factory.mktemp("site") / "site"
+    try:
+        sitebuild.build(out, sitebuild.publishing_env())
+    except sitebuild.SiteBuildError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return out
 _TIER_SPAN: dict[str, list[float]] = defaultdict(lambda: [float("inf"), 0.0])
 _TIER_COUNTS: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 _TIERS_SELECTED: set[str] = set()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .schema import BOOL, INT, NUM, STR, STRS, ListOf, MapOf, Record, Spec, one_of
 
-TIERS = ("inventory", "static", "service", "kit", "images", "compose", "cluster")
+TIERS = ("inventory", "static", "service", "kit", "images", "compose", "site", "cluster")
 EXPECTATIONS = ("works", "fails", "illustrative")
 
 

@@ -315,17 +315,15 @@ class SearchDoc:
     title: str
     text: str
 
-    @property
-    def lang(self) -> str:
-        return "en" if self.location == "en/" or self.location.startswith("en/") else "ru"
 
-
-def search_docs(site: Path) -> list[SearchDoc]:
-    data = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+def search_docs(site: Path, lang: str) -> list[SearchDoc]:
+    """The documents of one language's search index (scripts/hooks/per_language.py writes one per language)."""
+    index = site / ("en/" if lang == "en" else "") / "search" / "search_index.json"
+    data = json.loads(index.read_text(encoding="utf-8"))
     return [SearchDoc(d.get("location", ""), d.get("title", ""), d.get("text", "")) for d in data["docs"]]
 
 
-def search_hits(docs: Iterable[SearchDoc], lang: str, word: str) -> list[str]:
-    """Locations of `lang` search documents whose title or text contains `word` (case-insensitive)."""
+def search_hits(docs: Iterable[SearchDoc], word: str) -> list[str]:
+    """Locations of search documents whose title or text contains `word` (case-insensitive)."""
     w = word.casefold()
-    return [d.location for d in docs if d.lang == lang and (w in d.text.casefold() or w in d.title.casefold())]
+    return [d.location for d in docs if w in d.text.casefold() or w in d.title.casefold()]

@@ -308,16 +308,8 @@ def test_stamp_tool_adds_front_matter_without_touching_the_body(docs: Path) -> N
 # ---- the built site (runs mkdocs) ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=220,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"mkdocs build failed (exit {proc.returncode}):\n{proc.stderr[-6000:]}", pytrace=False)
-    return out
+def site(built_site: Path) -> Path:
+    return built_site  # tests/conftest.py: `mkdocs build --strict`, once per session
 
 
 @pytest.mark.static
@@ -328,14 +320,15 @@ def test_english_pages_are_built_from_their_own_translation(site: Path) -> None:
 
 @pytest.mark.static
 @pytest.mark.timeout(240)
-def test_english_search_finds_english_terms(site: Path) -> None:
-    docs = parity.search_docs(site)
-    en = {w: parity.search_hits(docs, "en", w) for w in ("graceful", "distroless")}
-    ru = parity.search_hits(docs, "ru", "Контейнеризация")
-    assert all(en.values()), f"search index: no English (en/) document contains {[w for w, h in en.items() if not h]}"
+def test_each_language_searches_its_own_index(site: Path) -> None:
+    en_docs, ru_docs = parity.search_docs(site, "en"), parity.search_docs(site, "ru")
+    en = {w: parity.search_hits(en_docs, w) for w in ("graceful", "distroless")}
+    ru = parity.search_hits(ru_docs, "Контейнеризация")
+    assert all(en.values()), f"en/search index: no document contains {[w for w, h in en.items() if not h]}"
     assert ru, "search index: no Russian document contains 'Контейнеризация'"
-    leaked = parity.search_hits(docs, "en", "Контейнеризация")
-    assert not leaked, f"search index: English documents contain the Russian title word: {leaked[:5]}"
+    leaked = parity.search_hits(en_docs, "Контейнеризация")
+    assert not leaked, f"en/search index: English documents contain the Russian title word: {leaked[:5]}"
+
 
 
 @pytest.mark.static

@@ -1,0 +1,508 @@
+"""The site tier's browser: Debian's chromium driven by Playwright for Python, the built site served on
+127.0.0.1, and the checks the tests run — each a function returning problems, so the negative tests run
+the very same function on a broken copy of the site.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from snipcheck import inventory, rendering, sitehtml
+from snipcheck.paths import BUILD, DOCS
+from snipcheck.sitebuild import BuiltPage
+from support import require
+
+CHROMIUM = Path(os.environ.get("SNIPCHECK_CHROMIUM", "/usr/bin/chromium"))
+INSTALL = ("install them with `apt-get install -y chromium` (Debian's package) and "
+           "`.venv/bin/pip install -r requirements.txt` (Playwright for Python)")
+# Root-safe headless flags; no network besides the test server (see EXTERNAL_STUBS).
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+# Material loads mermaid from unpkg (`mermaid@11`) for the diagrams; the test machine cannot reach unpkg,
+# so the browser gets this pinned copy from the npm registry (scripts/fetch-mermaid.sh) and renders for real.
+MERMAID_VERSION = "11.17.2"
+MERMAID_JS = BUILD / "vendor" / f"mermaid-{MERMAID_VERSION}.min.js"
+MERMAID_URL = "https://unpkg.com/mermaid@11/dist/mermaid.min.js"
+
+# Other hosts a page of the published site legitimately asks for. The test machine reaches none of them,
+# so the browser gets an empty answer of the right type (a reader's browser gets the real one); any other
+# host is a failure.
+EXTERNAL_STUBS: dict[str, tuple[str, str, str]] = {
+    "fonts.googleapis.com": ("text/css", "", "Material's theme font (Roboto) stylesheet"),
+    "fonts.gstatic.com": ("font/woff2", "", "the font files that stylesheet names"),
+    "api.github.com": ("application/json", "{}", "repository facts beside the header's repository link"),
+}
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def require_browser() -> Any:
+    """The Playwright module, or skip (locally) / fail (CI) naming what is missing."""
+    try:
+        from playwright import sync_api
+    except ImportError:
+        sync_api = None
+    require(sync_api is not None, f"Playwright for Python is not installed; {INSTALL}")
+    require(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK),
+            f"{CHROMIUM} (Debian's chromium) is missing; {INSTALL}; SNIPCHECK_CHROMIUM names another binary")
+    require(MERMAID_JS.is_file(), f"{MERMAID_JS.relative_to(BUILD.parent)} (mermaid for the diagrams) is missing; "
+                                  f"get it with `bash scripts/fetch-mermaid.sh` (npm registry)")
+    return sync_api
+
+
+class _SiteHandler(SimpleHTTPRequestHandler):
+    """Serves the site under `prefix` only, like GitHub Pages serves a project site under /<repo>/."""
+    prefix = "/"
+
+    def translate_path(self, path: str) -> str:
+        if not path.startswith(self.prefix):
+            return str(Path(self.directory) / "\0outside-the-site-path")  # a 404
+        return super().translate_path("/" + path[len(self.prefix):])
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # the browser dropped a request: not an error
+            super().handle_error(request, client_address)
+
+
+@contextmanager
+def serve(directory: Path, prefix: str = "/") -> Iterator[str]:
+    """Serve `directory` at http://127.0.0.1:<free port><prefix>; yields that base URL; always stops.
+    Give the path of the build's site_url as `prefix`: the site's absolute links carry it."""
+    handler = type("Handler", (_SiteHandler,), {"prefix": prefix})
+    server = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}{prefix}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def copy_site(site: Path, dest: Path) -> Path:
+    copy = dest / "site"
+    shutil.copytree(site, copy)
+    return copy
+
+
+# ---- watching a page ---------------------------------------------------------------------------------------
+
+@dataclass
+class Watch:
+    """Everything that went wrong while pages of one browser context loaded."""
+    base: str
+    problems: list[str] = field(default_factory=list)
+    external: set[str] = field(default_factory=set)
+    inflight: int = 0
+
+    def attach(self, context: Any) -> None:
+        context.route("**/*", self._route)
+        context.on("page", self._page)
+        # context-level: includes the search worker's requests
+        context.on("request", lambda r: self._count(+1))
+        context.on("requestfinished", lambda r: self._count(-1))
+        context.on("requestfailed", self._failed)
+        context.on("response", lambda r: r.status != 200 and r.url.startswith(self.base) and self.problems.append(
+            f"HTTP {r.status} for {r.url} (asked by {r.frame.url if r.frame else 'a worker'})"))
+
+    def _failed(self, request: Any) -> None:
+        self._count(-1)
+        if request.failure == "net::ERR_ABORTED":
+            return  # cancelled because the test navigated on (a missing file is a 404, seen in `response`)
+        self.problems.append(f"request failed: {request.url} ({request.failure})")
+
+    def _page(self, page: Any) -> None:
+        page.on("console", lambda m: m.type == "error" and self.problems.append(
+            f"{page.url}: console error: {m.text}"))
+        page.on("pageerror", lambda e: self.problems.append(f"{page.url}: uncaught exception: {e}"))
+
+    def _count(self, delta: int) -> None:
+        self.inflight += delta
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        if url.startswith(self.base) or url.startswith("data:"):
+            route.continue_()
+            return
+        if url == MERMAID_URL:
+            self.external.add("unpkg.com")
+            route.fulfill(status=200, content_type="text/javascript", path=str(MERMAID_JS))
+            return
+        host = urlsplit(url).hostname or url
+        if host in EXTERNAL_STUBS:
+            ctype, body, _why = EXTERNAL_STUBS[host]
+            self.external.add(host)
+            route.fulfill(status=200, content_type=ctype, body=body)
+            return
+        self.problems.append(f"request to an unexpected external host: {url} (allowed: {sorted(EXTERNAL_STUBS)})")
+        route.abort()
+
+    def take(self) -> list[str]:
+        found, self.problems = self.problems, []
+        return found
+
+
+_NO_ANIMATIONS_JS = """document.addEventListener('DOMContentLoaded', () => {
+  const style = document.createElement('style');
+  style.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+  document.head.appendChild(style);
+});"""
+
+
+@contextmanager
+def context(browser: Any, base: str, viewport: dict[str, int] = DESKTOP) -> Iterator[tuple[Any, Watch]]:
+    """A fresh browser context (clipboard allowed, only the test server reachable) and its Watch; closes."""
+    ctx = browser.new_context(viewport=viewport, locale="en-US", reduced_motion="reduce")
+    ctx.add_init_script(_NO_ANIMATIONS_JS)  # the walk waits for no slide-in: seconds over a run
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base.rstrip("/"))
+    watch = Watch(base)
+    watch.attach(ctx)
+    try:
+        yield ctx, watch
+    finally:
+        ctx.close()
+
+
+_SETTLED_JS = """() => document.fonts.status === 'loaded'
+  && [...document.querySelectorAll('article .highlight pre > code')].every(
+       c => c.parentElement.querySelector('button.md-code__button[data-md-type=copy]'))
+  && [...document.querySelectorAll('article .mermaid')].every(
+       m => m.tagName === 'DIV' && m.getBoundingClientRect().height > 40)"""
+
+
+def open_page(page: Any, url: str, watch: Watch | None = None) -> None:
+    """Go to `url` and wait until it has settled (see `settle`)."""
+    page.goto(url, wait_until="load")
+    settle(page, watch)
+
+
+def settle(page: Any, watch: Watch | None = None) -> None:
+    """Wait until Material has set the page up (copy buttons, diagrams, fonts) and, with a Watch, until no
+    request is in flight."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(_SETTLED_JS, timeout=15_000)
+    if watch is not None:
+        for _ in range(200):
+            if watch.inflight <= 0:
+                break
+            page.wait_for_timeout(25)
+
+
+# ---- checks ------------------------------------------------------------------------------------------------
+
+SCREENSHOT_MAX_HEIGHT = 2700  # px from the top (3 screens); a full capture of the longest pages (20000 px)
+#                               costs seconds each
+
+
+def load_problems(page: Any, watch: Watch, built: BuiltPage, base: str, shots: Path | None = None,
+                  navigate: bool = True) -> list[str]:
+    """Open one page (or, navigate=False, take the one just opened): no console error, no failed or non-200
+    request; English pages show no Russian text outside the listed quotes; optionally a screenshot."""
+    if navigate:
+        open_page(page, base + built.url, watch)
+    else:
+        settle(page, watch)
+    problems = watch.take()
+    if built.lang == "en":
+        text = page.evaluate("() => document.body.innerText")
+        found = set(sitehtml.CYRILLIC_PHRASE.findall(text))
+        stray = sorted(p for p in found if ("*", p) not in sitehtml.DELIBERATE_RUSSIAN
+                       and (built.url, p) not in sitehtml.DELIBERATE_RUSSIAN)
+        if stray:
+            problems.append(f"/{built.url}: the English page shows Russian text {stray}")
+    if shots is not None:
+        out = shots / built.lang / f"{built.url.removeprefix('en/').strip('/').replace('/', '-') or 'index'}.png"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        height = min(page.evaluate("() => document.documentElement.scrollHeight"), SCREENSHOT_MAX_HEIGHT)
+        page.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": DESKTOP["width"],
+                                                             "height": height})
+    return problems
+
+
+_CODE_JS = """() => [...document.querySelectorAll('article .highlight pre > code')].map(c => c.textContent)"""
+_COPY_JS = """async () => {
+  const out = [];
+  for (const code of document.querySelectorAll('article .highlight pre > code')) {
+    // a reader opens the collapsed block or selects the tab first
+    for (let el = code; el; el = el.parentElement) {
+      if (el.tagName === 'DETAILS') el.open = true;
+      if (el.classList.contains('tabbed-block')) {
+        const i = [...el.parentElement.children].indexOf(el);
+        el.parentElement.parentElement.querySelectorAll(':scope > input')[i].click();
+      }
+    }
+    const button = code.parentElement.querySelector('button.md-code__button[data-md-type=copy]');
+    if (!button) { out.push(null); continue; }
+    await navigator.clipboard.writeText('\\u0000');
+    button.click();
+    let text = '\\u0000';
+    for (let i = 0; i < 50 && text === '\\u0000'; i++) {
+      await new Promise(r => setTimeout(r, 10));
+      text = await navigator.clipboard.readText();
+    }
+    out.push(text);
+  }
+  return out;
+}"""
+
+
+def expected_blocks(built: BuiltPage, docs: Path = DOCS) -> list[tuple[str, str]]:
+    """(include targets, text) of every code block on the page, in order, as the page's language renders
+    it; a fence may hold several includes (blank lines between them stay)."""
+    source = built.source(docs)
+    includes, _problems = inventory.scan_page(source)
+    lines = source.read_text(encoding="utf-8").splitlines()
+    blocks: list[list[Any]] = []
+    for inc in includes:
+        if blocks and all(not t.strip() for t in lines[blocks[-1][-1].line:inc.line - 1]):
+            blocks[-1].append(inc)
+        else:
+            blocks.append([inc])
+    out = []
+    for block in blocks:
+        parts: list[str] = []
+        for prev, inc in zip([None, *block], block, strict=False):
+            if prev is not None:
+                parts.extend([""] * (inc.line - prev.line - 1))
+            parts.append(rendering.as_rendered(inc.path, inc.section, built.lang))
+        # Pygments drops a block's leading and trailing newlines
+        out.append((" + ".join(_target(i) for i in block), "\n".join(parts).strip("\n")))
+    return out
+
+
+def _target(inc: Any) -> str:
+    return f"{inc.path}:{inc.section}" if inc.section else inc.path
+
+
+def code_block_problems(page: Any, built: BuiltPage, base: str, docs: Path = DOCS) -> tuple[int, list[str]]:
+    """Every rendered code block equals its snippet as the language renders it, and its copy button copies
+    exactly that. Returns (blocks checked, problems)."""
+    if page.url != base + built.url:
+        open_page(page, base + built.url)
+    expected = expected_blocks(built, docs)
+    shown = page.evaluate(_CODE_JS)
+    copied = page.evaluate(_COPY_JS)
+    problems = []
+    if len(shown) != len(expected):
+        problems.append(f"/{built.url}: {len(shown)} code blocks rendered, the page includes {len(expected)}")
+    for n, ((target, want), got, copy) in enumerate(zip(expected, shown, copied, strict=False), start=1):
+        if got.rstrip("\n") != want:
+            problems.append(f"/{built.url}: code block {n} ({target}) differs from the snippet:\n"
+                            f"{_first_difference(want, got.rstrip(chr(10)))}")
+        if copy is None:
+            problems.append(f"/{built.url}: code block {n} ({target}) has no copy button")
+        elif copy != want:
+            problems.append(f"/{built.url}: the copy button of code block {n} ({target}) copies other text:\n"
+                            f"{_first_difference(want, copy)}")
+    return len(shown), problems
+
+
+def _first_difference(want: str, got: str) -> str:
+    for i, (a, b) in enumerate(zip(want.split("\n"), got.split("\n"), strict=False), start=1):
+        if a != b:
+            return f"  line {i}: expected {a!r}\n  line {i}: shown    {b!r}"
+    return f"  expected {len(want.splitlines())} lines, shown {len(got.splitlines())}"
+
+
+def switch_problems(page: Any, to: BuiltPage, base: str) -> list[str]:
+    """Clicking the header's language switcher on the open page leads to `to` (same page, other language)."""
+    here = page.url
+    with page.expect_navigation(wait_until="load"):
+        # the link itself, clicked without the menu's hover animation (Material's click handlers still run)
+        page.locator(f'.md-header .md-select a[hreflang="{to.lang}"]').dispatch_event("click")
+    if page.url != base + to.url:
+        return [f"{here}: the language switcher's {to.lang} link leads to {page.url}, not /{to.url}"]
+    lang = page.evaluate("() => document.documentElement.lang")
+    return [] if lang == to.lang else [f"/{to.url}: <html lang={lang!r}>, expected {to.lang!r}"]
+
+
+@dataclass
+class Tour:
+    """What one pass over every page found: each Russian page is opened, checked, switched to its English
+    twin (checked there), and switched back."""
+    pages: set[str] = field(default_factory=set)
+    code_blocks: int = 0
+    load: list[str] = field(default_factory=list)
+    code: list[str] = field(default_factory=list)
+    switcher: list[str] = field(default_factory=list)
+
+
+def tour(browser: Any, pairs: list[tuple[BuiltPage, BuiltPage]], base: str, shots: Path) -> Tour:
+    result = Tour()
+    with context(browser, base) as (ctx, watch):
+        page = ctx.new_page()
+        for ru, en in pairs:
+            for built, twin, navigate in ((ru, en, True), (en, ru, False)):
+                result.load += load_problems(page, watch, built, base, shots, navigate=navigate)
+                count, found = code_block_problems(page, built, base)
+                result.code_blocks += count
+                result.code += found
+                result.pages.add(built.url)
+                result.switcher += switch_problems(page, twin, base)
+            result.load += watch.take()
+    return result
+
+
+_RESULTS_JS = """() => [document.querySelector('.md-search-result__meta')?.textContent || '',
+  [...document.querySelectorAll('.md-search-result__item > a')].map(a => a.href)]"""
+
+
+def search(page: Any, query: str) -> list[str]:
+    """Type `query` into the search box of the open page; the result links, settled (two reads 200 ms
+    apart agree)."""
+    if page.viewport_size["width"] < 960:
+        page.click("label.md-header__button[for=__search]")
+    else:
+        page.click(".md-search__input")
+    placeholder = page.evaluate(_RESULTS_JS)[0]
+    page.fill(".md-search__input", query)
+    page.keyboard.press("End")  # Material reads the query on key events; fill() types no keys
+    page.wait_for_function(f"() => (document.querySelector('.md-search-result__meta')?.textContent || '')"
+                           f" !== {placeholder!r}", timeout=10_000)
+    last = None
+    for _ in range(50):
+        now = page.evaluate(_RESULTS_JS)
+        if now == last:
+            break
+        last = now
+        page.wait_for_timeout(200)
+    return last[1]
+
+
+def search_problems(page: Any, lang: str, query: str, expect_page: str | None, base: str) -> list[str]:
+    """Searching from the open page (language `lang`) finds `expect_page` (site-relative URL; None: nothing)
+    and no result is in the other language."""
+    hits = search(page, query)
+    pages = sorted({urlsplit(h).path.removeprefix(urlsplit(base).path) for h in hits})
+    problems = [f"search {query!r} on a {lang} page: result {p!r} is not a {lang} page"
+                for p in pages if p.startswith("en/") != (lang == "en")]
+    if expect_page is not None and expect_page not in pages:
+        problems.append(f"search {query!r} on a {lang} page did not find /{expect_page} (found {pages})")
+    if expect_page is None and pages:
+        problems.append(f"search {query!r} on a {lang} page should find nothing, found {pages}")
+    return problems
+
+
+_NAV_LINKS = ".md-sidebar--primary nav.md-nav--primary a.md-nav__link[href]:not([href^='#'])"
+_NAV_LINKS_JS = f"""() => [...document.querySelectorAll("{_NAV_LINKS}")]
+  .map(a => a.href.split('#')[0]).filter((h, i, all) => all.indexOf(h) === i)"""
+_EXPAND_JS = f"""(href) => {{
+  const a = [...document.querySelectorAll("{_NAV_LINKS}")]
+    .find(x => x.href.split('#')[0] === href);
+  if (!a) return null;
+  const toggles = [];
+  for (let li = a.closest('li.md-nav__item--nested'); li; li = li.parentElement.closest('li.md-nav__item--nested')) {{
+    const input = li.querySelector(':scope > input.md-nav__toggle');
+    if (input) toggles.unshift(input.id);
+  }}
+  return toggles;
+}}"""
+
+
+def phone_problems(page: Any, pages: list[BuiltPage], base: str) -> tuple[int, list[str]]:
+    """At phone size: from the first page, the navigation drawer reaches every page of the language (by tapping
+    the drawer button, the sections and the link), and no page scrolls horizontally. Returns (reached, problems)."""
+    problems: list[str] = []
+    open_page(page, base + pages[0].url)
+    in_nav = page.evaluate(_NAV_LINKS_JS)
+    wanted = {base + p.url for p in pages}
+    if set(in_nav) != wanted:
+        problems.append(f"the drawer of /{pages[0].url} lists {sorted(set(in_nav) - wanted)} extra and lacks "
+                        f"{sorted(wanted - set(in_nav))}")
+    reached = 0
+    for href in in_nav:
+        if page.url.split("#")[0] == href:  # the page the walk starts on: reached by loading it
+            reached += 1
+            problems += sideways_problems(page)
+            continue
+        page.click('label.md-header__button[for="__drawer"]')
+        toggles = page.evaluate(_EXPAND_JS, href) or []
+        # leave open sections the target is not in, deepest first (their panel's back arrow)
+        open_ids = page.evaluate("() => [...document.querySelectorAll('.md-sidebar--primary "
+                                 "input.md-nav__toggle:checked')].map(i => i.id)")
+        for toggle in reversed(open_ids):
+            if toggle not in toggles:
+                page.locator(f'.md-sidebar--primary label.md-nav__title[for="{toggle}"]').first.click()
+        for toggle in toggles:
+            label = page.locator(f'.md-sidebar--primary label.md-nav__link[for="{toggle}"]').first
+            if not page.is_checked(f"#{toggle}"):
+                label.click()
+        index = page.evaluate(f"""(href) => [...document.querySelectorAll("{_NAV_LINKS}")].findIndex(
+            a => a.href.split('#')[0] === href && a.checkVisibility())""", href)
+        target = page.locator(_NAV_LINKS).nth(index) if index >= 0 else None
+        if target is None:
+            problems.append(f"phone: the drawer shows no visible link to {href} (sections {toggles})")
+            open_page(page, href)
+        else:
+            target.click()
+            page.wait_for_load_state("load")
+            if page.url.split("#")[0] != href:
+                problems.append(f"phone: the drawer link to {href} led to {page.url}")
+            else:
+                reached += 1
+        page.wait_for_function(_SETTLED_JS, timeout=15_000)
+        problems += sideways_problems(page)
+    return reached, problems
+
+
+def sideways_problems(page: Any) -> list[str]:
+    wide = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    return [f"phone: {page.url} scrolls horizontally by {wide}px (a wide element must scroll inside itself)"] \
+        if wide > 0 else []
+
+
+class PhoneWalks:
+    """The phone walks of both languages in a thread of their own, with their own Playwright and chromium,
+    while the main thread tours the site (two cores: about 20 s off the tier's wall time)."""
+
+    def __init__(self, sync_api: Any, pages: dict[str, list[BuiltPage]], base: str) -> None:
+        self.results: dict[str, tuple[int, list[str]]] = {}
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(sync_api, pages, base), name="phone-walks",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, sync_api: Any, pages: dict[str, list[BuiltPage]], base: str) -> None:
+        try:
+            with sync_api.sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+                try:
+                    for lang, lang_pages in pages.items():
+                        with context(browser, base, PHONE) as (ctx, watch):
+                            reached, problems = phone_problems(ctx.new_page(), lang_pages, base)
+                            self.results[lang] = (reached, problems + watch.take())
+                finally:
+                    browser.close()
+        except BaseException as exc:  # re-raised in the test that reads the result
+            self.error = exc
+
+    def result(self, lang: str, timeout: float = 150) -> tuple[int, list[str]]:
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            pytest.fail(f"the phone walks did not finish within {timeout} s", pytrace=False)
+        if self.error is not None:
+            raise self.error
+        return self.results[lang]

@@ -1,0 +1,95 @@
+"""The built site in a real browser (Debian's chromium via Playwright): every page of both languages loads
+cleanly, code blocks show and copy exactly their snippets, the language switcher round-trips, search stays
+in its language and stems Russian word forms, and a phone-sized viewport works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import PhoneWalks, Tour, context, require_browser, search_problems
+from browser import tour as browser_tour
+
+from snipcheck.sitebuild import BuiltPage, built_pages
+
+pytestmark = [pytest.mark.site, pytest.mark.timeout(180)]
+
+
+def _fail_with(problems: list[str]) -> None:
+    if problems:
+        pytest.fail(f"{len(problems)} problem(s):\n" + "\n".join(problems), pytrace=False)
+
+
+def _twins(site: Path) -> list[tuple[BuiltPage, BuiltPage]]:
+    pages = built_pages(site)
+    en = {p.url: p for p in pages if p.lang == "en"}
+    return [(p, en[f"en/{p.url}"]) for p in pages if p.lang == "ru"]
+
+
+def _home_first(pages: list[BuiltPage]) -> list[BuiltPage]:
+    return sorted(pages, key=lambda p: p.url not in ("", "en/"))
+
+
+@pytest.fixture(scope="module")
+def phone_walks(chromium: Any, site_base: str, built_site: Path) -> PhoneWalks:
+    """Started first: the phone walks run in their own thread while the tour runs."""
+    pages = built_pages(built_site)
+    return PhoneWalks(require_browser(), {lang: _home_first([p for p in pages if p.lang == lang])
+                                          for lang in ("ru", "en")}, site_base)
+
+
+@pytest.fixture(scope="module")
+def tour(phone_walks: PhoneWalks, chromium: Any, site_base: str, built_site: Path, screenshots: Path) -> Tour:
+    """One pass over every page of both languages (browser.tour); the tests below judge its parts."""
+    return browser_tour(chromium, _twins(built_site), site_base, screenshots)
+
+
+def test_every_page_loads_cleanly(tour: Tour, built_site: Path, screenshots: Path,
+                                  measure: dict[str, Any]) -> None:
+    pages = built_pages(built_site)
+    measure["pages"] = len(tour.pages)
+    print(f"{len(tour.pages)} pages loaded")
+    _fail_with(tour.load)
+    assert tour.pages == {p.url for p in pages}
+    assert len(list(screenshots.rglob("*.png"))) == len(pages)
+
+
+def test_code_blocks_show_and_copy_their_snippets(tour: Tour, measure: dict[str, Any]) -> None:
+    measure["code_blocks"] = tour.code_blocks
+    print(f"{tour.code_blocks} code blocks compared and copied")
+    assert tour.code_blocks > 0
+    _fail_with(tour.code)
+
+
+def test_language_switcher_leads_to_the_same_page_and_back(tour: Tour) -> None:
+    _fail_with(tour.switcher)
+
+
+# (page language, page the search runs on, query, page it must find; None: must find nothing)
+SEARCHES = [
+    ("ru", "", "уязвимостям", "docker/"),          # a Russian word form absent from the text: stemming
+    ("ru", "compose/", "distroless", "docker/"),   # an English term on a Russian page: Russian results only
+    ("en", "en/", "vulnerabilities", "en/docker/"),
+    ("en", "en/compose/", "distroless", "en/docker/"),
+    ("en", "en/", "уязвимостям", None),             # the English index holds no Russian page
+]
+
+
+@pytest.mark.parametrize(("lang", "on", "query", "expect"), SEARCHES, ids=[f"{s[0]}-{s[2]}" for s in SEARCHES])
+def test_search_stays_in_its_language(chromium: Any, site_base: str, lang: str, on: str, query: str,
+                                      expect: str | None) -> None:
+    with context(chromium, site_base) as (ctx, watch):
+        page = ctx.new_page()
+        page.goto(site_base + on, wait_until="networkidle")
+        _fail_with(search_problems(page, lang, query, expect, site_base) + watch.take())
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_phone_drawer_reaches_every_page_and_nothing_scrolls_sideways(phone_walks: PhoneWalks, built_site: Path,
+                                                                     lang: str) -> None:
+    pages = [p for p in built_pages(built_site) if p.lang == lang]
+    reached, problems = phone_walks.result(lang)
+    _fail_with(problems)
+    assert reached == len(pages), f"the drawer reached {reached} of {len(pages)} pages"
