@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 
 from snipcheck import docker as dk
-from snipcheck import manifest
+from snipcheck import manifest, toolversions
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
 from snipcheck.paths import REPORT, rel
+from snipcheck.results import head_commit
 from support import CALL_FAILED, IN_CI, require  # noqa: F401 (require re-exported)
 
 
@@ -154,6 +155,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "wall_seconds": round(time.time() - session.config.stash.get(_START, time.time()), 1),
         "host": platform.node(),
         "image_source_mode": os.environ.get("SNIPCHECK_IMAGES", "auto"),
+        "commit": head_commit(),  # the site's publishing build refuses a report of another commit
+        "tools": toolversions.collect(),
         "tiers": tiers,
         "unrecorded_checks": missing,
     })

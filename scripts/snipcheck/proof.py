@@ -234,8 +234,7 @@ def summary(snip: Snippet, ctx: Context) -> str:
         else:
             missing.append(check)
     if not results.present:
-        return t(lang, f"объявленные проверки: {', '.join(snip.checks)} — не запускались в этой сборке",
-                 f"declared checks: {', '.join(snip.checks)} — not run in this build")
+        return t(lang, f"объявлены проверки: {', '.join(snip.checks)}", f"declared checks: {', '.join(snip.checks)}")
     parts = []
     if failed:
         parts.append(t(lang, f"провалено: {', '.join(failed)}", f"failed: {', '.join(failed)}"))

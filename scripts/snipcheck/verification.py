@@ -56,7 +56,7 @@ def tools(results: Results, lang: str) -> str:
     if not results.present:
         return no_report(lang)
     versions = results.meta.get("tools") or {}
-    if not versions:
+    if not versions and not results.snippets:
         return t(lang, "_Отчёт не содержит версий инструментов (старый формат отчёта)._",
                  "_The report records no tool versions (an older report format)._")
     lines = [t(lang, "| инструмент | версия |", "| tool | version |"), "| --- | --- |"]
@@ -64,6 +64,10 @@ def tools(results: Results, lang: str) -> str:
     for name, version in versions.items():
         shown = ", ".join(version) if isinstance(version, list) else (version or missing)
         lines.append(f"| {_cell(name)} | {_cell(shown)} |")
+    k8s = sorted({v for recs in results.snippets.values() for r in recs for v in r.get("kubernetes_versions") or []})
+    if k8s:
+        lines.append(f"| {t(lang, 'Kubernetes (схемы kubeconform)', 'Kubernetes (kubeconform schemas)')} | "
+                     f"{', '.join(k8s)} |")
     return "\n".join(lines)
 
 
