@@ -308,9 +308,10 @@ def details(snip: Snippet, ctx: Context) -> str:
             lines.append(t(lang, "не запускалось в этой сборке", "not run in this build"))
         rows.append("<li>" + "<br>".join(lines) + "</li>")
     notes = []
+    note = snip.settings.get("note") or snip.settings.get("hadolint_note")
     for label, text in ((t(lang, "утверждение текста", "the text's claim"), snip.claim),
                         (t(lang, "почему не запускается", "why it is not run"), snip.reason),
-                        (t(lang, "примечание", "note"), snip.settings.get("note") or snip.settings.get("hadolint_note"))):
+                        (t(lang, "примечание", "note"), note)):
         if text:
             notes.append(f'<li>{_e(label)}: <span lang="en">{_e(text)}</span></li>')
     where = f"<li>{t(lang, 'файл', 'file')}: <code>snippets/{_e(snip.path)}</code>, " \
