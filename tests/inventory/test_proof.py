@@ -76,9 +76,10 @@ def test_skipped_needs_registry_says_what_was_and_was_not_checked() -> None:
     doc = report(SNIPPETS_ALL, HEAD, change={(REGISTRY, "image-build"): {"result": "skipped", "reason": reason},
                                              (REGISTRY, "image-run"): {"result": "skipped", "reason": reason}})
     ru, en = line(REGISTRY, doc, "ru"), line(REGISTRY, doc, "en")
-    assert "not run here: image-build, image-run (needs a registry: golang:1.26-alpine, alpine:3.23)" in summary_text(en)
+    images = "golang:1.26-alpine, alpine:3.23"
+    assert f"not run here: image-build, image-run (needs a registry: {images})" in summary_text(en)
     assert "hadolint" in summary_text(en)  # what was checked here
-    assert "не запускалось здесь: image-build, image-run (нужен registry: golang:1.26-alpine, alpine:3.23)" in summary_text(ru)
+    assert f"не запускалось здесь: image-build, image-run (нужен registry: {images})" in summary_text(ru)
     assert "partly verified" in en and "проверено частично" in ru
     assert "reason: alpine:3.23 needs a container registry" in en
 
