@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -22,13 +23,30 @@ _STATE: dict = {}
 _TOKEN_P = re.compile(r'<p(?: id="(?P<id>[^"]+)")?>(?P<token>SNIPCHECK(?:TOKEN|CHART)\d+X)</p>')
 
 
+def _stamp(paths) -> tuple:
+    return tuple((str(p), p.stat().st_mtime_ns) for p in paths if p.exists())
+
+
+def _cached(name: str, stamp: tuple, load):
+    """Load once per change: i18n builds every language with its own on_config, serve rebuilds often."""
+    hit = _CACHE.get(name)
+    if hit is None or hit[0] != stamp:
+        _CACHE[name] = hit = (stamp, load())
+    return hit[1]
+
+
+_CACHE: dict = {}
+
+
 def on_config(config):
     try:
-        _STATE["snippets"] = manifest.load(SNIPPETS)
-        _STATE["results"] = results.load(REPORT)
+        _STATE["snippets"] = _cached("manifest", _stamp(manifest.manifest_files(SNIPPETS)),
+                                     lambda: manifest.load(SNIPPETS))
+        _STATE["results"] = _cached("report", _stamp([REPORT]), lambda: results.load(REPORT))
     except (manifest.ManifestError, results.ReportError) as exc:
         raise PluginError(str(exc)) from exc
-    _STATE["head"] = results.head_commit()
+    git_head = Path(SNIPPETS).parent / ".git"
+    _STATE["head"] = _cached("head", (time.monotonic() // 5,) + _stamp([git_head]), results.head_commit)
     _STATE["publish"] = publish.enabled()
     _STATE["html"] = {}
     return config

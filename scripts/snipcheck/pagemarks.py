@@ -53,8 +53,18 @@ def anchor_for(inc: Include, taken: set[str]) -> str:
     return anchor
 
 
+_GROUPS: dict[tuple[str, int], list[tuple[int, list[Include]]]] = {}
+
+
 def fence_groups(page: Path) -> list[tuple[int, list[Include]]]:
     """Included code blocks of a page in order: (line of the closing fence, includes in it)."""
+    key = (str(page), page.stat().st_mtime_ns)
+    if key not in _GROUPS:  # the verification page asks for every page, each page for itself
+        _GROUPS[key] = _fence_groups(page)
+    return _GROUPS[key]
+
+
+def _fence_groups(page: Path) -> list[tuple[int, list[Include]]]:
     includes, _ = scan_page(page)  # fence problems are the inventory tests' business
     lines = page.read_text(encoding="utf-8").splitlines()
     closing: dict[int, list[Include]] = {}
