@@ -115,7 +115,8 @@ def _compose_up(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     rec = recs[0]
     services = rec.get("services") or []
     probes = len((snip.settings.get("compose") or {}).get("probes") or [])
-    text = t(lang, f"compose up: {len(services)} сервисов healthy", f"compose up: {len(services)} services healthy")
+    text = t(lang, f"compose up: все сервисы healthy ({len(services)})",
+             f"compose up: all services healthy ({len(services)})")
     if rec.get("seconds_to_healthy") is not None:
         text += t(lang, f" за {_v(rec, 'seconds_to_healthy')}", f" in {_v(rec, 'seconds_to_healthy')}")
     if probes:
@@ -132,11 +133,11 @@ def _hadolint(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     codes = recs[0].get("hadolint_codes") or []
     if snip.expect == "fails" and recs[0].get("hadolint_expected"):
         return t(lang, f"hadolint сообщает {', '.join(codes)}", f"hadolint reports {', '.join(codes)}")
-    return "hadolint" + (f" ({', '.join(codes)})" if codes else "")
+    return "hadolint" + (f" ({', '.join(codes)})" if codes else " ✓")
 
 
 def _tool(name: str) -> Callable[[list[dict], Lang, Snippet], str]:
-    return lambda recs, lang, snip: name
+    return lambda recs, lang, snip: f"{name} ✓"
 
 
 PHRASES: dict[str, Callable[[list[dict], Lang, Snippet], str]] = {
@@ -153,8 +154,8 @@ PHRASES: dict[str, Callable[[list[dict], Lang, Snippet], str]] = {
     "shellcheck": _tool("shellcheck"),
     "gofmt": _tool("gofmt"),
     "go-vet": _tool("go vet"),
-    "parse": lambda recs, lang, snip: t(lang, "разобран", "parsed"),
-    "go-test": lambda recs, lang, snip: "go test -race" + t(lang, " и интеграционные тесты", " + integration tests"),
+    "parse": lambda recs, lang, snip: t(lang, "разобран ✓", "parsed ✓"),
+    "go-test": lambda recs, lang, snip: "go test -race" + t(lang, " и интеграционные тесты ✓", " + integration tests ✓"),
 }
 
 
@@ -344,7 +345,7 @@ def render(snips: list[Snippet], ctx: Context, anchor: str) -> str:
               ("illustrative" if not s.checks else MISSING) for s in snips]
     overall = next((st for st in (FAILED, MISSING, SKIPPED, PASSED) if st in states), "illustrative")
     badge = t(ctx.lang, *BADGE[overall])
-    if ctx.stale and overall != MISSING:
+    if ctx.stale and overall not in (MISSING, "illustrative"):
         badge += t(ctx.lang, ", другой коммит", ", other commit")
     expect = ""
     if any(s.expect == "fails" for s in snips):
