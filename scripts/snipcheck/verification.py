@@ -9,6 +9,7 @@ linked to its code block's proof line.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from . import pagemarks
@@ -122,6 +123,13 @@ def _figures(recs: list[dict]) -> str:
     return ", ".join(dict.fromkeys(shown))
 
 
+def _title(page: Path) -> str:
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return re.sub(r"\s*\{[^}]*\}\s*$", "", line[2:]).strip()
+    return page.name
+
+
 def snippets_table(docs: Path, snippets: dict[str, Snippet], results: Results, lang: str) -> str:
     """Every included snippet × check, grouped by page of this language, linked to its proof line."""
     out = []
@@ -134,7 +142,7 @@ def snippets_table(docs: Path, snippets: dict[str, Snippet], results: Results, l
         marks = pagemarks.anchors(page)
         if not marks:
             continue
-        out.append(f"### {key}\n")
+        out.append(f"### [{_title(page)}]({key})\n")
         out.append(t(lang, "| пример | проверка | результат | цифры |", "| example | check | result | figures |"))
         out.append("| --- | --- | --- | --- |")
         for anchor, incs in marks:

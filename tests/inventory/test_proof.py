@@ -202,3 +202,20 @@ def test_publishing_refuses_missing_results_and_another_commit() -> None:
     assert any("the report is from commit bbbbbbbbbbbb, but this build is commit aaaaaaaaaaaa" in p for p in stale)
     none = publish.problems(DOCS, SNIPPETS, snippets, results(None), HEAD)
     assert "no run report" in none[0]
+
+
+# ---- python -m snipcheck explain ----------------------------------------------------------------
+
+def test_explain_names_pages_manifest_tests_and_results() -> None:
+    from snipcheck import explain
+
+    line_no = next(i for i, text in enumerate((DOCS / "docker.md").read_text(encoding="utf-8").splitlines(), 1)
+                   if f'"{BAD}"' in text)
+    out = explain.explain(f"docs/docker.md:{line_no}", results(report(SNIPPETS_ALL, HEAD)))
+    assert out.startswith(f"snippets/{BAD}\n")
+    assert f"ru: docs/docker.md:{line_no}" in out and "en: docs/docker.en.md:" in out
+    assert "manifest entry: snippets/docker/manifest.yaml:" in out
+    assert "implemented by tests/images/test_antipatterns.py::test_antipattern_fails_as_described" in out
+    assert "single_stage_mb=1111.1 MB" in out
+    with pytest.raises(explain.ExplainError, match="not a declared snippet"):
+        explain.explain("docker/nope/Dockerfile", results(None))
