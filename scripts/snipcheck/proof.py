@@ -155,7 +155,8 @@ PHRASES: dict[str, Callable[[list[dict], Lang, Snippet], str]] = {
     "gofmt": _tool("gofmt"),
     "go-vet": _tool("go vet"),
     "parse": lambda recs, lang, snip: t(lang, "разобран ✓", "parsed ✓"),
-    "go-test": lambda recs, lang, snip: "go test -race" + t(lang, " и интеграционные тесты ✓", " + integration tests ✓"),
+    "go-test": lambda recs, lang, snip: t(lang, "go test -race и интеграционные тесты ✓",
+                                           "go test -race + integration tests ✓"),
 }
 
 
