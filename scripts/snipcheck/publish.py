@@ -29,6 +29,9 @@ def problems(docs: Path, snippets_dir: Path, snippets: dict[str, Snippet], resul
         return [f"{ENV}=1 but there is no run report at {rel(results.path)} — run `bash scripts/test.sh` "
                 f"(or point SNIPCHECK_REPORT at the report of this commit)"]
     out = []
+    if head is None:
+        out.append("cannot tell which commit is being built (`git rev-parse HEAD` failed) — build from a git "
+                   "checkout")
     if not results.commit:
         out.append(f"{rel(results.path)}: the report records no commit — it predates commit stamping; re-run the "
                    f"suite")

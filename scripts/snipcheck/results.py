@@ -69,8 +69,9 @@ def load(path: Path = REPORT) -> Results:
 def head_commit(root: Path = ROOT) -> str | None:
     """The commit being built (git HEAD), or None outside a git checkout."""
     try:
-        res = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=10, check=False)
+        # safe.directory: CI runs the suite as root in a checkout owned by another user
+        res = subprocess.run(["git", "-c", f"safe.directory={root}", "-C", str(root), "rev-parse", "HEAD"],
+                             capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return res.stdout.strip() or None if res.returncode == 0 else None
