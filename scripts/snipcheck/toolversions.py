@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, list[str], str]] = {
     "yamllint": ("yamllint", ["--version"], r"(\d+\.\d+\.\d+)"),
     "shellcheck": ("shellcheck", ["--version"], r"version: (\S+)"),
     "actionlint": ("actionlint", ["--version"], r"(\d+\.\d+\.\d+)"),
+    "kustomize": ("kustomize", ["version"], r"(v\d+\.\d+\.\d+)"),
 }
 
 
@@ -47,6 +48,20 @@ def version(exe: str, args: list[str], pattern: str, timeout: float = 10) -> str
     except (OSError, subprocess.TimeoutExpired):
         return None
     m = re.search(pattern, res.stdout + res.stderr) if res.returncode == 0 else None
+    return m[1] if m else module_version(path, timeout)
+
+
+def module_version(path: str, timeout: float = 10) -> str | None:
+    """A `go install`ed tool built from source says "development"; its module version is in the binary."""
+    go = _find("go")
+    if go is None:
+        return None
+    try:
+        res = subprocess.run([go, "version", "-m", path], capture_output=True, text=True, timeout=timeout,
+                             check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r"^\s*mod\s+\S+\s+(v\S+)", res.stdout, flags=re.M)
     return m[1] if m else None
 
 
