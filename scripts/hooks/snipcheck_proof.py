@@ -6,6 +6,7 @@ publish); this file only wires them to mkdocs events. Registered under `hooks:` 
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -20,6 +21,18 @@ from snipcheck.inventory import page_lang  # noqa: E402
 from snipcheck.paths import REPORT, SNIPPETS  # noqa: E402
 
 _STATE: dict = {}
+_SPENT: dict[str, float] = {}  # seconds per event, printed at the end with SNIPCHECK_HOOK_TIMING=1
+
+
+def _timed(fn):
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _SPENT[fn.__name__] = _SPENT.get(fn.__name__, 0.0) + time.perf_counter() - start
+    wrapper.__name__ = fn.__name__
+    return wrapper
 _TOKEN_P = re.compile(r'<p(?: id="(?P<id>[^"]+)")?>(?P<token>SNIPCHECK(?:TOKEN|CHART)\d+X)</p>')
 
 
@@ -38,6 +51,7 @@ def _cached(name: str, stamp: tuple, load):
 _CACHE: dict = {}
 
 
+@_timed
 def on_config(config):
     try:
         _STATE["snippets"] = _cached("manifest", _stamp(manifest.manifest_files(SNIPPETS)),
@@ -52,6 +66,7 @@ def on_config(config):
     return config
 
 
+@_timed
 def on_pre_build(config):
     if not _STATE["publish"]:
         return
@@ -65,6 +80,7 @@ def _lang(page) -> str:
     return getattr(page.file, "locale", None) or page_lang(Path(page.file.abs_src_path))
 
 
+@_timed
 def on_page_markdown(markdown, page, config, files):
     src = Path(page.file.abs_src_path)
     lang = _lang(page)
@@ -118,6 +134,7 @@ def _shift(replacements, markdown):
     return out
 
 
+@_timed
 def on_page_content(html, page, config, files):
     tokens = _STATE["html"].pop(page.file.src_uri, {})
 
@@ -125,3 +142,9 @@ def on_page_content(html, page, config, files):
         return tokens.get(m["token"], m[0])
 
     return _TOKEN_P.sub(swap, html)
+
+
+def on_post_build(config):
+    if os.environ.get("SNIPCHECK_HOOK_TIMING"):
+        spent = ", ".join(f"{k} {v:.3f} s" for k, v in _SPENT.items())
+        print(f"snipcheck hook so far: {sum(_SPENT.values()):.3f} s ({spent})", file=sys.stderr)

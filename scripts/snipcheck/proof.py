@@ -354,6 +354,6 @@ def render(snips: list[Snippet], ctx: Context, anchor: str) -> str:
     text = " | ".join(summary(s, ctx) for s in snips)
     body = "".join(details(s, ctx) for s in snips) + run_note(ctx)
     label = t(ctx.lang, "Проверка примера", "How this example is verified")
-    return (f'<details class="snipcheck-proof sc-{overall}" id="{_e(anchor)}">'
+    return (f'<details class="snipcheck-proof sc-{overall}" id="{_e(anchor)}" data-search-exclude>'
             f'<summary title="{_e(label)}"><span class="sc-badge">{_e(badge)}</span> {expect}'
             f'<span class="sc-text">{_e(text)}</span></summary>{body}</details>')
