@@ -76,8 +76,9 @@ def render(name: str, results: Results, lang: str) -> str:
     top = max((v for _, _, v in rows if v is not None), default=1.0) or 1.0
     label_w, bar_w, row_h = 210, 330, 22
     height = row_h * len(rows) + 8
-    parts = [f'<svg class="sc-chart" role="img" aria-labelledby="{name}-{lang}-t" viewBox="0 0 '
-             f'{label_w + bar_w + 90} {height}" width="100%" xmlns="http://www.w3.org/2000/svg">',
+    width_px = label_w + bar_w + 90
+    parts = [f'<svg class="sc-chart" role="img" aria-labelledby="{name}-{lang}-t" viewBox="0 0 {width_px} {height}" '
+             f'width="{width_px}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
              f'<title id="{name}-{lang}-t">{e(title)}</title>']
     not_run = "не измерено" if lang == "ru" else "not measured"
     for i, (label, bar, value) in enumerate(rows):
@@ -92,10 +93,10 @@ def render(name: str, results: Results, lang: str) -> str:
         parts.append(f'<text x="{label_w + width + 6:.1f}" y="{y + 15}" fill="currentColor">'
                      f'{e(with_unit(bar.key, value))}</text>')
     parts.append("</svg>")
-    items = "".join(f"<li>{e(label)}: {e(with_unit(b.key, v)) if v is not None else not_run}</li>"
-                    for label, b, v in rows)
-    return (f'<figure class="sc-figure">{"".join(parts)}<figcaption>{e(title)}'
-            f'<ul class="sc-chart-text">{items}</ul></figcaption></figure>')
+    items = " · ".join(f"{e(label)}: {e(with_unit(b.key, v)) if v is not None else not_run}"
+                       for label, b, v in rows)
+    return (f'<figure class="sc-figure">{"".join(parts)}<figcaption><strong>{e(title)}</strong>'
+            f'<span class="sc-chart-text">{items}</span></figcaption></figure>')
 
 
 def bars_of(name: str) -> tuple[Bar, ...]:

@@ -235,8 +235,12 @@ def summary(snip: Snippet, ctx: Context) -> str:
             skipped.append(check)
         else:
             missing.append(check)
+    prefix = ""
+    if snip.kind == "dockerfile" and not any(c.startswith("image-") for c in snip.checks):
+        prefix = t(lang, "только линтер, здесь не собирается: ", "linted only, not built here: ")
     if not results.present:
-        return t(lang, f"объявлены проверки: {', '.join(snip.checks)}", f"declared checks: {', '.join(snip.checks)}")
+        declared = ", ".join(snip.checks)
+        return prefix + t(lang, f"объявлены проверки: {declared}", f"declared checks: {declared}")
     parts = []
     if failed:
         parts.append(t(lang, f"провалено: {', '.join(failed)}", f"failed: {', '.join(failed)}"))
@@ -251,7 +255,7 @@ def summary(snip: Snippet, ctx: Context) -> str:
             parts.append(t(lang, f"пропущено: {', '.join(skipped)}", f"skipped: {', '.join(skipped)}"))
     if missing:
         parts.append(t(lang, f"нет результата: {', '.join(missing)}", f"no result: {', '.join(missing)}"))
-    return " · ".join(parts)
+    return prefix + " · ".join(parts)
 
 
 def test_link(check: str, ctx: Context) -> str:
