@@ -126,7 +126,11 @@ def _compose_up(recs: list[dict], lang: Lang, snip: Snippet) -> str:
 
 def _kubeconform(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     versions = recs[0].get("kubernetes_versions") or []
-    return "kubeconform -strict" + (f" (Kubernetes {', '.join(versions)})" if versions else "")
+    text = "kubeconform -strict" + (f" (Kubernetes {', '.join(versions)})" if versions else "")
+    if snip.kind == "kustomization" and recs[0].get("resources"):
+        text = t(lang, f"вывод kustomize ({recs[0]['resources']} ресурсов): ",
+                 f"kustomize output ({recs[0]['resources']} resources): ") + text
+    return text
 
 
 def _hadolint(recs: list[dict], lang: Lang, snip: Snippet) -> str:
