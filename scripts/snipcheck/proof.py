@@ -137,7 +137,8 @@ def _hadolint(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     codes = recs[0].get("hadolint_codes") or []
     if snip.expect == "fails" and recs[0].get("hadolint_expected"):
         return t(lang, f"hadolint сообщает {', '.join(codes)}", f"hadolint reports {', '.join(codes)}")
-    return "hadolint" + (f" ({', '.join(codes)})" if codes else " ✓")
+    return "hadolint ✓" + (t(lang, f" (ниже порога: {', '.join(codes)})", f" (below threshold: {', '.join(codes)})")
+                           if codes else "")
 
 
 def _tool(name: str) -> Callable[[list[dict], Lang, Snippet], str]:
