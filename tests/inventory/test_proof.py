@@ -219,3 +219,20 @@ def test_explain_names_pages_manifest_tests_and_results() -> None:
     assert "single_stage_mb=1111.1 MB" in out
     with pytest.raises(explain.ExplainError, match="not a declared snippet"):
         explain.explain("docker/nope/Dockerfile", results(None))
+
+
+# ---- the verification page ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_verification_table_lists_every_declared_snippet_with_its_result(lang: str) -> None:
+    from snipcheck import verification
+
+    doc = report(SNIPPETS_ALL, HEAD, change={(RUN, "image-run"): {"result": "failed"}})
+    table = verification.snippets_table(DOCS, SNIPPETS_ALL, results(doc), lang)
+    missing = [p for p in SNIPPETS_ALL if f"`{p}" not in table]
+    assert not missing, f"not on the verification page: {missing}"
+    failed_row = next(r for r in table.splitlines() if f"`{RUN}`" in r and "`image-run`" in r)
+    assert ("ПРОВАЛЕНО" if lang == "ru" else "FAILED") in failed_row
+    assert "#proof-docker-multi-stage-dockerfile)" in failed_row  # links to the block's proof line
+    empty = verification.render("run", docs=DOCS, snippets=SNIPPETS_ALL, results=results(None), lang=lang, head=HEAD)
+    assert "bash scripts/test.sh" in empty
