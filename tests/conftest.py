@@ -20,11 +20,12 @@ from typing import Any
 
 import pytest
 
-from snipcheck import changes, manifest, sitebuild
+from snipcheck import changes, manifest, sitebuild, toolversions
 from snipcheck import docker as dk
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
 from snipcheck.paths import REPORT, rel
+from snipcheck.results import head_commit
 from support import CALL_FAILED, IN_CI, RECORDING, recording, require  # noqa: F401 (require re-exported)
 
 
@@ -207,6 +208,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "wall_seconds": round(time.time() - session.config.stash.get(_START, time.time()), 1),
         "host": platform.node(),
         "image_source_mode": os.environ.get("SNIPCHECK_IMAGES", "auto"),
+        "commit": head_commit(),  # the site's publishing build refuses a report of another commit
+        "tools": toolversions.collect(),
         "tiers": tiers,
         "setup_seconds": int(os.environ.get("SNIPCHECK_SETUP_SECONDS", "0") or 0),
         "wall_seconds_with_setup": round(time.time() - float(os.environ["SNIPCHECK_STARTED"]), 1)

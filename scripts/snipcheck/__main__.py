@@ -3,6 +3,9 @@
     python -m snipcheck comments [--missing|--stale] [DIR]   what the comment catalogs lack or no longer match
     python -m snipcheck changes [BASE] [--write FILE]          what a diff can affect (scripts/test.sh --changed)
     python -m snipcheck merge-reports OUT REPORT...            one report from parallel CI jobs' reports
+    python -m snipcheck explain PATH|PAGE:LINE                 pages, manifest entry, checks, tests, last results
+
+Run from scripts/ (or with PYTHONPATH=scripts).
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from pathlib import Path
 
 from . import changes, comments
 from . import report as run_report
+from .explain import ExplainError, explain
+from .manifest import ManifestError
 from .paths import BUILD, DOCS, SNIPPETS
+from .results import ReportError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     mr = sub.add_parser("merge-reports", help="merge the reports of parallel CI jobs of one commit")
     mr.add_argument("out")
     mr.add_argument("reports", nargs="+")
+    ex = sub.add_parser("explain", help="pages, manifest entry, checks, tests and last results of one snippet")
+    ex.add_argument("path", help="snippet path (docker/bad/Dockerfile) or page:line (docs/docker.md:11)")
     args = parser.parse_args(argv)
+    if args.command == "explain":
+        try:
+            print(explain(args.path))
+        except (ExplainError, ManifestError, ReportError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "changes":
         return changes.main(args.base, Path(args.write))
     if args.command == "merge-reports":

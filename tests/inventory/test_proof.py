@@ -1,0 +1,238 @@
+"""The proof line under a code block says, in the page's language, what the run report says (issue 14).
+
+Rendering from fixture reports: passed, failed, skipped with a reason, missing, no report at all, a
+report of another commit; measured-figure placeholders; the publishing rule.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixture_report import report
+
+from snipcheck import charts, manifest, measured, pagemarks, proof, publish
+from snipcheck.paths import DOCS, SNIPPETS
+from snipcheck.results import Results
+
+pytestmark = [pytest.mark.inventory]
+
+SNIPPETS_ALL = manifest.load(SNIPPETS)
+HEAD = "a" * 40
+RUN = "docker/multi-stage/Dockerfile"
+BAD = "docker/bad/Dockerfile"
+REGISTRY = "docker/alpine/Dockerfile"
+
+
+def results(doc: dict | None) -> Results:
+    if doc is None:
+        return Results(Path("build/report.json"))
+    doc = dict(doc)
+    return Results(Path("build/report.json"), True, doc, doc.pop("snippets"))
+
+
+def line(path: str, doc: dict | None, lang: str, head: str = HEAD) -> str:
+    return proof.render([SNIPPETS_ALL[path]], proof.Context(results(doc), lang, head, "https://github.com/o/r"),
+                        "proof-x")
+
+
+def summary_text(html: str) -> str:
+    return html.split('<span class="sc-text">', 1)[1].split("</span>", 1)[0]
+
+
+def test_passed_run_shows_what_was_seen_in_both_languages() -> None:
+    doc = report(SNIPPETS_ALL, HEAD)
+    ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")
+    assert "проверено" in ru and "sc-passed" in ru
+    assert "собран: 33.3 MB" in summary_text(ru)
+    assert "uid 65534" in ru and "HTTP 200 через 0.44 s" in ru and "остановлен за 0.21 s (код 0)" in ru
+    assert "verified" in en and "built: 33.3 MB" in summary_text(en)
+    assert "HTTP 200 in 0.44 s" in en and "stopped in 0.21 s (exit 0)" in en
+    # the check links to its test source at the report's commit
+    assert f'href="https://github.com/o/r/blob/{HEAD}/tests/images/test_dockerfiles.py"' in en
+
+
+def test_antipattern_says_it_fails_as_the_text_says() -> None:
+    doc = report(SNIPPETS_ALL, HEAD)
+    ru, en = line(BAD, doc, "ru"), line(BAD, doc, "en")
+    assert "падает, как сказано в тексте: 1111.1 MB против 22.2 MB у multi-stage (×50)" in ru
+    assert "fails as the text says: 1111.1 MB vs 22.2 MB multi-stage (×50)" in en
+    assert "process uid 0" in en and "без .dockerignore в образе: .env, .git/config" in ru
+    assert "❌" in ru and "anti-pattern" in en
+
+
+def test_failed_check_is_shown_as_failed() -> None:
+    doc = report(SNIPPETS_ALL, HEAD, change={(RUN, "image-run"): {
+        "result": "failed", "error": "AssertionError: the process runs as root"}})
+    ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")
+    assert "sc-failed" in ru and "ПРОВАЛЕНО" in ru and "провалено: image-run" in summary_text(ru)
+    assert "FAILED" in en and "failed: image-run" in summary_text(en)
+    assert "the process runs as root" in en
+    assert "sc-badge\">verified" not in en  # never a green line over a failed check
+
+
+def test_skipped_needs_registry_says_what_was_and_was_not_checked() -> None:
+    reason = "alpine:3.23 needs a container registry (SNIPCHECK_IMAGES=local)"
+    doc = report(SNIPPETS_ALL, HEAD, change={(REGISTRY, "image-build"): {"result": "skipped", "reason": reason},
+                                             (REGISTRY, "image-run"): {"result": "skipped", "reason": reason}})
+    ru, en = line(REGISTRY, doc, "ru"), line(REGISTRY, doc, "en")
+    images = "golang:1.26-alpine, alpine:3.23"
+    assert f"not run here: image-build, image-run (needs a registry: {images})" in summary_text(en)
+    assert "hadolint" in summary_text(en)  # what was checked here
+    assert f"не запускалось здесь: image-build, image-run (нужен registry: {images})" in summary_text(ru)
+    assert "partly verified" in en and "проверено частично" in ru
+    assert "reason: alpine:3.23 needs a container registry" in en
+
+
+def test_missing_result_is_not_a_pass() -> None:
+    doc = report(SNIPPETS_ALL, HEAD, drop={RUN})
+    ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")
+    assert "no result: hadolint, image-build, image-run" in summary_text(en)
+    assert "нет результата: hadolint, image-build, image-run" in summary_text(ru)
+    assert "sc-missing" in en and "sc-badge\">verified" not in en
+
+
+def test_without_a_report_lines_say_not_run_in_this_build() -> None:
+    ru, en = line(RUN, None, "ru"), line(RUN, None, "en")
+    assert "не запускалось в этой сборке" in ru and "объявлены проверки: hadolint, image-build, image-run" in ru
+    assert "not run in this build" in en and "declared checks: hadolint, image-build, image-run" in en
+
+
+def test_report_of_another_commit_is_marked_stale() -> None:
+    doc = report(SNIPPETS_ALL, "b" * 40)
+    ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")
+    assert "другой коммит" in ru and "НЕ текущий коммит" in ru
+    assert "other commit" in en and "NOT the commit being built" in en
+
+
+def test_no_repo_url_renders_no_link() -> None:
+    html = proof.render([SNIPPETS_ALL[RUN]], proof.Context(results(report(SNIPPETS_ALL, HEAD)), "en", HEAD, None),
+                        "proof-x")
+    assert "href=" not in html
+
+
+def test_illustrative_snippet_gives_the_manifests_reason() -> None:
+    path, snip = next((p, s) for p, s in sorted(SNIPPETS_ALL.items()) if not s.checks)
+    en = line(path, report(SNIPPETS_ALL, HEAD), "en")
+    assert "illustrative, not run: " + snip.reason[:30] in en.replace("&#x27;", "'").replace("&quot;", '"')
+
+
+def test_unknown_check_is_named_not_invented() -> None:
+    snip = manifest.Snippet(path="k8s/x.yaml", kind="kubernetes", expect="works", checks=["kube-apiserver"],
+                            manifest=Path("m.yaml"), line=1)
+    doc = {"snippets": {"k8s/x.yaml": [{"check": "kube-apiserver", "result": "passed", "seconds": 2.0}]}}
+    html = proof.render([snip], proof.Context(results(doc), "en", HEAD, None), "proof-x")
+    assert "sc-badge\">verified" in html and "kube-apiserver" in summary_text(html)
+
+
+# ---- placeholders -----------------------------------------------------------------------------
+
+def _page(tmp_path: Path, body: str) -> tuple[Path, str]:
+    page = tmp_path / "docs" / "p.md"
+    page.parent.mkdir()
+    text = "---\ntitle: x\n---\n\n# Title\n\n" + body
+    page.write_text(text, encoding="utf-8")
+    return page, text.split("---\n", 2)[2].lstrip("\n")
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('Size {{ measured "docker/nope/Dockerfile" image-run image_mb }}.', "unknown snippet 'docker/nope/Dockerfile'"),
+    (f'Size {{{{ measured "{RUN}" image-run size_in_furlongs }}}}.', "unknown figure 'size_in_furlongs'"),
+    (f'Size {{{{ measured "{RUN}" compose-up image_mb }}}}.', "does not declare check 'compose-up'"),
+    (f'Size {{{{ measured "{RUN}" image_mb }}}}.', "takes three arguments"),
+])
+def test_bad_measured_placeholder_names_file_and_line(tmp_path: Path, body: str, message: str) -> None:
+    page, markdown = _page(tmp_path, "Intro.\n\n" + body + "\n")
+    offset = pagemarks.line_offset(page.read_text(encoding="utf-8"), markdown)
+    [(_, ph)] = pagemarks.placeholders(markdown, page, offset)
+    with pytest.raises(pagemarks.PageError) as err:
+        measured.resolve(ph, SNIPPETS_ALL, results(report(SNIPPETS_ALL, HEAD)), lang="en", publish=False)
+    assert str(err.value).startswith(f"{page}:9: ") and message in str(err.value)
+
+
+def test_measured_placeholder_gives_the_same_value_in_both_languages(tmp_path: Path) -> None:
+    page, markdown = _page(tmp_path, f'{{{{ measured "{BAD}" image-antipattern ratio }}}}\n')
+    [(_, ph)] = pagemarks.placeholders(markdown, page, 0)
+    res = results(report(SNIPPETS_ALL, HEAD))
+    assert measured.resolve(ph, SNIPPETS_ALL, res, lang="ru", publish=True) == "×50"
+    assert measured.resolve(ph, SNIPPETS_ALL, res, lang="en", publish=True) == "×50"
+    assert "not measured" in measured.resolve(ph, SNIPPETS_ALL, results(None), lang="en", publish=False)
+    with pytest.raises(pagemarks.PageError, match="cannot quote a figure that was not measured"):
+        measured.resolve(ph, SNIPPETS_ALL, results(None), lang="en", publish=True)
+
+
+def test_every_placeholder_in_the_docs_is_valid() -> None:
+    for page in sorted(DOCS.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for _, ph in pagemarks.placeholders(text, page, 0):
+            if ph.name == "measured":
+                measured.validate(ph, SNIPPETS_ALL)
+            elif ph.name == "chart":
+                assert ph.args[0] in charts.CHARTS, ph.where
+            else:
+                assert ph.name == "verification", f"{ph.where}: unknown placeholder {ph.name}"
+
+
+def test_chart_uses_current_color_and_gives_numbers_in_text() -> None:
+    svg = charts.render("stop-times", results(report(SNIPPETS_ALL, HEAD)), "ru")
+    assert "currentColor" in svg and "#" not in svg.split("<svg", 1)[1].split(">", 1)[0]
+    assert "shell-форма CMD: 5.31 s · exec-форма CMD: 0.21 s" in svg
+    assert "появятся после прогона" in charts.render("stop-times", results(None), "ru")
+
+
+# ---- blocks and the publishing rule -----------------------------------------------------------
+
+def test_every_included_block_gets_exactly_one_marker() -> None:
+    for page in sorted(DOCS.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        markdown = text.split("---\n", 2)[2].lstrip("\n") if text.startswith("---\n") else text
+        marked, blocks = pagemarks.mark_blocks(markdown, page, pagemarks.line_offset(text, markdown))
+        fences = len(pagemarks.fence_groups(page))
+        assert len(blocks) == fences and marked.count(pagemarks.TOKEN) == fences, page
+        assert len({b.anchor for b in blocks}) == len(blocks), f"{page}: duplicate proof anchors"
+
+
+def test_publishing_refuses_missing_results_and_another_commit() -> None:
+    snippets = SNIPPETS_ALL
+    assert publish.problems(DOCS, SNIPPETS, snippets, results(report(snippets, HEAD)), HEAD) == []
+    missing = publish.problems(DOCS, SNIPPETS, snippets, results(report(snippets, HEAD, drop={RUN})), HEAD)
+    assert len(missing) == 1 and f"snippets/{RUN} has no result for hadolint, image-build, image-run" in missing[0]
+    assert missing[0].startswith("docs/docker")
+    stale = publish.problems(DOCS, SNIPPETS, snippets, results(report(snippets, "b" * 40)), HEAD)
+    assert any("the report is from commit bbbbbbbbbbbb, but this build is commit aaaaaaaaaaaa" in p for p in stale)
+    none = publish.problems(DOCS, SNIPPETS, snippets, results(None), HEAD)
+    assert "no run report" in none[0]
+
+
+# ---- python -m snipcheck explain ----------------------------------------------------------------
+
+def test_explain_names_pages_manifest_tests_and_results() -> None:
+    from snipcheck import explain
+
+    line_no = next(i for i, text in enumerate((DOCS / "docker.md").read_text(encoding="utf-8").splitlines(), 1)
+                   if f'"{BAD}"' in text)
+    out = explain.explain(f"docs/docker.md:{line_no}", results(report(SNIPPETS_ALL, HEAD)))
+    assert out.startswith(f"snippets/{BAD}\n")
+    assert f"ru: docs/docker.md:{line_no}" in out and "en: docs/docker.en.md:" in out
+    assert "manifest entry: snippets/docker/manifest.yaml:" in out
+    assert "implemented by tests/images/test_antipatterns.py::test_antipattern_fails_as_described" in out
+    assert "single_stage_mb=1111.1 MB" in out
+    with pytest.raises(explain.ExplainError, match="not a declared snippet"):
+        explain.explain("docker/nope/Dockerfile", results(None))
+
+
+# ---- the verification page ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_verification_table_lists_every_declared_snippet_with_its_result(lang: str) -> None:
+    from snipcheck import verification
+
+    doc = report(SNIPPETS_ALL, HEAD, change={(RUN, "image-run"): {"result": "failed"}})
+    table = verification.snippets_table(DOCS, SNIPPETS_ALL, results(doc), lang)
+    missing = [p for p in SNIPPETS_ALL if f"`{p}" not in table]
+    assert not missing, f"not on the verification page: {missing}"
+    failed_row = next(r for r in table.splitlines() if f"`{RUN}`" in r and "`image-run`" in r)
+    assert ("ПРОВАЛЕНО" if lang == "ru" else "FAILED") in failed_row
+    assert "#proof-docker-multi-stage-dockerfile)" in failed_row  # links to the block's proof line
+    empty = verification.render("run", docs=DOCS, snippets=SNIPPETS_ALL, results=results(None), lang=lang, head=HEAD)
+    assert "bash scripts/test.sh" in empty
