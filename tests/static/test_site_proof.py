@@ -115,12 +115,11 @@ def test_unknown_figure_fails_the_build_with_file_and_line(tmp_path: Path) -> No
     lines = page.read_text(encoding="utf-8").splitlines()
     lines.insert(4, 'Размер: {{ measured "docker/multi-stage/Dockerfile" image-run weight_in_stone }}.')
     page.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    config = config.replace("docs_dir: docs", f"docs_dir: {docs}")
-    config = config.replace("!relative $config_dir/snippets", str(SNIPPETS))
-    config = config.replace("  - scripts/hooks/", f"  - {ROOT}/scripts/hooks/")
-    config = config.replace("watch:\n  - snippets", f"watch:\n  - {SNIPPETS}")
-    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
+    # a project beside the real one: its own docs, everything else linked (the hooks find the
+    # snippets and catalogs relative to the configuration, as in the repository)
+    for name in ("snippets", "translations", "scripts"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     proc = build(tmp_path / "site", tmp_path / "no-report.json", publish=False, config=tmp_path / "mkdocs.yml")
     assert proc.returncode != 0
     assert f"{page}:5: unknown figure 'weight_in_stone'" in proc.stderr, proc.stderr[-2000:]
