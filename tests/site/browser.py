@@ -243,6 +243,14 @@ def load_problems(page: Any, watch: Watch, built: BuiltPage, base: str, shots: P
 
 
 _CODE_JS = """() => [...document.querySelectorAll('article .highlight pre > code')].map(c => c.textContent)"""
+# Each code block is followed by its proof line (scripts/hooks/snipcheck_proof.py) before the next block.
+_PROOF_JS = """() => {
+  const seq = [...document.querySelectorAll('article .highlight, article details.snipcheck-proof')];
+  return seq.filter(el => el.matches('.highlight')).map(el => {
+    const next = seq[seq.indexOf(el) + 1];
+    return Boolean(next && next.matches('details.snipcheck-proof'));
+  });
+}"""
 _COPY_JS = """async () => {
   const out = [];
   for (const code of document.querySelectorAll('article .highlight pre > code')) {
@@ -305,7 +313,9 @@ def code_block_problems(page: Any, built: BuiltPage, base: str, docs: Path = DOC
     expected = expected_blocks(built, docs)
     shown = page.evaluate(_CODE_JS)
     copied = page.evaluate(_COPY_JS)
-    problems = []
+    proofs = page.evaluate(_PROOF_JS)
+    problems = [f"/{built.url}: code block {n} has no proof line under it"
+                for n, has in enumerate(proofs, start=1) if not has]
     if len(shown) != len(expected):
         problems.append(f"/{built.url}: {len(shown)} code blocks rendered, the page includes {len(expected)}")
     for n, ((target, want), got, copy) in enumerate(zip(expected, shown, copied, strict=False), start=1):

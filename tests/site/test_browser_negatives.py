@@ -48,6 +48,11 @@ def broken(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     _edit(site / "en" / "docker" / "index.html", "stylesheets/extra.css", "stylesheets/no-such.css")
     # a code block changed after rendering
     _edit(site / "en" / "docker" / "index.html", "Bad example: do NOT use in production", "Fine example")
+    # a code block whose proof line is gone
+    page = site / "en" / "kubernetes" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    start = text.index('<details class="snipcheck-proof')
+    page.write_text(text[:start] + text[text.index("</details>", start) + len("</details>"):], encoding="utf-8")
     # a missing translation of the footer (the Russian one on an English page)
     _edit(site / "en" / "compose" / "index.html", _footer(site / "en" / "compose" / "index.html"),
           _footer(site / "index.html"))
@@ -117,3 +122,10 @@ def test_a_page_wider_than_a_phone_is_reported(chromium: Any, broken_base: str) 
         open_page(page, broken_base + "en/cicd/", watch)
         problems = sideways_problems(page)
     assert problems and "scrolls horizontally" in problems[0], problems
+
+
+def test_a_code_block_without_a_proof_line_is_reported(chromium: Any, broken: Path, broken_base: str) -> None:
+    with context(chromium, broken_base) as (ctx, _watch):
+        count, problems = code_block_problems(ctx.new_page(), _page(broken, "en/kubernetes/"), broken_base)
+    assert count > 0
+    assert any("code block 1 has no proof line under it" in p for p in problems), problems
