@@ -59,13 +59,17 @@ def main(argv: list[str] | None = None) -> int:
             continue
         changed = parity.stamp(en)
         digest = parity.source_hash(ru)
-        print(f"{'stamped' if changed else 'ok     '} {name}: {parity.STAMP_KEY} {digest[:12]}… "
-              f"({parity.show(ru, docs)}){'' if changed else ' — already current'}")
+        print(
+            f"{'stamped' if changed else 'ok     '} {name}: {parity.STAMP_KEY} {digest[:12]}… "
+            f"({parity.show(ru, docs)}){'' if changed else ' — already current'}"
+        )
     if not args.pages:
         for ru in parity.russian_pages(docs):
             if not parity.english_for(ru).is_file():
-                print(f"MISSING {parity.show(parity.english_for(ru), docs)}: {parity.show(ru, docs)} has no "
-                      f"English translation yet")
+                print(
+                    f"MISSING {parity.show(parity.english_for(ru), docs)}: {parity.show(ru, docs)} has no "
+                    f"English translation yet"
+                )
                 failed += args.check
     if failed:
         what = "stale or unstamped" if args.check else "could not be stamped"

@@ -51,6 +51,8 @@ def built_site(tmp_path_factory: pytest.TempPathFactory):
     except sitebuild.SiteBuildError as exc:
         pytest.fail(str(exc), pytrace=False)
     return out
+
+
 _TIER_SPAN: dict[str, list[float]] = defaultdict(lambda: [float("inf"), 0.0])
 _TIER_COUNTS: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 _TIERS_SELECTED: set[str] = set()
@@ -96,9 +98,11 @@ def _apply_selection(sel: dict[str, Any], items: list[pytest.Item]) -> tuple[lis
     keep, drop = [], []
     for it in items:
         module = it.nodeid.split("::", 1)[0]
-        chosen = (tier_of(it) in sel["always_tiers"]
-                  or any(module == m or module.startswith(m.rstrip("/") + "/") for m in sel["modules"])
-                  or any(s in sel["snippets"] for s in recording(it).covers))
+        chosen = (
+            tier_of(it) in sel["always_tiers"]
+            or any(module == m or module.startswith(m.rstrip("/") + "/") for m in sel["modules"])
+            or any(s in sel["snippets"] for s in recording(it).covers)
+        )
         (keep if chosen else drop).append(it)
     return keep, drop
 
@@ -108,8 +112,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     the setup prepares only those (an inventory-only run needs no Docker and no root)."""
     out = os.environ.get("SNIPCHECK_TIERS_FILE")
     if out and not _is_worker(session.config):
-        Path(out).write_text(" ".join(sorted({tier_of(it) for it in session.items}, key=TIERS.index)) + "\n",
-                             encoding="utf-8")
+        Path(out).write_text(
+            " ".join(sorted({tier_of(it) for it in session.items}, key=TIERS.index)) + "\n", encoding="utf-8"
+        )
 
 
 _SELECTION = pytest.StashKey[dict]()
@@ -176,12 +181,15 @@ def _missing_pairs(selected_tiers: set[str], only: set[str] | None = None) -> li
     for snip in snippets.values():
         for check in snip.checks:
             tier = CHECKS[check].tier
-            if tier not in selected_tiers or (only is not None and tier not in changes.ALWAYS_TIERS
-                                               and snip.path not in only):
+            if tier not in selected_tiers or (
+                only is not None and tier not in changes.ALWAYS_TIERS and snip.path not in only
+            ):
                 continue
             if (snip.path, check) not in seen:
-                missing.append(f"{snip.where()}: {snip.path} declares `{check}` but no test recorded it "
-                               f"(implemented in {', '.join(CHECKS[check].tests)})")
+                missing.append(
+                    f"{snip.where()}: {snip.path} declares `{check}` but no test recorded it "
+                    f"(implemented in {', '.join(CHECKS[check].tests)})"
+                )
     return missing
 
 
@@ -190,34 +198,37 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     selected = {t for t, c in _TIER_COUNTS.items() if sum(c.values())}
     # Coverage is judged only on whole-suite runs (tiers may be narrowed with -m, not -k or paths).
-    whole = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS \
-        and not session.config.option.keyword
+    whole = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS and not session.config.option.keyword
     sel = session.config.stash.get(_SELECTION, None)
     only = None if not sel or sel.get("everything") else set(sel["snippets"])
     missing = _missing_pairs(selected, only) if whole else []
     tiers = {
         t: {"seconds": round(max(0.0, s[1] - s[0]), 1), **dict(_TIER_COUNTS[t])}
-        for t, s in _TIER_SPAN.items() if s[1] > 0
+        for t, s in _TIER_SPAN.items()
+        if s[1] > 0
     }
     session.config.stash[_TIERS] = tiers
     session.config.stash[_MISSING] = missing
-    run_report.write({
-        "run_id": dk.RUN_BASE,
-        "ci": IN_CI,
-        "started": session.config.stash.get(_START, 0.0),
-        "wall_seconds": round(time.time() - session.config.stash.get(_START, time.time()), 1),
-        "host": platform.node(),
-        "image_source_mode": os.environ.get("SNIPCHECK_IMAGES", "auto"),
-        "commit": head_commit(),  # the site's publishing build refuses a report of another commit
-        "tools": toolversions.collect(),
-        "tiers": tiers,
-        "setup_seconds": int(os.environ.get("SNIPCHECK_SETUP_SECONDS", "0") or 0),
-        "wall_seconds_with_setup": round(time.time() - float(os.environ["SNIPCHECK_STARTED"]), 1)
-        if os.environ.get("SNIPCHECK_STARTED") else None,
-        "pytest_args": session.config.invocation_params.args,
-        "unrecorded_checks": missing,
-        "selection": sel or {"everything": "a full run (no --changed)"},
-    })
+    run_report.write(
+        {
+            "run_id": dk.RUN_BASE,
+            "ci": IN_CI,
+            "started": session.config.stash.get(_START, 0.0),
+            "wall_seconds": round(time.time() - session.config.stash.get(_START, time.time()), 1),
+            "host": platform.node(),
+            "image_source_mode": os.environ.get("SNIPCHECK_IMAGES", "auto"),
+            "commit": head_commit(),  # the site's publishing build refuses a report of another commit
+            "tools": toolversions.collect(),
+            "tiers": tiers,
+            "setup_seconds": int(os.environ.get("SNIPCHECK_SETUP_SECONDS", "0") or 0),
+            "wall_seconds_with_setup": round(time.time() - float(os.environ["SNIPCHECK_STARTED"]), 1)
+            if os.environ.get("SNIPCHECK_STARTED")
+            else None,
+            "pytest_args": session.config.invocation_params.args,
+            "unrecorded_checks": missing,
+            "selection": sel or {"everything": "a full run (no --changed)"},
+        }
+    )
     if missing and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

@@ -30,9 +30,16 @@ def records_for(snip: Snippet) -> list[dict[str, Any]]:
     for check in snip.checks:
         base = {"check": check, "result": "passed", "seconds": 1.5, "test": f"tests/x.py::test[{snip.path}]"}
         if check == "image-run":
-            base.update(image_mb=33.3, uid=65534, seconds_to_http_200=0.44, seconds_to_stop=0.21, exit_code=0,
-                        compared_image_mb=44.4, compared_seconds_to_http_200=0.02,
-                        image_sources={"golang:1.26-bookworm": "local rebuild (recipe abc)"})
+            base.update(
+                image_mb=33.3,
+                uid=65534,
+                seconds_to_http_200=0.44,
+                seconds_to_stop=0.21,
+                exit_code=0,
+                compared_image_mb=44.4,
+                compared_seconds_to_http_200=0.02,
+                image_sources={"golang:1.26-bookworm": "local rebuild (recipe abc)"},
+            )
         elif check == "image-build":
             base.update(image_mb=33.3, build_seconds=12.0)
         elif check in ("image-antipattern", "compose-antipattern"):
@@ -50,8 +57,13 @@ def records_for(snip: Snippet) -> list[dict[str, Any]]:
     return out
 
 
-def report(snippets: dict[str, Snippet], commit: str | None, *, drop: set[str] = frozenset(),
-           change: dict[tuple[str, str], dict[str, Any]] | None = None) -> dict[str, Any]:
+def report(
+    snippets: dict[str, Snippet],
+    commit: str | None,
+    *,
+    drop: set[str] = frozenset(),
+    change: dict[tuple[str, str], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """A report where every declared check passed, minus the snippets in `drop`, with `change` applied."""
     per: dict[str, list[dict[str, Any]]] = {}
     for path, snip in sorted(snippets.items()):
@@ -62,10 +74,17 @@ def report(snippets: dict[str, Snippet], commit: str | None, *, drop: set[str] =
             rec.update((change or {}).get((path, rec["check"]), {}))
         if recs:
             per[path] = recs
-    return {"run_id": "fixture", "ci": False, "started": 1_800_000_000.0, "wall_seconds": 1.0,
-            "image_source_mode": "local", "commit": commit,
-            "tools": {"Docker Engine": "26.1.5", "Go": "go1.26.8", "kubeconform": None},
-            "tiers": {"static": {"seconds": 1.0, "passed": 3}}, "snippets": per}
+    return {
+        "run_id": "fixture",
+        "ci": False,
+        "started": 1_800_000_000.0,
+        "wall_seconds": 1.0,
+        "image_source_mode": "local",
+        "commit": commit,
+        "tools": {"Docker Engine": "26.1.5", "Go": "go1.26.8", "kubeconform": None},
+        "tiers": {"static": {"seconds": 1.0, "passed": 3}},
+        "snippets": per,
+    }
 
 
 def write(path: Path, doc: dict[str, Any]) -> Path:

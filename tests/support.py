@@ -101,8 +101,13 @@ def wait_http_ok(cid: str, port: int | str, path: str, deadline_s: float) -> flo
             raise OSError(f"HTTP {status}: {body[:200]}")
         return True
 
-    return waiting.until(answered, timeout=deadline_s, what=f"port {port}{path} to answer 200",
-                         retry_on=(OSError, dk.DockerError), details=lambda: dk.describe_container(cid)).seconds
+    return waiting.until(
+        answered,
+        timeout=deadline_s,
+        what=f"port {port}{path} to answer 200",
+        retry_on=(OSError, dk.DockerError),
+        details=lambda: dk.describe_container(cid),
+    ).seconds
 
 
 def wait_healthy(cid: str, deadline_s: float) -> float:
@@ -114,8 +119,13 @@ def wait_healthy(cid: str, deadline_s: float) -> float:
             raise waiting.Abort(f"HEALTHCHECK unhealthy; last probes: {health.get('Log', [])[-2:]}")
         return health.get("Status") == "healthy"
 
-    return waiting.until(healthy, timeout=deadline_s, what="HEALTHCHECK to report healthy", interval=0.25,
-                         details=lambda: dk.describe_container(cid)).seconds
+    return waiting.until(
+        healthy,
+        timeout=deadline_s,
+        what="HEALTHCHECK to report healthy",
+        interval=0.25,
+        details=lambda: dk.describe_container(cid),
+    ).seconds
 
 
 def process_uid(cid: str) -> int:
@@ -128,8 +138,6 @@ def copy_out(cid: str, path: str, dest: Path) -> Path:
     target = dest / Path(path).name
     dk.docker("cp", "-L", f"{cid}:{path}", str(target), timeout=60)
     return target
-
-
 
 
 def postgres_bin() -> Path:

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # scripts/, for snipcheck
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, for snipcheck
 
 from snipcheck import comments, manifest  # noqa: E402
 from snipcheck.pages import page_lang  # noqa: E402
@@ -48,8 +48,7 @@ def _rendered_tree(snippets: Path) -> Path:
     _state["signature"] = signature
     missing = sum(len(r.missing) for _, r in rendered.values())
     if missing:
-        log.info("comments_ru: %d comment(s) without Russian text (python -m snipcheck comments --missing)",
-                 missing)
+        log.info("comments_ru: %d comment(s) without Russian text (python -m snipcheck comments --missing)", missing)
     return _state["tree"]
 
 

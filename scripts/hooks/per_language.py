@@ -84,8 +84,10 @@ STEM_QUERIES = Path(__file__).with_name("stem_queries.js")
 def _patch_search_worker(site: Path) -> None:
     workers = sorted((site / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
     if len(workers) != 1:
-        raise RuntimeError(f"scripts/hooks/per_language.py: expected one Material search worker, found {workers} — "
-                           f"Material changed its assets; update the hook")
+        raise RuntimeError(
+            f"scripts/hooks/per_language.py: expected one Material search worker, found {workers} — "
+            f"Material changed its assets; update the hook"
+        )
     text = workers[0].read_text(encoding="utf-8")
     if "lunr.Index.prototype.search" not in text and "lunr" in text:
         patch = STEM_QUERIES.read_text(encoding="utf-8")
@@ -101,7 +103,7 @@ def _split_index(site: Path, roots: dict[str, str]) -> None:
     for doc in index["docs"]:
         locale = next((lc for lc, p in prefixes.items() if doc["location"].startswith(p)), default)
         if locale != default:
-            doc = {**doc, "location": doc["location"][len(prefixes[locale]):]}
+            doc = {**doc, "location": doc["location"][len(prefixes[locale]) :]}
         per_lang[locale].append(doc)
     for locale, docs in per_lang.items():
         out = site / roots[locale] / "search" / "search_index.json"

@@ -31,8 +31,11 @@ def _timed(fn):
             return fn(*args, **kwargs)
         finally:
             _SPENT[fn.__name__] = _SPENT.get(fn.__name__, 0.0) + time.perf_counter() - start
+
     wrapper.__name__ = fn.__name__
     return wrapper
+
+
 _TOKEN_P = re.compile(r'<p(?: id="(?P<id>[^"]+)")?>(?P<token>SNIPCHECK(?:TOKEN|CHART)\d+X)</p>')
 
 
@@ -54,8 +57,9 @@ _CACHE: dict = {}
 @_timed
 def on_config(config):
     try:
-        _STATE["snippets"] = _cached("manifest", _stamp(manifest.manifest_files(SNIPPETS)),
-                                     lambda: manifest.load(SNIPPETS))
+        _STATE["snippets"] = _cached(
+            "manifest", _stamp(manifest.manifest_files(SNIPPETS)), lambda: manifest.load(SNIPPETS)
+        )
         _STATE["results"] = _cached("report", _stamp([REPORT]), lambda: results.load(REPORT))
     except (manifest.ManifestError, results.ReportError) as exc:
         raise PluginError(str(exc)) from exc
@@ -96,20 +100,27 @@ def on_page_markdown(markdown, page, config, files):
                 text = measured.resolve(ph, snippets, _STATE["results"], lang=lang, publish=_STATE["publish"])
             elif ph.name == "chart":
                 if len(ph.args) != 1 or ph.args[0] not in charts.CHARTS:
-                    raise pagemarks.PageError(f"{ph.where}: unknown chart {ph.args}; known: "
-                                              f"{', '.join(charts.CHARTS)}")
+                    raise pagemarks.PageError(f"{ph.where}: unknown chart {ph.args}; known: {', '.join(charts.CHARTS)}")
                 token = f"SNIPCHECKCHART{n}X"
                 html[token] = charts.render(ph.args[0], _STATE["results"], lang)
                 text = f"\n\n{token}\n\n"
             elif ph.name == "verification":
                 if len(ph.args) != 1 or ph.args[0] not in verification.SECTIONS:
-                    raise pagemarks.PageError(f"{ph.where}: unknown verification section {ph.args}; known: "
-                                              f"{', '.join(verification.SECTIONS)}")
-                text = verification.render(ph.args[0], docs=Path(config.docs_dir), snippets=snippets,
-                                           results=_STATE["results"], lang=lang, head=_STATE["head"])
+                    raise pagemarks.PageError(
+                        f"{ph.where}: unknown verification section {ph.args}; known: {', '.join(verification.SECTIONS)}"
+                    )
+                text = verification.render(
+                    ph.args[0],
+                    docs=Path(config.docs_dir),
+                    snippets=snippets,
+                    results=_STATE["results"],
+                    lang=lang,
+                    head=_STATE["head"],
+                )
             else:
-                raise pagemarks.PageError(f"{ph.where}: unknown placeholder {m[0]!r} — known: measured, chart, "
-                                          f"verification")
+                raise pagemarks.PageError(
+                    f"{ph.where}: unknown placeholder {m[0]!r} — known: measured, chart, verification"
+                )
             replacements.append((m, text))
         markdown, blocks = pagemarks.mark_blocks(markdown, src, offset)
         # resolve after marking: placeholders never sit inside code fences, and line numbers stay exact

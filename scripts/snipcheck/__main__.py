@@ -25,8 +25,10 @@ from .results import ReportError
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m snipcheck")
     sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("comments", help="Russian comment catalogs (translations/comments.ru/): missing and "
-                                        "stale entries per snippet directory")
+    c = sub.add_parser(
+        "comments",
+        help="Russian comment catalogs (translations/comments.ru/): missing and stale entries per snippet directory",
+    )
     c.add_argument("--missing", action="store_true", help="only comments without Russian text")
     c.add_argument("--stale", action="store_true", help="only catalog entries that match no comment")
     c.add_argument("dir", nargs="?", help="a top-level snippet directory, e.g. docker")
@@ -50,8 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         return changes.main(args.base, Path(args.write))
     if args.command == "merge-reports":
         doc = run_report.merge([Path(r) for r in args.reports], Path(args.out))
-        print(f"merged {len(args.reports)} report(s): tiers {', '.join(doc['tiers'])}; "
-              f"{sum(len(v) for v in doc['snippets'].values())} results -> {args.out}")
+        print(
+            f"merged {len(args.reports)} report(s): tiers {', '.join(doc['tiers'])}; "
+            f"{sum(len(v) for v in doc['snippets'].values())} results -> {args.out}"
+        )
         return 1 if doc["unrecorded_checks"] else 0
     report = comments.check(SNIPPETS, comments.page_includes(DOCS, SNIPPETS))
     show_missing = args.missing or not args.stale
@@ -65,20 +69,27 @@ def main(argv: list[str] | None = None) -> int:
         groups.append(("code changed by a translation", report.changed_code))
     total = 0
     for title, problems in groups:
-        chosen = [p for p in problems if not args.dir or f"snippets/{args.dir}/" in p.where
-                  or p.where.startswith(f"{comments.rel(comments.CATALOGS)}/{args.dir}.yaml")
-                  or f"comments.ru/{args.dir}.yaml" in p.where]
+        chosen = [
+            p
+            for p in problems
+            if not args.dir
+            or f"snippets/{args.dir}/" in p.where
+            or p.where.startswith(f"{comments.rel(comments.CATALOGS)}/{args.dir}.yaml")
+            or f"comments.ru/{args.dir}.yaml" in p.where
+        ]
         by_dir: dict[str, list[str]] = {}
         for p in chosen:
-            key = p.where.split("snippets/", 1)[-1].split("/", 1)[0] if "snippets/" in p.where \
+            key = (
+                p.where.split("snippets/", 1)[-1].split("/", 1)[0]
+                if "snippets/" in p.where
                 else p.where.rsplit("/", 1)[-1].split(".yaml", 1)[0]
+            )
             by_dir.setdefault(key, []).append(str(p))
         for d, lines in sorted(by_dir.items()):
             print(f"== {d}: {len(lines)} {title}")
             print("\n".join(lines))
         total += len(chosen)
-    print(f"{report.comments} comment lines shown on pages need Russian text; {total} problem(s)",
-          file=sys.stderr)
+    print(f"{report.comments} comment lines shown on pages need Russian text; {total} problem(s)", file=sys.stderr)
     return 1 if total else 0
 
 

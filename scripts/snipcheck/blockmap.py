@@ -47,7 +47,7 @@ MARKER_LINE = re.compile(r"--8<--\s+\[(start|end):[A-Za-z0-9_.-]+\]")
 @dataclass(frozen=True)
 class Block:
     n: int
-    line: int       # line of the opening fence, 1-based
+    line: int  # line of the opening fence, 1-based
     lang: str
     text: str
 
@@ -68,10 +68,10 @@ def original_blocks(original: Path) -> list[Block]:
             if m:
                 open_at = (no, m["fence"], m["info"].strip())
                 body = []
-        elif m and m["fence"][0] == open_at[1][0] and len(m["fence"]) >= len(open_at[1]) \
-                and not m["info"].strip():
-            blocks.append(Block(len(blocks) + 1, open_at[0], open_at[2].split()[0] if open_at[2] else "",
-                                "\n".join(body)))
+        elif m and m["fence"][0] == open_at[1][0] and len(m["fence"]) >= len(open_at[1]) and not m["info"].strip():
+            blocks.append(
+                Block(len(blocks) + 1, open_at[0], open_at[2].split()[0] if open_at[2] else "", "\n".join(body))
+            )
             open_at = None
         else:
             body.append(text)
@@ -101,13 +101,19 @@ def snippet_text(snippets: Path, target: str) -> str:
         raise LookupError(f"snippets/{path} does not exist")
     lines = file.read_text(encoding="utf-8").splitlines()
     if section is not None:
-        start = [i for i, t in enumerate(lines) if (m := SECTION_MARK.search(t))
-                 and m["kind"] == "start" and m["name"] == section]
-        end = [i for i, t in enumerate(lines) if (m := SECTION_MARK.search(t))
-               and m["kind"] == "end" and m["name"] == section]
+        start = [
+            i
+            for i, t in enumerate(lines)
+            if (m := SECTION_MARK.search(t)) and m["kind"] == "start" and m["name"] == section
+        ]
+        end = [
+            i
+            for i, t in enumerate(lines)
+            if (m := SECTION_MARK.search(t)) and m["kind"] == "end" and m["name"] == section
+        ]
         if not start or not end or end[0] < start[0]:
             raise LookupError(f"snippets/{path} has no section '{section}'")
-        lines = lines[start[0] + 1:end[0]]
+        lines = lines[start[0] + 1 : end[0]]
     return "\n".join(t for t in lines if not MARKER_LINE.search(t))
 
 
@@ -160,10 +166,15 @@ def check(original: Path, map_file: Path, snippets: Path, docs: Path) -> Result:
         return Result([str(exc)], counts)
     pinned = data.get("sha256")
     if pinned != sha256(original):
-        problems.append(f"{original}: sha256 is {sha256(original)}, the map pins {pinned} — the original must "
-                        f"never be edited; restore it from upstream commit 2ee186e")
-    errata_ids = {lang: anchors(page) for lang, page in
-                  (("ru", docs / "errata.md"), ("en", docs / "errata.en.md")) if page.is_file()}
+        problems.append(
+            f"{original}: sha256 is {sha256(original)}, the map pins {pinned} — the original must "
+            f"never be edited; restore it from upstream commit 2ee186e"
+        )
+    errata_ids = {
+        lang: anchors(page)
+        for lang, page in (("ru", docs / "errata.md"), ("en", docs / "errata.en.md"))
+        if page.is_file()
+    }
     if set(errata_ids) != {"ru", "en"}:
         problems.append(f"{docs}/errata.md and errata.en.md must both exist")
     entries: dict[int, dict[str, Any]] = data["blocks"]
@@ -174,8 +185,10 @@ def check(original: Path, map_file: Path, snippets: Path, docs: Path) -> Result:
         where = f"{map_file}: block {block.n} (original line {block.line}, {block.lang or 'text'})"
         entry = entries.get(block.n)
         if not isinstance(entry, dict):
-            problems.append(f"{where}: not mapped — add `{block.n}: {{line: {block.line}, lang: "
-                            f"{block.lang!r}, to: path:section, status: ...}}`")
+            problems.append(
+                f"{where}: not mapped — add `{block.n}: {{line: {block.line}, lang: "
+                f"{block.lang!r}, to: path:section, status: ...}}`"
+            )
             continue
         if entry.get("line") != block.line:
             problems.append(f"{where}: the map says line {entry.get('line')} — renumbered? fix the entry")
@@ -190,14 +203,14 @@ def check(original: Path, map_file: Path, snippets: Path, docs: Path) -> Result:
             if not anchor_list:
                 problems.append(f"{where}: status {status} needs `errata: <anchor>` naming its errata row")
         elif anchor:
-            problems.append(f"{where}: status {status} with `errata: {anchor}` — a listed change must say "
-                            f"`changed`")
+            problems.append(f"{where}: status {status} with `errata: {anchor}` — a listed change must say `changed`")
         for one in anchor_list:
             for lang, ids in errata_ids.items():
                 if one not in ids:
                     page = "errata.md" if lang == "ru" else "errata.en.md"
-                    problems.append(f"{where}: errata anchor #{one} is not on docs/{page} — add "
-                                    f"`{{ #{one} }}` to its row there")
+                    problems.append(
+                        f"{where}: errata anchor #{one} is not on docs/{page} — add `{{ #{one} }}` to its row there"
+                    )
         if status == "diagram":
             page = docs / str(entry.get("page", ""))
             if not entry.get("page") or not page.is_file() or "```mermaid" not in page.read_text("utf-8"):
@@ -223,13 +236,17 @@ def check(original: Path, map_file: Path, snippets: Path, docs: Path) -> Result:
         if actual == status:
             continue
         if actual == "changed":
-            problems.append(f"{where}: {' + '.join(targets)} differs from the original beyond comments and "
-                            f"whitespace, and the map gives no errata anchor — list the change on the errata "
-                            f"page and set `status: changed, errata: <anchor>`")
+            problems.append(
+                f"{where}: {' + '.join(targets)} differs from the original beyond comments and "
+                f"whitespace, and the map gives no errata anchor — list the change on the errata "
+                f"page and set `status: changed, errata: <anchor>`"
+            )
         elif status == "changed":
-            problems.append(f"{where}: the map claims a change, but {' + '.join(targets)} differs only in "
-                            f"{'nothing' if actual == 'same' else 'comments/whitespace'} — set `status: "
-                            f"{actual}` and drop the errata anchor")
+            problems.append(
+                f"{where}: the map claims a change, but {' + '.join(targets)} differs only in "
+                f"{'nothing' if actual == 'same' else 'comments/whitespace'} — set `status: "
+                f"{actual}` and drop the errata anchor"
+            )
         else:
             problems.append(f"{where}: status {status}, but the pair is `{actual}` — set `status: {actual}`")
     return Result(problems, counts)
@@ -243,8 +260,12 @@ def check_headings(original: Path, map_file: Path, docs: Path) -> tuple[list[str
         replaced: dict[str, str] = (load(map_file).get("headings") or {}).get("replaced") or {}
     except ValueError as exc:
         return [str(exc)], 0, 0
-    on_pages = {text for page in sorted(docs.rglob("*.md")) if not page.name.endswith(".en.md")
-                for _, text in headings(page.read_text(encoding="utf-8"))}
+    on_pages = {
+        text
+        for page in sorted(docs.rglob("*.md"))
+        if not page.name.endswith(".en.md")
+        for _, text in headings(page.read_text(encoding="utf-8"))
+    }
     errata_ids = [anchors(docs / name) for name in ("errata.md", "errata.en.md")]
     problems: list[str] = []
     found = listed = 0
@@ -255,11 +276,12 @@ def check_headings(original: Path, map_file: Path, docs: Path) -> tuple[list[str
                 problems.append(f"{map_file}: heading {text!r} is on a page, yet listed as replaced — remove it")
             continue
         if text not in replaced:
-            problems.append(f"{original}:{line}: heading {text!r} is on no Russian page — keep it, or list it "
-                            f"under headings.replaced with its errata anchor")
+            problems.append(
+                f"{original}:{line}: heading {text!r} is on no Russian page — keep it, or list it "
+                f"under headings.replaced with its errata anchor"
+            )
             continue
         listed += 1
         if not all(replaced[text] in ids for ids in errata_ids):
-            problems.append(f"{map_file}: heading {text!r} → #{replaced[text]} is not an anchor on both errata "
-                            f"pages")
+            problems.append(f"{map_file}: heading {text!r} → #{replaced[text]} is not an anchor on both errata pages")
     return problems, found, listed

@@ -30,18 +30,27 @@ from . import manifest
 from .paths import ROOT, SNIPPETS
 
 ALWAYS_TIERS = ("inventory", "static")
-EVERYTHING = ("scripts/snipcheck/", "scripts/imagekit/", "scripts/setup.sh", "scripts/test.sh",
-              "scripts/install-", "tests/conftest.py", "tests/support.py", "requirements", "pyproject.toml",
-              ".ci/run")
+EVERYTHING = (
+    "scripts/snipcheck/",
+    "scripts/imagekit/",
+    "scripts/setup.sh",
+    "scripts/test.sh",
+    "scripts/install-",
+    "tests/conftest.py",
+    "tests/support.py",
+    "requirements",
+    "pyproject.toml",
+    ".ci/run",
+)
 
 
 @dataclass
 class Selection:
     base: str
     changed: list[str]
-    everything: str | None = None                                # why everything runs, if it does
+    everything: str | None = None  # why everything runs, if it does
     snippets: dict[str, list[str]] = field(default_factory=dict)  # snippet -> why it is selected
-    modules: dict[str, str] = field(default_factory=dict)         # test module or tier dir -> why
+    modules: dict[str, str] = field(default_factory=dict)  # test module or tier dir -> why
 
     def add(self, snippet: str, why: str) -> bool:
         reasons = self.snippets.setdefault(snippet, [])
@@ -51,8 +60,14 @@ class Selection:
         return True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"base": self.base, "changed": self.changed, "everything": self.everything,
-                "always_tiers": list(ALWAYS_TIERS), "snippets": self.snippets, "modules": self.modules}
+        return {
+            "base": self.base,
+            "changed": self.changed,
+            "everything": self.everything,
+            "always_tiers": list(ALWAYS_TIERS),
+            "snippets": self.snippets,
+            "modules": self.modules,
+        }
 
 
 def _git(*args: str) -> str:
@@ -154,8 +169,10 @@ def _referenced_paths(entry: manifest.Snippet) -> list[tuple[Path, bool]]:
             if build:
                 refs.append((base / (build if isinstance(build, str) else build.get("context", ".")), True))
             env_files = svc.get("env_file") or []
-            refs += [(base / str(e if isinstance(e, str) else e.get("path", "")), False) for e in
-                     (env_files if isinstance(env_files, list) else [env_files])]
+            refs += [
+                (base / str(e if isinstance(e, str) else e.get("path", "")), False)
+                for e in (env_files if isinstance(env_files, list) else [env_files])
+            ]
             for vol in svc.get("volumes") or []:
                 src = vol.split(":", 1)[0] if isinstance(vol, str) else (vol or {}).get("source", "")
                 if str(src).startswith((".", "/")):
@@ -231,4 +248,3 @@ def main(base: str | None, dest: Path) -> int:
             print(f"[changed] snippets/{path}: {'; '.join(reasons)}")
     print(f"[changed] selection written to {dest}")
     return 0
-

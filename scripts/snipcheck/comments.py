@@ -37,17 +37,18 @@ CATALOGS = ROOT / "translations" / "comments.ru"
 
 HASH_KINDS = {"shell", "yaml", "compose", "kubernetes", "kustomization", "workflow", "toml"}
 YAML_KINDS = {"yaml", "compose", "kubernetes", "kustomization", "workflow"}
-LINE_HASH_KINDS = {"dockerfile", "dockerignore", "env"}   # only whole-line `#` comments
+LINE_HASH_KINDS = {"dockerfile", "dockerignore", "env"}  # only whole-line `#` comments
 SLASH_KINDS = {"go", "csharp", "gomod"}
 DASH_KINDS = {"sql"}
 WHOLE_LINE_KINDS = {"text"}
 NO_COMMENT_KINDS = {"json"}
-NO_COMMENT_FILES = {"go.sum"}        # declared `gomod`, but checksums: `//` inside a hash is no comment
+NO_COMMENT_FILES = {"go.sum"}  # declared `gomod`, but checksums: `//` inside a hash is no comment
 
 
 def syntax_of(path: str, kind: str) -> str:
     """The comment syntax of a declared snippet: its kind, except for files without comments."""
     return "json" if path.rsplit("/", 1)[-1] in NO_COMMENT_FILES else kind
+
 
 # Comments a tool reads: never translated, never required in a catalog.
 DIRECTIVE = re.compile(
@@ -87,6 +88,7 @@ class Comment:
 
 
 # ---- finding comments ------------------------------------------------------------------------
+
 
 def _text_span(line: str, begin: int, end: int) -> tuple[int, int]:
     """Columns of the comment's text inside [begin, end): surrounding blanks trimmed."""
@@ -158,7 +160,7 @@ BLOCK_SCALAR = re.compile(r"(?:^|[:\-]\s+|^\s*-\s+)[|>][0-9+-]*\s*(?:#.*)?$")
 
 def _hash_comments_yaml(lines: list[str]) -> Iterator[Comment]:
     """`#` at line start or after a blank, outside quoted scalars and block-scalar (| >) bodies."""
-    block_indent: int | None = None   # content of a block scalar is more indented than its key
+    block_indent: int | None = None  # content of a block scalar is more indented than its key
     for no, line in enumerate(lines, start=1):
         indent = len(line) - len(line.lstrip(" "))
         if block_indent is not None:
@@ -240,7 +242,7 @@ def _line_hash_comments(lines: list[str], kind: str) -> Iterator[Comment]:
 def _c_like_comments(lines: list[str], kind: str, line_marker: str = "//") -> Iterator[Comment]:
     """`//` (or `--`) line comments and `/* */` blocks, outside string, rune and raw-string literals."""
     in_block = False
-    raw: str | None = None   # Go raw string (`) or C# verbatim string (") spanning lines
+    raw: str | None = None  # Go raw string (`) or C# verbatim string (") spanning lines
     for no, line in enumerate(lines, start=1):
         i = 0
         block_begin = 0
@@ -272,8 +274,13 @@ def _c_like_comments(lines: list[str], kind: str, line_marker: str = "//") -> It
                 continue
             ch = line[i]
             if line.startswith(line_marker, i):
-                yield _comment(no, line, i + len(line_marker), len(line),
-                               directive=line.startswith("//go:", i) or line.startswith("//nolint", i))
+                yield _comment(
+                    no,
+                    line,
+                    i + len(line_marker),
+                    len(line),
+                    directive=line.startswith("//go:", i) or line.startswith("//nolint", i),
+                )
                 break
             if line.startswith("/*", i):
                 in_block = True
@@ -328,7 +335,7 @@ def strip_comments(text: str, kind: str) -> str:
     lines = text.split("\n")
     for c in reversed(find_comments(text, kind)):
         line = lines[c.line - 1]
-        lines[c.line - 1] = line[: c.start] + line[c.end:]
+        lines[c.line - 1] = line[: c.start] + line[c.end :]
     return "\n".join(lines)
 
 
@@ -336,11 +343,30 @@ def strip_comments(text: str, kind: str) -> str:
 
 # The fence languages of the original chapter, as comment syntaxes. Dockerfiles compare as shell: a
 # trailing `# note` after a shell-form instruction is a comment there.
-FENCE_KINDS = {"bash": "shell", "sh": "shell", "shell": "shell", "yml": "yaml", "yaml": "yaml", "cs": "csharp",
-               "csharp": "csharp", "go": "go", "dockerfile": "shell", "toml": "toml", "sql": "sql",
-               "json": "json", "text": "shell", "": "shell", "env": "env", "ini": "shell",
-               "dockerignore": "dockerignore", "gomod": "gomod", "compose": "yaml", "kubernetes": "yaml",
-               "kustomization": "yaml", "workflow": "yaml"}
+FENCE_KINDS = {
+    "bash": "shell",
+    "sh": "shell",
+    "shell": "shell",
+    "yml": "yaml",
+    "yaml": "yaml",
+    "cs": "csharp",
+    "csharp": "csharp",
+    "go": "go",
+    "dockerfile": "shell",
+    "toml": "toml",
+    "sql": "sql",
+    "json": "json",
+    "text": "shell",
+    "": "shell",
+    "env": "env",
+    "ini": "shell",
+    "dockerignore": "dockerignore",
+    "gomod": "gomod",
+    "compose": "yaml",
+    "kubernetes": "yaml",
+    "kustomization": "yaml",
+    "workflow": "yaml",
+}
 _CONTINUATION = re.compile(r"\\\n\s*")
 _BLANKS = re.compile(r"[ \t]+")
 
@@ -352,8 +378,9 @@ def _drop_comments(text: str, syntax: str) -> str:
     """Comments removed with their markers (strip_comments keeps the markers of a rendering)."""
     before = text.split("\n")
     after = strip_comments(text, syntax).split("\n")
-    return "\n".join(re.sub(r"/\*\s*\*/", "", _LEFT_MARKER.sub("", a)) if a != b else a
-                     for a, b in zip(after, before, strict=True))
+    return "\n".join(
+        re.sub(r"/\*\s*\*/", "", _LEFT_MARKER.sub("", a)) if a != b else a for a, b in zip(after, before, strict=True)
+    )
 
 
 def normalise(text: str, kind: str, comments: bool = False) -> list[str]:
@@ -361,8 +388,9 @@ def normalise(text: str, kind: str, comments: bool = False) -> list[str]:
     removed unless `comments`. `kind` is a fence language or a snippet kind (plain text and trees: `#`)."""
     syntax = FENCE_KINDS.get(kind.lower())
     if syntax is None:
-        raise ValueError(f"unknown code kind {kind!r} — add it to snipcheck.comments.FENCE_KINDS "
-                         f"(one of {sorted(FENCE_KINDS)})")
+        raise ValueError(
+            f"unknown code kind {kind!r} — add it to snipcheck.comments.FENCE_KINDS (one of {sorted(FENCE_KINDS)})"
+        )
     if not comments:
         text = _drop_comments(text, syntax)
     if syntax not in SLASH_KINDS | NO_COMMENT_KINDS:
@@ -372,6 +400,7 @@ def normalise(text: str, kind: str, comments: bool = False) -> list[str]:
 
 
 # ---- catalogs -------------------------------------------------------------------------------
+
 
 @dataclass
 class Entry:
@@ -387,7 +416,7 @@ class Entry:
 
 @dataclass
 class FileCatalog:
-    path: str                                  # relative to snippets/
+    path: str  # relative to snippets/
     entries: dict[str, Entry] = field(default_factory=dict)
 
 
@@ -432,8 +461,9 @@ def load_catalogs(catalogs: Path = CATALOGS) -> dict[str, FileCatalog]:
             fc = out.setdefault(path, FileCatalog(path))
             for english, (russian, eline) in entries.items():
                 if not isinstance(english, str) or not isinstance(russian, str):
-                    raise CatalogError(f"{cat}:{eline}: both sides of an entry must be strings "
-                                       f"(quote them): {english!r}: {russian!r}")
+                    raise CatalogError(
+                        f"{cat}:{eline}: both sides of an entry must be strings (quote them): {english!r}: {russian!r}"
+                    )
                 if "\n" in russian or "\n" in english:
                     raise CatalogError(f"{cat}:{eline}: one comment line per entry: {english!r}")
                 fc.entries[english] = Entry(english, russian, cat, eline)
@@ -448,10 +478,11 @@ def catalog_for(snippet_path: str, catalogs: Path = CATALOGS) -> tuple[Path, str
 
 # ---- rendering ------------------------------------------------------------------------------
 
+
 @dataclass
 class Rendered:
     text: str
-    missing: list[Comment]          # comments needing translation that have no entry
+    missing: list[Comment]  # comments needing translation that have no entry
 
 
 def render(text: str, kind: str, entries: dict[str, Entry]) -> Rendered:
@@ -475,7 +506,7 @@ def render(text: str, kind: str, entries: dict[str, Entry]) -> Rendered:
             continue
         entry.used = True
         line = lines[c.line - 1]
-        lines[c.line - 1] = line[: c.start] + entry.russian + line[c.end:]
+        lines[c.line - 1] = line[: c.start] + entry.russian + line[c.end :]
     missing.reverse()
     return Rendered("\n".join(lines), missing)
 
@@ -513,8 +544,8 @@ class Report:
     missing: list[Problem] = field(default_factory=list)
     stale: list[Problem] = field(default_factory=list)
     changed_code: list[Problem] = field(default_factory=list)
-    rendered: dict[str, str] = field(default_factory=dict)   # snippet path -> Russian text
-    comments: int = 0                                        # comment lines shown that need a translation
+    rendered: dict[str, str] = field(default_factory=dict)  # snippet path -> Russian text
+    comments: int = 0  # comment lines shown that need a translation
 
     @property
     def problems(self) -> list[Problem]:
@@ -525,7 +556,7 @@ def code_difference(original: str, rendered: str, kind: str) -> str | None:
     """None when both texts are the same code; else the first differing line, for the message."""
     a, b = strip_comments(original, kind).split("\n"), strip_comments(rendered, kind).split("\n")
     if kind in WHOLE_LINE_KINDS:
-        a, b = [str(len(a))], [str(len(b))]      # a text snippet only keeps its line count
+        a, b = [str(len(a))], [str(len(b))]  # a text snippet only keeps its line count
     if a == b:
         return None
     for no, (x, y) in enumerate(zip(a, b, strict=False), start=1):
@@ -534,8 +565,9 @@ def code_difference(original: str, rendered: str, kind: str) -> str | None:
     return f"{len(a)} lines became {len(b)}"
 
 
-def render_all(snippets: Path, declared: dict[str, manifest.Snippet],
-               catalogs: dict[str, FileCatalog]) -> dict[str, tuple[str, Rendered]]:
+def render_all(
+    snippets: Path, declared: dict[str, manifest.Snippet], catalogs: dict[str, FileCatalog]
+) -> dict[str, tuple[str, Rendered]]:
     """Every declared snippet file: (original text, Russian rendering). Marks catalog entries used."""
     out: dict[str, tuple[str, Rendered]] = {}
     for path, snip in sorted(declared.items()):
@@ -547,8 +579,12 @@ def render_all(snippets: Path, declared: dict[str, manifest.Snippet],
     return out
 
 
-def check(snippets: Path, includes: dict[str, set[str | None]], catalogs_dir: Path = CATALOGS,
-          declared: dict[str, manifest.Snippet] | None = None) -> Report:
+def check(
+    snippets: Path,
+    includes: dict[str, set[str | None]],
+    catalogs_dir: Path = CATALOGS,
+    declared: dict[str, manifest.Snippet] | None = None,
+) -> Report:
     """Render every declared snippet in Russian; report comments without an entry (in the lines pages
     show), entries that match nothing, and renderings whose code differs from the file's.
 
@@ -562,29 +598,42 @@ def check(snippets: Path, includes: dict[str, set[str | None]], catalogs_dir: Pa
         shown = included_lines(text, includes.get(path, set()))
         catalog, key = catalog_for(path, catalogs_dir)
         kind = syntax_of(path, declared[path].kind)
-        report.comments += sum(1 for c in find_comments(text, kind)
-                               if c.needs_translation and c.line in shown)
+        report.comments += sum(1 for c in find_comments(text, kind) if c.needs_translation and c.line in shown)
         for c in result.missing:
             if c.line in shown:
-                report.missing.append(Problem(
-                    f"snippets/{path}:{c.line}",
-                    f"comment {c.text!r} has no Russian text — add it under `{key}:` in {rel(catalog)}"))
+                report.missing.append(
+                    Problem(
+                        f"snippets/{path}:{c.line}",
+                        f"comment {c.text!r} has no Russian text — add it under `{key}:` in {rel(catalog)}",
+                    )
+                )
         diff = code_difference(text, result.text, kind)
         if diff:
-            report.changed_code.append(Problem(
-                f"snippets/{path}", f"the Russian rendering changes code ({diff}) — a catalog entry of "
-                                    f"{rel(catalog)} must be comment text only"))
+            report.changed_code.append(
+                Problem(
+                    f"snippets/{path}",
+                    f"the Russian rendering changes code ({diff}) — a catalog entry of "
+                    f"{rel(catalog)} must be comment text only",
+                )
+            )
     for path, fc in sorted(catalogs.items()):
         for entry in fc.entries.values():
             if path not in declared:
-                report.stale.append(Problem(entry.where(), f"snippets/{path} is not a declared snippet — "
-                                                           f"fix the path or remove its entries"))
+                report.stale.append(
+                    Problem(
+                        entry.where(), f"snippets/{path} is not a declared snippet — fix the path or remove its entries"
+                    )
+                )
                 break
             if not entry.used:
-                report.stale.append(Problem(
-                    entry.where(), f"{entry.english!r} matches no comment in snippets/{path} — the comment "
-                                   f"was edited or removed: change the key to the new English text (and "
-                                   f"the Russian to match) or delete the entry"))
+                report.stale.append(
+                    Problem(
+                        entry.where(),
+                        f"{entry.english!r} matches no comment in snippets/{path} — the comment "
+                        f"was edited or removed: change the key to the new English text (and "
+                        f"the Russian to match) or delete the entry",
+                    )
+                )
     return report
 
 
@@ -635,7 +684,7 @@ def english_comment_in(line: str, english: set[str]) -> str | None:
 def check_built_site(site: Path, catalogs_dir: Path = CATALOGS) -> list[str]:
     """Russian pages show no translated English comment; English pages show no Cyrillic in code."""
     entries = [e for fc in load_catalogs(catalogs_dir).values() for e in fc.entries.values()]
-    kept = {e.english for e in entries if e.russian == e.english}   # names and code kept as is somewhere
+    kept = {e.english for e in entries if e.russian == e.english}  # names and code kept as is somewhere
     english = {e.english for e in entries if e.russian != e.english and WORD.search(e.english)} - kept
     problems: list[str] = []
     for page in sorted(site.rglob("*.html")):
@@ -645,6 +694,8 @@ def check_built_site(site: Path, catalogs_dir: Path = CATALOGS) -> list[str]:
             if is_english and CYRILLIC.search(line):
                 problems.append(f"{rel_page}: English page shows a Russian code line: {line.strip()!r}")
             elif not is_english and (found := english_comment_in(line, english)):
-                problems.append(f"{rel_page}: Russian page shows the English comment {found!r} "
-                                f"(line {line.strip()!r}) — the Russian build did not use the catalog")
+                problems.append(
+                    f"{rel_page}: Russian page shows the English comment {found!r} "
+                    f"(line {line.strip()!r}) — the Russian build did not use the catalog"
+                )
     return problems

@@ -13,13 +13,14 @@ from typing import Any
 from .dockerfile import Stage, exec_or_shell, external_images, logical_lines, stages, substitute  # noqa: F401
 
 GO_VERSION = "1.26"
-APP_PORTS = {8080, 9090}       # the service's HTTP port and metrics port
+APP_PORTS = {8080, 9090}  # the service's HTTP port and metrics port
 ROUTE = re.compile(r"\b(?:HandleFunc|Handle)\(\s*\"(?:[A-Z]+\s+)?(/[^\"\s]*)\"")
 URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(\d+))?(/[^\s\"']*)?")
 GOMEMLIMIT_RANGE = (0.80, 0.90)
 
 
 # ---- the Go service ----------------------------------------------------------------------------
+
 
 def go_routes(service_dir: Path) -> set[str]:
     """Paths registered with HandleFunc/Handle in the service's non-test Go files."""
@@ -31,6 +32,7 @@ def go_routes(service_dir: Path) -> set[str]:
 
 
 # ---- Dockerfiles -------------------------------------------------------------------------------
+
 
 def binary_destinations(stage: Stage) -> set[str]:
     """Paths a stage puts files at: COPY/ADD destinations (dir/ + source name) and `go build -o`."""
@@ -66,8 +68,8 @@ def builds_go(text: str) -> bool:
 
 # ---- probes ------------------------------------------------------------------------------------
 
-def probe_problems(command: list[str] | str, routes: set[str], binaries: set[str] | None,
-                   where: str) -> list[str]:
+
+def probe_problems(command: list[str] | str, routes: set[str], binaries: set[str] | None, where: str) -> list[str]:
     """A health command agrees with the service: known binary (`-health` flag) or a route on an app port."""
     words = command if isinstance(command, list) else shlex.split(command)
     text = substitute(" ".join(words), {})  # ${PORT:-8080} → 8080
@@ -76,12 +78,18 @@ def probe_problems(command: list[str] | str, routes: set[str], binaries: set[str
         if port and int(port) not in APP_PORTS:
             problems.append(f"{where}: probe port {port} is not the service's ({sorted(APP_PORTS)})")
         if (path or "/") not in routes:
-            problems.append(f"{where}: probe path {path or '/'} is not a route of the service "
-                            f"({sorted(routes)})")
-    if not URL.search(text) and words and words[0].startswith("/") and binaries is not None \
-            and words[0] not in binaries:
-        problems.append(f"{where}: health command runs {words[0]}, but the image puts its binary at "
-                        f"{sorted(binaries) or 'no known path'}")
+            problems.append(f"{where}: probe path {path or '/'} is not a route of the service ({sorted(routes)})")
+    if (
+        not URL.search(text)
+        and words
+        and words[0].startswith("/")
+        and binaries is not None
+        and words[0] not in binaries
+    ):
+        problems.append(
+            f"{where}: health command runs {words[0]}, but the image puts its binary at "
+            f"{sorted(binaries) or 'no known path'}"
+        )
     return problems
 
 
@@ -104,10 +112,25 @@ def health_command(test: Any) -> list[str] | None:
 
 # ---- memory ------------------------------------------------------------------------------------
 
-_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4,
-          "kb": 1024, "mb": 1024**2, "gb": 1024**3,
-          "ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4,
-          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "m": 1024**2,
+    "g": 1024**3,
+    "t": 1024**4,
+    "kb": 1024,
+    "mb": 1024**2,
+    "gb": 1024**3,
+    "ki": 1024,
+    "mi": 1024**2,
+    "gi": 1024**3,
+    "ti": 1024**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
 _SI = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 
@@ -119,7 +142,7 @@ def memory_bytes(value: Any, *, kubernetes: bool = False) -> int | None:
     if not m:
         return None
     number, unit = float(m[1]), m[2]
-    if kubernetes and unit in _SI:       # k8s: M = 10^6, Mi = 2^20
+    if kubernetes and unit in _SI:  # k8s: M = 10^6, Mi = 2^20
         return int(number * _SI[unit])
     factor = _UNITS.get(unit.lower())
     return int(number * factor) if factor else None
@@ -132,8 +155,7 @@ def gomemlimit_problem(gomemlimit: Any, limit: Any, where: str, *, kubernetes: b
     ratio = soft / hard
     lo, hi = GOMEMLIMIT_RANGE
     if not lo <= ratio <= hi:
-        return (f"{where}: GOMEMLIMIT={gomemlimit} is {ratio:.0%} of the memory limit {limit} "
-                f"(want {lo:.0%}-{hi:.0%})")
+        return f"{where}: GOMEMLIMIT={gomemlimit} is {ratio:.0%} of the memory limit {limit} (want {lo:.0%}-{hi:.0%})"
     return None
 
 
@@ -150,6 +172,7 @@ def env_value(env: Any, key: str) -> Any:
 
 
 # ---- image references and Go versions ----------------------------------------------------------
+
 
 def is_pinned(ref: str) -> bool:
     """A tag (not `latest`) or a digest. Unresolved variables in the tag count as a tag."""
@@ -190,9 +213,9 @@ def walk(node: Any, key: str) -> list[Any]:
 # ---- users, shutdown budget, release tags ------------------------------------------------------
 
 NUMERIC_USER = re.compile(r"\d+(?::\d+)?")
-DEFAULT_GRACE_SECONDS = 30          # Kubernetes' default terminationGracePeriodSeconds
-DEFAULT_SHUTDOWN_TIMEOUT = 8.0      # the service's SHUTDOWN_TIMEOUT default (internal/config)
-DEFAULT_SHUTDOWN_DELAY = 0.0        # the service's SHUTDOWN_DELAY default
+DEFAULT_GRACE_SECONDS = 30  # Kubernetes' default terminationGracePeriodSeconds
+DEFAULT_SHUTDOWN_TIMEOUT = 8.0  # the service's SHUTDOWN_TIMEOUT default (internal/config)
+DEFAULT_SHUTDOWN_DELAY = 0.0  # the service's SHUTDOWN_DELAY default
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -211,8 +234,10 @@ def user_problem(text: str, where: str) -> str | None:
     user = final_user(text)
     if user is None or NUMERIC_USER.fullmatch(user):
         return None
-    return (f"{where}: final stage runs as USER {user} — use a numeric uid[:gid] (e.g. USER 10001), "
-            f"which Kubernetes `runAsNonRoot: true` can verify")
+    return (
+        f"{where}: final stage runs as USER {user} — use a numeric uid[:gid] (e.g. USER 10001), "
+        f"which Kubernetes `runAsNonRoot: true` can verify"
+    )
 
 
 def go_duration_seconds(value: Any) -> float | None:
@@ -242,13 +267,17 @@ def shutdown_budget_problems(doc: Any, where: str) -> list[str]:
         if delay is None or timeout is None:
             problems.append(f"{at}: cannot read SHUTDOWN_DELAY/SHUTDOWN_TIMEOUT as Go durations")
             continue
-        pre_stop = ((c.get("lifecycle") or {}).get("preStop"))
+        pre_stop = (c.get("lifecycle") or {}).get("preStop")
         if delay <= 0 and not pre_stop:
-            problems.append(f"{at}: no SHUTDOWN_DELAY and no preStop hook — the listener closes at once while "
-                            f"kube-proxy and ingresses still route to the Pod; set SHUTDOWN_DELAY (e.g. 5s)")
+            problems.append(
+                f"{at}: no SHUTDOWN_DELAY and no preStop hook — the listener closes at once while "
+                f"kube-proxy and ingresses still route to the Pod; set SHUTDOWN_DELAY (e.g. 5s)"
+            )
         if not grace > delay + timeout:
-            problems.append(f"{at}: terminationGracePeriodSeconds {grace} must exceed SHUTDOWN_DELAY {delay:g}s + "
-                            f"SHUTDOWN_TIMEOUT {timeout:g}s, or SIGKILL cuts the drain short")
+            problems.append(
+                f"{at}: terminationGracePeriodSeconds {grace} must exceed SHUTDOWN_DELAY {delay:g}s + "
+                f"SHUTDOWN_TIMEOUT {timeout:g}s, or SIGKILL cuts the drain short"
+            )
     return problems
 
 
@@ -269,12 +298,16 @@ def release_tag_problems(patterns: list[str], pulled_tags: list[tuple[str, str]]
     """Every `vX.Y.Z` tag pulled elsewhere (where, tag) is a tag the release workflow pushes."""
     if not patterns:
         return ["no type=semver tags in the docker/metadata-action step — the release tags are not defined"]
-    pushed = {p.replace("{{version}}", "1.0.0").replace("{{major}}.{{minor}}", "1.0")
-               .replace("{{major}}", "1") for p in patterns}
+    pushed = {
+        p.replace("{{version}}", "1.0.0").replace("{{major}}.{{minor}}", "1.0").replace("{{major}}", "1")
+        for p in patterns
+    }
     problems = []
     for where, tag in pulled_tags:
         shape = re.sub(r"\d+", "N", tag)
         if not any(re.sub(r"\d+", "N", p) == shape for p in pushed):
-            problems.append(f"{where}: pulls tag {tag}, but the release workflow pushes only "
-                            f"{sorted(pushed)} shapes — make the metadata-action patterns and the tag agree")
+            problems.append(
+                f"{where}: pulls tag {tag}, but the release workflow pushes only "
+                f"{sorted(pushed)} shapes — make the metadata-action patterns and the tag agree"
+            )
     return problems

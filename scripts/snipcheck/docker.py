@@ -35,21 +35,31 @@ class Result(proc.Result):
 
 
 def _env(env: dict[str, str] | None, isolated_env: bool) -> dict[str, str]:
-    inherited = {k: v for k, v in os.environ.items()
-                 if not isolated_env or k in ("PATH", "HOME", "TMPDIR") or k.startswith("DOCKER_")}
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not isolated_env or k in ("PATH", "HOME", "TMPDIR") or k.startswith("DOCKER_")
+    }
     return {**inherited, "DOCKER_BUILDKIT": "1", **(env or {})}
 
 
-def docker(*args: str, timeout: float = 600, input: str | None = None,
-           env: dict[str, str] | None = None, check: bool = True,
-           cwd: Path | None = None, isolated_env: bool = False) -> Result:
+def docker(
+    *args: str,
+    timeout: float = 600,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    cwd: Path | None = None,
+    isolated_env: bool = False,
+) -> Result:
     """Run `docker ARGS...` and capture its output.
 
     isolated_env: pass only what the CLI needs (PATH, HOME, DOCKER_*), so that variables of the
     caller's shell cannot stand in for ones a compose file expects from its env file.
     """
-    res = proc.run(["docker", *args], timeout=timeout, input=input, env=_env(env, isolated_env), cwd=cwd,
-                   error=DockerError)
+    res = proc.run(
+        ["docker", *args], timeout=timeout, input=input, env=_env(env, isolated_env), cwd=cwd, error=DockerError
+    )
     res = Result(res.args, res.returncode, res.stdout, res.stderr, res.seconds)
     return res.check() if check else res
 
@@ -74,7 +84,7 @@ def file_contains(path: Path, needle: bytes, chunk: int = 1 << 20) -> bool:
         while block := fh.read(chunk):
             if needle in overlap + block:
                 return True
-            overlap = block[-(len(needle) - 1):] if len(needle) > 1 else b""
+            overlap = block[-(len(needle) - 1) :] if len(needle) > 1 else b""
     return False
 
 
@@ -84,19 +94,31 @@ def engine_problem() -> str | None:
         return "the docker CLI is not installed (run: sudo bash scripts/install-docker-engine.sh)"
     res = docker("info", "--format", "{{.ServerVersion}}", timeout=20, check=False)
     if res.returncode != 0:
-        return ("no Docker engine answers `docker info` "
-                "(run: sudo bash scripts/install-docker-engine.sh)\n" + proc.tail(res.stderr, 5))
+        return "no Docker engine answers `docker info` (run: sudo bash scripts/install-docker-engine.sh)\n" + proc.tail(
+            res.stderr, 5
+        )
     if docker("buildx", "version", timeout=20, check=False).returncode != 0:
         return "docker buildx plugin missing (run: sudo bash scripts/install-docker-engine.sh)"
     return None
 
 
-def build(context: Path, tag: str, *, dockerfile: Path | None = None,
-          build_args: dict[str, str] | None = None, target: str | None = None,
-          platform: str | None = None, secrets: Sequence[str] = (),
-          build_contexts: dict[str, str] | None = None, labels: dict[str, str] | None = None,
-          load: bool = True, output: str | None = None, no_cache: bool = False,
-          timeout: float = 900, run_label: bool = True) -> Result:
+def build(
+    context: Path,
+    tag: str,
+    *,
+    dockerfile: Path | None = None,
+    build_args: dict[str, str] | None = None,
+    target: str | None = None,
+    platform: str | None = None,
+    secrets: Sequence[str] = (),
+    build_contexts: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    load: bool = True,
+    output: str | None = None,
+    no_cache: bool = False,
+    timeout: float = 900,
+    run_label: bool = True,
+) -> Result:
     """`docker buildx build` with the default docker driver; labels the image with the run id.
 
     `run_label=False` is for images meant to outlive the run (the base-image kit).
@@ -149,8 +171,9 @@ def image_size(ref: str) -> int:
 
 
 def image_label(ref: str, label: str) -> str | None:
-    res = docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{label}"}}}}',
-                 ref, timeout=30, check=False)
+    res = docker(
+        "image", "inspect", "--format", f'{{{{index .Config.Labels "{label}"}}}}', ref, timeout=30, check=False
+    )
     value = res.stdout.strip()
     return value if res.returncode == 0 and value and value != "<no value>" else None
 
@@ -183,17 +206,31 @@ def import_tar(tar: Path, tag: str, changes: Sequence[str] = (), platform: str |
 
 def describe_container(container: str, log_lines: int = 40) -> str:
     """Name, state and the last log lines of a container: what a timeout message needs."""
-    res = docker("inspect", "--format", "{{.Name}} {{.State.Status}} exit={{.State.ExitCode}} "
-                 "restarts={{.RestartCount}} health={{if .State.Health}}{{.State.Health.Status}}{{end}}",
-                 container, timeout=30, check=False)
+    res = docker(
+        "inspect",
+        "--format",
+        "{{.Name}} {{.State.Status}} exit={{.State.ExitCode}} "
+        "restarts={{.RestartCount}} health={{if .State.Health}}{{.State.Health.Status}}{{end}}",
+        container,
+        timeout=30,
+        check=False,
+    )
     state = res.stdout.strip() or f"(inspect failed: {res.stderr.strip()[:200]})"
-    return (f"container {container[:12]} {state}\n--- last {log_lines} log lines ---\n"
-            f"{proc.tail(logs(container), log_lines)}")
+    return (
+        f"container {container[:12]} {state}\n--- last {log_lines} log lines ---\n"
+        f"{proc.tail(logs(container), log_lines)}"
+    )
 
 
-def run_detached(image: str, *, name: str | None = None, ports: Sequence[str] = (),
-                 args: Sequence[str] = (), extra: Sequence[str] = (),
-                 env: dict[str, str] | None = None) -> str:
+def run_detached(
+    image: str,
+    *,
+    name: str | None = None,
+    ports: Sequence[str] = (),
+    args: Sequence[str] = (),
+    extra: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+) -> str:
     """Start a labelled container; ports are published on 127.0.0.1 only. Returns its id."""
     cmd = ["run", "-d", "--label", f"{RUN_LABEL}={RUN_ID}"]
     if name:
@@ -206,11 +243,9 @@ def run_detached(image: str, *, name: str | None = None, ports: Sequence[str] = 
     return docker(*cmd, timeout=60).stdout.strip()
 
 
-def run_once(image: str, *args: str, extra: Sequence[str] = (), timeout: float = 120,
-             check: bool = True) -> Result:
+def run_once(image: str, *args: str, extra: Sequence[str] = (), timeout: float = 120, check: bool = True) -> Result:
     """`docker run --rm` a labelled container to completion."""
-    return docker("run", "--rm", "--label", f"{RUN_LABEL}={RUN_ID}", *extra, image, *args,
-                  timeout=timeout, check=check)
+    return docker("run", "--rm", "--label", f"{RUN_LABEL}={RUN_ID}", *extra, image, *args, timeout=timeout, check=check)
 
 
 def host_port(container: str, port: int | str) -> int:
@@ -259,9 +294,16 @@ def cleanup_run(run_id: str = RUN_ID) -> None:
         remove_image(iid)
 
 
-def compose(project: str, files: Sequence[Path], *args: str, env_file: Path | None = None,
-            profiles: Sequence[str] = (), timeout: float = 600, check: bool = True,
-            cwd: Path | None = None) -> Result:
+def compose(
+    project: str,
+    files: Sequence[Path],
+    *args: str,
+    env_file: Path | None = None,
+    profiles: Sequence[str] = (),
+    timeout: float = 600,
+    check: bool = True,
+    cwd: Path | None = None,
+) -> Result:
     """`docker compose -p PROJECT -f ... ARGS` (project names must be unique per run).
 
     Runs with an isolated environment: a compose file gets its variables from its env file only.

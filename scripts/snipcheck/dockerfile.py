@@ -40,11 +40,13 @@ def logical_lines(text: str) -> list[str]:
 
 def substitute(value: str, variables: dict[str, str]) -> str:
     """${VAR}, ${VAR:-default}, ${VAR-default}, $VAR with known values or defaults."""
+
     def repl(m: re.Match[str]) -> str:
         name = m["name"] or m["bare"]
         if name in variables and variables[name] != "":
             return variables[name]
         return m["default"] if m["default"] is not None else m[0]
+
     return re.sub(r"\$(?:\{(?P<name>\w+)(?::?-(?P<default>[^}]*))?\}|(?P<bare>\w+))", repl, value)
 
 
@@ -92,13 +94,12 @@ def exec_or_shell(rest: str) -> list[str]:
         return value.split()
 
 
-
 @dataclass
 class Dockerfile:
     path: Path
     syntax: str | None = None
-    stages: list[str] = field(default_factory=list)      # stage names, lower case
-    bases: list[str] = field(default_factory=list)       # external images, in order, deduplicated
+    stages: list[str] = field(default_factory=list)  # stage names, lower case
+    bases: list[str] = field(default_factory=list)  # external images, in order, deduplicated
     entrypoint: list[str] | None = None
     cmd: list[str] | str | None = None
     user: str | None = None

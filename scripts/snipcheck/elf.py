@@ -25,21 +25,21 @@ def interpreter(path: Path) -> str | None:
         raise ValueError(f"{path} is not an ELF file")
     is64, endian = data[4] == 2, "<" if data[5] == 1 else ">"
     if is64:
-        phoff, = struct.unpack_from(endian + "Q", data, 32)
+        (phoff,) = struct.unpack_from(endian + "Q", data, 32)
         phentsize, phnum = struct.unpack_from(endian + "HH", data, 54)
     else:
-        phoff, = struct.unpack_from(endian + "I", data, 28)
+        (phoff,) = struct.unpack_from(endian + "I", data, 28)
         phentsize, phnum = struct.unpack_from(endian + "HH", data, 42)
     for i in range(phnum):
         off = phoff + i * phentsize
-        p_type, = struct.unpack_from(endian + "I", data, off)
+        (p_type,) = struct.unpack_from(endian + "I", data, off)
         if p_type != PT_INTERP:
             continue
         if is64:
-            p_offset, = struct.unpack_from(endian + "Q", data, off + 8)
-            p_filesz, = struct.unpack_from(endian + "Q", data, off + 32)
+            (p_offset,) = struct.unpack_from(endian + "Q", data, off + 8)
+            (p_filesz,) = struct.unpack_from(endian + "Q", data, off + 32)
         else:
-            p_offset, = struct.unpack_from(endian + "I", data, off + 4)
-            p_filesz, = struct.unpack_from(endian + "I", data, off + 16)
-        return data[p_offset:p_offset + p_filesz].rstrip(b"\0").decode()
+            (p_offset,) = struct.unpack_from(endian + "I", data, off + 4)
+            (p_filesz,) = struct.unpack_from(endian + "I", data, off + 16)
+        return data[p_offset : p_offset + p_filesz].rstrip(b"\0").decode()
     return None

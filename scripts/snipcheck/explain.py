@@ -82,14 +82,19 @@ def explain(arg: str, results: Results | None = None) -> str:
     includes, _ = check_pages(DOCS, SNIPPETS)
     out.append("included by:")
     for lang in ("ru", "en"):
-        where = [f"{rel(i.page)}:{i.line}" + (f" (section {i.section})" if i.section else "")
-                 for i in includes if i.path == snip.path and page_lang(i.page) == lang]
+        where = [
+            f"{rel(i.page)}:{i.line}" + (f" (section {i.section})" if i.section else "")
+            for i in includes
+            if i.path == snip.path and page_lang(i.page) == lang
+        ]
         out.append(f"  {lang}: " + (", ".join(where) if where else "— no page (the inventory tests fail)"))
     head = head_commit()
     if results.present:
         stale = results.commit and head and results.commit != head
-        out.append(f"last run: {rel(results.path)}, run {results.meta.get('run_id', '?')}, commit "
-                   f"{(results.commit or '?')[:12]}" + (f" (NOT the checked-out commit {head[:12]})" if stale else ""))
+        out.append(
+            f"last run: {rel(results.path)}, run {results.meta.get('run_id', '?')}, commit "
+            f"{(results.commit or '?')[:12]}" + (f" (NOT the checked-out commit {head[:12]})" if stale else "")
+        )
     else:
         out.append(f"last run: no report at {rel(results.path)} (run `bash scripts/test.sh`)")
     out.append("checks:")
@@ -104,9 +109,11 @@ def explain(arg: str, results: Results | None = None) -> str:
         if results.present and not recs:
             out.append("    last result: none recorded")
         for rec in recs:
-            figures = ", ".join(f"{k}={with_unit(k, v) if isinstance(v, int | float) else v}"
-                                for k, v in rec.items()
-                                if k not in {"check", "result", "seconds", "at", "test", "tests", "error", "claim"})
+            figures = ", ".join(
+                f"{k}={with_unit(k, v) if isinstance(v, int | float) else v}"
+                for k, v in rec.items()
+                if k not in {"check", "result", "seconds", "at", "test", "tests", "error", "claim"}
+            )
             out.append(f"    {rec.get('result')} in {rec.get('seconds')} s — {rec.get('test', '')}")
             if figures:
                 out.append(f"      {figures}")

@@ -43,7 +43,9 @@ DERIVED = {
     "binary_stripped_mb": lambda rec: _mb(rec.get("binary_stripped_bytes")),
     "binary_stripped_saving_pct": lambda rec: (
         round(100 * (1 - rec["binary_stripped_bytes"] / rec["binary_bytes"]))
-        if rec.get("binary_bytes") and rec.get("binary_stripped_bytes") else None),
+        if rec.get("binary_bytes") and rec.get("binary_stripped_bytes")
+        else None
+    ),
 }
 
 

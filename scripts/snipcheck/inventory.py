@@ -22,8 +22,11 @@ IGNORED_SNIPPET_FILES = {manifest.MANIFEST_NAME}
 def scan_page(page: Path) -> tuple[list[Include], list[str]]:
     """Includes on a page, and problems with its fences (code typed in, includes outside fences...)."""
     parsed = pages.parse(page)
-    problems = [f"{page}:{no}: snippet include outside a code fence — wrap it in a fence with the language, "
-                f"e.g. ```go" for no, text in parsed.prose if pages.INCLUDE.match(text)]
+    problems = [
+        f"{page}:{no}: snippet include outside a code fence — wrap it in a fence with the language, e.g. ```go"
+        for no, text in parsed.prose
+        if pages.INCLUDE.match(text)
+    ]
     includes: list[Include] = []
     for block in parsed.blocks:
         if not block.closed:
@@ -38,7 +41,8 @@ def scan_page(page: Path) -> tuple[list[Include], list[str]]:
                 problems.append(
                     f"{page}:{no}: code typed into the page ({text.strip()[:60]!r}) — move it into a "
                     f"file under snippets/, declare it in a manifest.yaml and include it with "
-                    f'--8<-- "path/to/file:section"')
+                    f'--8<-- "path/to/file:section"'
+                )
         includes += block.includes
     return includes, problems
 
@@ -53,26 +57,34 @@ def check_pages(docs: Path, snippets: Path) -> tuple[list[Include], list[str]]:
         for inc in includes:
             target = snippets / inc.path
             if not target.is_file():
-                problems.append(f"{inc.page}:{inc.line}: include of missing file snippets/{inc.path} — "
-                                f"create it or fix the path")
+                problems.append(
+                    f"{inc.page}:{inc.line}: include of missing file snippets/{inc.path} — create it or fix the path"
+                )
                 continue
             if inc.section is not None:
                 if re.fullmatch(r"[0-9:,-]+", inc.section):
-                    problems.append(f"{inc.page}:{inc.line}: line-range include {inc.path}:{inc.section} — "
-                                    f"use a named section ([start:name]/[end:name]) instead")
+                    problems.append(
+                        f"{inc.page}:{inc.line}: line-range include {inc.path}:{inc.section} — "
+                        f"use a named section ([start:name]/[end:name]) instead"
+                    )
                     continue
                 marks = sections_in(target)
                 if inc.section not in marks["start"] or inc.section not in marks["end"]:
-                    problems.append(f"{inc.page}:{inc.line}: section '{inc.section}' not found in "
-                                    f"snippets/{inc.path} — add `--8<-- [start:{inc.section}]` and "
-                                    f"`--8<-- [end:{inc.section}]` comment lines there")
+                    problems.append(
+                        f"{inc.page}:{inc.line}: section '{inc.section}' not found in "
+                        f"snippets/{inc.path} — add `--8<-- [start:{inc.section}]` and "
+                        f"`--8<-- [end:{inc.section}]` comment lines there"
+                    )
             all_includes.append(inc)
     return all_includes, problems
 
 
 def snippet_files(snippets: Path) -> list[str]:
-    return sorted(p.relative_to(snippets).as_posix() for p in snippets.rglob("*")
-                  if p.is_file() and p.name not in IGNORED_SNIPPET_FILES)
+    return sorted(
+        p.relative_to(snippets).as_posix()
+        for p in snippets.rglob("*")
+        if p.is_file() and p.name not in IGNORED_SNIPPET_FILES
+    )
 
 
 def check_declarations(snippets: Path, root: Path = ROOT) -> list[str]:
@@ -84,18 +96,24 @@ def check_declarations(snippets: Path, root: Path = ROOT) -> list[str]:
     problems = []
     files = set(snippet_files(snippets))
     for f in sorted(files - set(declared)):
-        problems.append(f"snippets/{f}: not declared — add it to the nearest manifest.yaml with its kind, "
-                        f"expect and checks")
+        problems.append(
+            f"snippets/{f}: not declared — add it to the nearest manifest.yaml with its kind, expect and checks"
+        )
     for path, snip in sorted(declared.items()):
         if path not in files:
-            problems.append(f"{snip.where()}: declares snippets/{path}, which does not exist — "
-                            f"remove the entry or restore the file")
+            problems.append(
+                f"{snip.where()}: declares snippets/{path}, which does not exist — remove the entry or restore the file"
+            )
         if not snip.checks and snip.expect != "illustrative":
-            problems.append(f"{snip.where()}: snippets/{path} has no check that exercises it — add checks, "
-                            f"or mark it `expect: illustrative` with a `reason:`")
+            problems.append(
+                f"{snip.where()}: snippets/{path} has no check that exercises it — add checks, "
+                f"or mark it `expect: illustrative` with a `reason:`"
+            )
         for check in snip.checks:
-            problems += [f"{snip.where()}: check `{check}` of snippets/{path} has no test: {p}"
-                         for p in check_implementations(check, root)]
+            problems += [
+                f"{snip.where()}: check `{check}` of snippets/{path} has no test: {p}"
+                for p in check_implementations(check, root)
+            ]
     return problems
 
 
@@ -105,8 +123,9 @@ def check_implementations(check: str, root: Path = ROOT) -> list[str]:
     for test_file in CHECKS[check].tests:
         path = root / test_file
         if not path.is_file() or f'mark.check("{check}"' not in path.read_text(encoding="utf-8"):
-            problems.append(f"{test_file} must implement @pytest.mark.check(\"{check}\") "
-                            f"(checks.py lists it for `{check}`)")
+            problems.append(
+                f'{test_file} must implement @pytest.mark.check("{check}") (checks.py lists it for `{check}`)'
+            )
     return problems
 
 
@@ -120,6 +139,8 @@ def check_language_coverage(docs: Path, snippets: Path, includes: list[Include])
         for lang in pages.LANGS:
             if f not in by_lang[lang]:
                 suffix = ".en.md" if lang == "en" else ".md"
-                problems.append(f"snippets/{f}: no {lang} page includes it — include it from a docs/*{suffix} "
-                                f"page (or delete the file and its manifest entry)")
+                problems.append(
+                    f"snippets/{f}: no {lang} page includes it — include it from a docs/*{suffix} "
+                    f"page (or delete the file and its manifest entry)"
+                )
     return problems

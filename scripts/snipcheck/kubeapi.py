@@ -32,8 +32,9 @@ from typing import IO
 from .paths import BUILD, SCRIPTS, rel
 
 GO_MOD = SCRIPTS / "kube" / "go.mod"
-INSTALL_HINT = "run: bash scripts/install-kube.sh (builds kube-apiserver, kube-controller-manager, kubectl; " \
-               "~15 min cold, cached)"
+INSTALL_HINT = (
+    "run: bash scripts/install-kube.sh (builds kube-apiserver, kube-controller-manager, kubectl; ~15 min cold, cached)"
+)
 READY_DEADLINE_S = 60.0
 BUILT = ("kube-apiserver", "kube-controller-manager", "kubectl")  # by install-kube.sh
 
@@ -54,7 +55,8 @@ def pinned_version() -> str:
 def cache_dir(version: str | None = None) -> Path:
     """Where install-kube.sh keeps the binaries of `version` (same rule as the script)."""
     root = os.environ.get("SNIPCHECK_CACHE") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "snipcheck")
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "snipcheck"
+    )
     return Path(root) / "kube" / (version or pinned_version())
 
 
@@ -78,8 +80,7 @@ def find_tools() -> tuple[Tools | None, str]:
                 found[name] = d / name
                 break
     etcd = shutil.which("etcd")
-    missing = [f"{n} {version} (looked in {where[0]} and {rel(where[1])})"
-               for n in BUILT if n not in found]
+    missing = [f"{n} {version} (looked in {where[0]} and {rel(where[1])})" for n in BUILT if n not in found]
     missing += [] if etcd else ["etcd (not on PATH)"]
     if missing:
         return None, f"missing {'; '.join(missing)} - {INSTALL_HINT}"
@@ -121,8 +122,10 @@ class KubectlResult:
     seconds: float
 
     def describe(self) -> str:
-        return (f"`kubectl {' '.join(self.args)}` exited {self.returncode} after {self.seconds:.2f}s\n"
-                f"--- stdout ---\n{self.stdout[-3000:]}\n--- stderr ---\n{self.stderr[-3000:]}")
+        return (
+            f"`kubectl {' '.join(self.args)}` exited {self.returncode} after {self.seconds:.2f}s\n"
+            f"--- stdout ---\n{self.stdout[-3000:]}\n--- stderr ---\n{self.stderr[-3000:]}"
+        )
 
 
 @dataclass
@@ -159,8 +162,14 @@ class ControlPlane:
         log = self.workdir / f"{name}.log"
         handle = log.open("wb")
         # Own process group: stop() can kill it and anything it started, never other processes.
-        popen = subprocess.Popen(list(args), stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 start_new_session=True, cwd=self.workdir)
+        popen = subprocess.Popen(
+            list(args),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=self.workdir,
+        )
         proc = _Proc(name, popen, log, handle)
         self.procs.append(proc)
         return proc
@@ -170,15 +179,32 @@ class ControlPlane:
         w = self.workdir
         etcd_client, etcd_peer, self.api_port = free_port(), free_port(), free_port()
         etcd_url = f"http://127.0.0.1:{etcd_client}"
-        etcd = self._spawn("etcd", [
-            str(self.tools.etcd), "--name", "snipcheck", "--data-dir", str(w / "etcd"),
-            "--listen-client-urls", etcd_url, "--advertise-client-urls", etcd_url,
-            "--listen-peer-urls", f"http://127.0.0.1:{etcd_peer}",
-            "--initial-advertise-peer-urls", f"http://127.0.0.1:{etcd_peer}",
-            "--initial-cluster", f"snipcheck=http://127.0.0.1:{etcd_peer}",
-            "--listen-metrics-urls", f"http://127.0.0.1:{free_port()}",
-            "--logger", "zap", "--log-level", "warn",
-        ])
+        etcd = self._spawn(
+            "etcd",
+            [
+                str(self.tools.etcd),
+                "--name",
+                "snipcheck",
+                "--data-dir",
+                str(w / "etcd"),
+                "--listen-client-urls",
+                etcd_url,
+                "--advertise-client-urls",
+                etcd_url,
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{etcd_peer}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{etcd_peer}",
+                "--initial-cluster",
+                f"snipcheck=http://127.0.0.1:{etcd_peer}",
+                "--listen-metrics-urls",
+                f"http://127.0.0.1:{free_port()}",
+                "--logger",
+                "zap",
+                "--log-level",
+                "warn",
+            ],
+        )
         self._wait(etcd, f"{etcd_url}/health", lambda body: '"health":"true"' in body.replace(" ", ""))
 
         # Service-account signing key pair, and a static token for kubectl.
@@ -189,30 +215,44 @@ class ControlPlane:
         (w / "tokens.csv").write_text(f'{token},snipcheck,snipcheck,"system:masters"\n', encoding="utf-8")
         (w / "tokens.csv").chmod(0o600)
 
-        api = self._spawn("kube-apiserver", [
-            str(self.tools.kube_apiserver),
-            f"--etcd-servers={etcd_url}",
-            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={self.api_port}",
-            f"--cert-dir={w / 'certs'}",
-            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            f"--service-account-key-file={sa_pub}", f"--service-account-signing-key-file={sa_key}",
-            "--authorization-mode=AlwaysAllow", f"--token-auth-file={w / 'tokens.csv'}",
-            # a loopback advertise address is refused for the `kubernetes` Endpoints
-            "--endpoint-reconciler-type=none",
-            "--service-cluster-ip-range=10.96.0.0/16",
-            "--enable-priority-and-fairness=false",
-        ])
+        api = self._spawn(
+            "kube-apiserver",
+            [
+                str(self.tools.kube_apiserver),
+                f"--etcd-servers={etcd_url}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={self.api_port}",
+                f"--cert-dir={w / 'certs'}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                f"--service-account-key-file={sa_pub}",
+                f"--service-account-signing-key-file={sa_key}",
+                "--authorization-mode=AlwaysAllow",
+                f"--token-auth-file={w / 'tokens.csv'}",
+                # a loopback advertise address is refused for the `kubernetes` Endpoints
+                "--endpoint-reconciler-type=none",
+                "--service-cluster-ip-range=10.96.0.0/16",
+                "--enable-priority-and-fairness=false",
+            ],
+        )
         url = f"https://127.0.0.1:{self.api_port}"
         self._wait(api, f"{url}/readyz", lambda body: body.strip() == "ok", token=token)
 
         ca = w / "certs" / "apiserver.crt"
         self.kubeconfig = w / "kubeconfig"
-        self.kubeconfig.write_text(json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "snipcheck",
-            "clusters": [{"name": "snipcheck", "cluster": {"server": url, "certificate-authority": str(ca)}}],
-            "users": [{"name": "snipcheck", "user": {"token": token}}],
-            "contexts": [{"name": "snipcheck", "context": {"cluster": "snipcheck", "user": "snipcheck"}}],
-        }), encoding="utf-8")
+        self.kubeconfig.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "current-context": "snipcheck",
+                    "clusters": [{"name": "snipcheck", "cluster": {"server": url, "certificate-authority": str(ca)}}],
+                    "users": [{"name": "snipcheck", "user": {"token": token}}],
+                    "contexts": [{"name": "snipcheck", "context": {"cluster": "snipcheck", "user": "snipcheck"}}],
+                }
+            ),
+            encoding="utf-8",
+        )
         self.kubeconfig.chmod(0o600)
         version = self.kubectl("version", "-o", "json")
         if version.returncode != 0:
@@ -224,11 +264,18 @@ class ControlPlane:
         """kube-controller-manager against this API server (no cloud, no leader election, no serving port).
         Ready when its service-account controller has given kube-system its `default` account."""
         w = self.workdir
-        kcm = self._spawn("kube-controller-manager", [
-            str(self.tools.kube_controller_manager), f"--kubeconfig={self.kubeconfig}",
-            "--leader-elect=false", "--secure-port=0", "--use-service-account-credentials=false",
-            f"--service-account-private-key-file={w / 'sa.key'}", f"--root-ca-file={w / 'certs' / 'apiserver.crt'}",
-        ])
+        kcm = self._spawn(
+            "kube-controller-manager",
+            [
+                str(self.tools.kube_controller_manager),
+                f"--kubeconfig={self.kubeconfig}",
+                "--leader-elect=false",
+                "--secure-port=0",
+                "--use-service-account-credentials=false",
+                f"--service-account-private-key-file={w / 'sa.key'}",
+                f"--root-ca-file={w / 'certs' / 'apiserver.crt'}",
+            ],
+        )
         deadline = time.monotonic() + READY_DEADLINE_S
         while time.monotonic() < deadline:
             if (why := kcm.died()) is not None:
@@ -236,8 +283,10 @@ class ControlPlane:
             if self.kubectl("get", "serviceaccount", "default", "-n", "kube-system").returncode == 0:
                 return
             time.sleep(0.5)
-        raise KubeError(f"kube-controller-manager created no `default` ServiceAccount in kube-system within "
-                        f"{READY_DEADLINE_S:.0f}s; last log lines:\n{_tail(kcm.log)}")
+        raise KubeError(
+            f"kube-controller-manager created no `default` ServiceAccount in kube-system within "
+            f"{READY_DEADLINE_S:.0f}s; last log lines:\n{_tail(kcm.log)}"
+        )
 
     def _openssl(self, *args: str) -> None:
         res = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
@@ -263,8 +312,10 @@ class ControlPlane:
             except OSError as exc:
                 last = str(exc)
             time.sleep(0.2)
-        raise KubeError(f"{proc.name} not ready at {url} within {READY_DEADLINE_S:.0f}s (last: {last}); "
-                        f"last log lines:\n{_tail(proc.log)}")
+        raise KubeError(
+            f"{proc.name} not ready at {url} within {READY_DEADLINE_S:.0f}s (last: {last}); "
+            f"last log lines:\n{_tail(proc.log)}"
+        )
 
     def stop(self) -> None:
         """Kill every process group started here, remove the work directory; raise if anything survives."""
@@ -297,8 +348,9 @@ class ControlPlane:
         full = [f"--kubeconfig={self.kubeconfig}", f"--cache-dir={self.workdir / 'kubectl-cache'}", *args]
         env = {**os.environ, "HOME": str(self.workdir), "KUBECONFIG": str(self.kubeconfig)}
         t0 = time.monotonic()
-        res = subprocess.run([str(self.tools.kubectl), *full], capture_output=True, text=True, input=stdin,
-                             timeout=timeout, env=env)
+        res = subprocess.run(
+            [str(self.tools.kubectl), *full], capture_output=True, text=True, input=stdin, timeout=timeout, env=env
+        )
         return KubectlResult(list(args), res.returncode, res.stdout, res.stderr, time.monotonic() - t0)
 
 

@@ -46,8 +46,9 @@ def wheel_schemas() -> Path:
     """The wheel's `kubernetes-json-schema` directory."""
     spec = importlib.util.find_spec("kubernetes_validate")
     if spec is None or not spec.origin:
-        raise SchemaError("the `kubernetes-validate` wheel is not installed "
-                          "(.venv/bin/pip install -r requirements.txt)")
+        raise SchemaError(
+            "the `kubernetes-validate` wheel is not installed (.venv/bin/pip install -r requirements.txt)"
+        )
     root = Path(spec.origin).parent / "kubernetes-json-schema"
     if not root.is_dir():
         raise SchemaError(f"{root} does not exist: unexpected kubernetes-validate layout")
@@ -55,8 +56,7 @@ def wheel_schemas() -> Path:
 
 
 def available_versions() -> list[str]:
-    return sorted(p.name[1:].removesuffix("-local-strict")
-                  for p in wheel_schemas().glob("v*-local-strict"))
+    return sorted(p.name[1:].removesuffix("-local-strict") for p in wheel_schemas().glob("v*-local-strict"))
 
 
 def _rewrite(node: Any, refs: set[str], names: bool = False) -> Any:
@@ -75,10 +75,10 @@ def _rewrite(node: Any, refs: set[str], names: bool = False) -> Any:
                 continue
             if key == "$ref" and isinstance(value, str):
                 if value.startswith(REMOTE_PREFIX):
-                    value = LOCAL_PREFIX + value[len(REMOTE_PREFIX):]
+                    value = LOCAL_PREFIX + value[len(REMOTE_PREFIX) :]
                 if not value.startswith(LOCAL_PREFIX):
                     raise SchemaError(f"unexpected $ref {value!r}")
-                refs.add(value[len(LOCAL_PREFIX):])
+                refs.add(value[len(LOCAL_PREFIX) :])
             out[key] = _rewrite(value, refs, names=key in NAME_MAPS)
         return out
     if isinstance(node, list):
@@ -118,8 +118,9 @@ def generate(version: str, dest: Path = DEST) -> Path:
     """Write (or reuse) the standalone strict schemas of Kubernetes `version` (X.Y.Z)."""
     src = wheel_schemas() / f"v{version}-local-strict"
     if not src.is_dir():
-        raise SchemaError(f"the wheel has no schemas for Kubernetes {version} "
-                          f"(available: {', '.join(available_versions())})")
+        raise SchemaError(
+            f"the wheel has no schemas for Kubernetes {version} (available: {', '.join(available_versions())})"
+        )
     out = dest / f"v{version}-standalone-strict"
     fingerprint = _fingerprint(src)
     stamp = out / STAMP
@@ -135,8 +136,7 @@ def generate(version: str, dest: Path = DEST) -> Path:
         schema = json.loads(f.read_text(encoding="utf-8"))
         if "x-kubernetes-group-version-kind" not in schema:
             continue  # a sub-type, never looked up by kubeconform
-        (tmp / f.name).write_text(json.dumps(standalone(schema, definitions), separators=(",", ":")),
-                                  encoding="utf-8")
+        (tmp / f.name).write_text(json.dumps(standalone(schema, definitions), separators=(",", ":")), encoding="utf-8")
     (tmp / STAMP).write_text(fingerprint + "\n", encoding="utf-8")
     shutil.rmtree(out, ignore_errors=True)
     try:

@@ -27,8 +27,22 @@ from .paths import SNIPPETS
 
 MANIFEST_NAME = "manifest.yaml"
 KINDS = {
-    "dockerfile", "yaml", "compose", "kubernetes", "kustomization", "go", "gomod", "shell",
-    "workflow", "toml", "sql", "text", "json", "dockerignore", "csharp", "env",
+    "dockerfile",
+    "yaml",
+    "compose",
+    "kubernetes",
+    "kustomization",
+    "go",
+    "gomod",
+    "shell",
+    "workflow",
+    "toml",
+    "sql",
+    "text",
+    "json",
+    "dockerignore",
+    "csharp",
+    "env",
 }
 
 
@@ -38,7 +52,7 @@ class ManifestError(ValueError):
 
 @dataclass
 class Snippet:
-    path: str                # relative to snippets/, forward slashes
+    path: str  # relative to snippets/, forward slashes
     kind: str
     expect: str
     checks: list[str]
@@ -151,16 +165,28 @@ def _entry(mf: Path, root: Path, base: Path, name: str, entry: Any) -> Snippet:
     allowed = allowed_settings(checks)
     for (key, *_), _msg in schema.unknown_keys(settings, allowed):
         who = readers(key)
-        hint = (f"it is read by {', '.join(who)}, which this entry does not declare" if who
-                else "no check reads it: fix the spelling or remove it")
+        hint = (
+            f"it is read by {', '.join(who)}, which this entry does not declare"
+            if who
+            else "no check reads it: fix the spelling or remove it"
+        )
         problems.append(((key,), f"unknown setting `{key}` ({hint}); allowed here: {', '.join(sorted(allowed))}"))
     for key, spec in allowed.items():
         if key in settings:
             problems += [(p, f"`{'.'.join(p)}`: {msg}") for p, msg in spec.check(settings[key], (key,))]
     if problems:
         raise ManifestError("\n".join(f"{mf}:{_line_of(raw, p, line)} ({name}): {msg}" for p, msg in problems))
-    return Snippet(path=path, kind=kind, expect=expect, checks=list(checks), manifest=mf,
-                   line=line, claim=claim, reason=reason, settings=settings)
+    return Snippet(
+        path=path,
+        kind=kind,
+        expect=expect,
+        checks=list(checks),
+        manifest=mf,
+        line=line,
+        claim=claim,
+        reason=reason,
+        settings=settings,
+    )
 
 
 def _without_lines(value: Any) -> Any:

@@ -22,24 +22,29 @@ def validate(ph: Placeholder, snippets: dict[str, Snippet]) -> tuple[str, str, s
     path, check, key = ph.args
     snip = snippets.get(path)
     if snip is None:
-        raise PageError(f"{ph.where}: unknown snippet {path!r} in a measured placeholder — use a path declared "
-                        f"in a snippets/**/manifest.yaml")
+        raise PageError(
+            f"{ph.where}: unknown snippet {path!r} in a measured placeholder — use a path declared "
+            f"in a snippets/**/manifest.yaml"
+        )
     if check not in snip.checks:
-        raise PageError(f"{ph.where}: snippets/{path} does not declare check {check!r} (it declares "
-                        f"{', '.join(snip.checks) or 'none'})")
+        raise PageError(
+            f"{ph.where}: snippets/{path} does not declare check {check!r} (it declares "
+            f"{', '.join(snip.checks) or 'none'})"
+        )
     if key not in FIGURES:
         raise PageError(f"{ph.where}: unknown figure {key!r}; known figures: {', '.join(sorted(FIGURES))}")
     return path, check, key
 
 
-def resolve(ph: Placeholder, snippets: dict[str, Snippet], results: Results, *, lang: str,
-            publish: bool) -> str:
+def resolve(ph: Placeholder, snippets: dict[str, Snippet], results: Results, *, lang: str, publish: bool) -> str:
     path, check, key = validate(ph, snippets)
     for rec in results.records(path, check):
         value = value_of(rec, key)
         if value is not None and rec.get("result") == "passed":
             return with_unit(key, value)
     if publish:
-        raise PageError(f"{ph.where}: the report {results.path} has no passed {check} result with {key} for "
-                        f"snippets/{path} — a published page cannot quote a figure that was not measured")
+        raise PageError(
+            f"{ph.where}: the report {results.path} has no passed {check} result with {key} for "
+            f"snippets/{path} — a published page cannot quote a figure that was not measured"
+        )
     return "n/a (не измерено в этой сборке)" if lang == "ru" else "n/a (not measured in this build)"

@@ -37,7 +37,7 @@ class Block:
 class Placeholder:
     name: str
     args: list[str]
-    where: str   # "docs/x.md:12"
+    where: str  # "docs/x.md:12"
 
 
 def line_offset(source: str, markdown: str) -> int:
@@ -90,13 +90,15 @@ def mark_blocks(markdown: str, page: Path, offset: int) -> tuple[str, list[Block
     for n, ((close_line, incs), (anchor, _)) in enumerate(zip(groups, anchors(page), strict=True)):
         idx = close_line - 1 - offset
         if not (0 <= idx < len(lines)) or not FENCE.match(lines[idx]):
-            raise PageError(f"{page}:{close_line}: the code block of {incs[0].path} does not end where expected "
-                            f"in the page markdown (front matter of unusual shape?)")
+            raise PageError(
+                f"{page}:{close_line}: the code block of {incs[0].path} does not end where expected "
+                f"in the page markdown (front matter of unusual shape?)"
+            )
         blocks.append(Block(f"{TOKEN}{n}X", anchor, incs))
     for block, (close_line, _) in sorted(zip(blocks, groups, strict=True), key=lambda b: -b[1][0]):
         idx = close_line - 1 - offset
         indent = FENCE.match(lines[idx])["indent"]
-        lines[idx + 1:idx + 1] = ["", f"{indent}{block.token}", f"{indent}{{: #{block.anchor} }}", ""]
+        lines[idx + 1 : idx + 1] = ["", f"{indent}{block.token}", f"{indent}{{: #{block.anchor} }}", ""]
     return "\n".join(lines) + ("\n" if markdown.endswith("\n") else ""), blocks
 
 
@@ -121,5 +123,5 @@ def placeholders(markdown: str, page: Path, offset: int) -> list[tuple[re.Match[
 
 def replace(markdown: str, replacements: list[tuple[re.Match[str], str]]) -> str:
     for m, text in sorted(replacements, key=lambda r: r[0].start(), reverse=True):
-        markdown = markdown[: m.start()] + text + markdown[m.end():]
+        markdown = markdown[: m.start()] + text + markdown[m.end() :]
     return markdown

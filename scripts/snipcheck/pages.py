@@ -23,6 +23,7 @@ FRONT_MATTER = re.compile(r"^-{3}[ \t]*\n(.*?\n)(?:\.{3}|-{3})[ \t]*\n", re.DOTA
 
 # ---- pages, languages and pairs -----------------------------------------------------------------
 
+
 def is_english(page: Path) -> bool:
     return page.name.endswith(".en.md")
 
@@ -72,6 +73,7 @@ def show(page: Path, docs: Path) -> str:
 
 # ---- text and front matter ------------------------------------------------------------------------
 
+
 def read(page: Path) -> str:
     return page.read_text(encoding="utf-8").replace("\r\n", "\n")
 
@@ -81,7 +83,7 @@ def split_front_matter(text: str) -> tuple[str | None, str]:
     m = FRONT_MATTER.match(text)
     if not m:
         return None, text
-    return m[1], text[m.end():]
+    return m[1], text[m.end() :]
 
 
 def front_matter_value(text: str, key: str) -> str | None:
@@ -94,11 +96,12 @@ def front_matter_value(text: str, key: str) -> str | None:
 
 # ---- fenced blocks and includes -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Include:
     page: Path
     line: int
-    path: str             # relative to snippets/
+    path: str  # relative to snippets/
     section: str | None
 
     @property
@@ -136,7 +139,7 @@ class Block:
 class Page:
     path: Path
     blocks: list[Block]
-    prose: list[tuple[int, str]]   # lines outside fences (front matter included), 1-based
+    prose: list[tuple[int, str]]  # lines outside fences (front matter included), 1-based
 
 
 def parse(page: Path, text: str | None = None) -> Page:

@@ -53,8 +53,15 @@ LATIN = re.compile(r"[A-Za-z]")
 
 BLOCK_KINDS = ("tables", "admonitions", "content tabs", "code blocks", "mermaid diagrams")
 
-__all__ = ["english_for", "english_pages", "front_matter_value", "is_english", "russian_for", "russian_pages",
-           "split_front_matter"]
+__all__ = [
+    "english_for",
+    "english_pages",
+    "front_matter_value",
+    "is_english",
+    "russian_for",
+    "russian_pages",
+    "split_front_matter",
+]
 
 
 def pair_name(ru: Path, docs: Path) -> str:
@@ -62,6 +69,7 @@ def pair_name(ru: Path, docs: Path) -> str:
 
 
 # ---- the translation stamp ------------------------------------------------------------------
+
 
 def source_hash(ru: Path) -> str:
     """sha256 of the Russian page's content, its own front matter excluded."""
@@ -105,11 +113,15 @@ def stamp_problem(en: Path, docs: Path) -> str | None:
     recorded, current = recorded_hash(en), source_hash(ru)
     fix = f"run `{STAMP_TOOL} {show(en, docs)}`"
     if recorded is None:
-        return (f"{show(en, docs)} has no `{STAMP_KEY}:` front matter — check that it translates the current "
-                f"{show(ru, docs)}, then {fix}")
+        return (
+            f"{show(en, docs)} has no `{STAMP_KEY}:` front matter — check that it translates the current "
+            f"{show(ru, docs)}, then {fix}"
+        )
     if recorded != current:
-        return (f"{show(en, docs)} was translated from an older {show(ru, docs)} (recorded {recorded[:12]}…, "
-                f"current {current[:12]}…): update the translation, then {fix}")
+        return (
+            f"{show(en, docs)} was translated from an older {show(ru, docs)} (recorded {recorded[:12]}…, "
+            f"current {current[:12]}…): update the translation, then {fix}"
+        )
     return None
 
 
@@ -119,9 +131,10 @@ def check_stamps(docs: Path) -> list[str]:
 
 # ---- the structure of a page ----------------------------------------------------------------
 
+
 @dataclass
 class Structure:
-    includes: list[str] = field(default_factory=list)       # "path" or "path:section", in order
+    includes: list[str] = field(default_factory=list)  # "path" or "path:section", in order
     heading_ids: dict[str, int] = field(default_factory=dict)  # explicit id -> line
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BLOCK_KINDS, 0))
     h1: str | None = None
@@ -163,18 +176,23 @@ def structure(page: Path) -> Structure:
 
 # ---- the rules ------------------------------------------------------------------------------
 
+
 def check_missing(docs: Path) -> list[str]:
     """Every Russian page has an English translation, and every English page a Russian original."""
     problems = []
     for ru in russian_pages(docs):
         if not english_for(ru).is_file():
-            problems.append(f"{pair_name(ru, docs)}: the English page is missing — translate "
-                            f"{show(ru, docs)} into {show(english_for(ru), docs)} (with fallback_to_default: "
-                            f"false the build has no page for it)")
+            problems.append(
+                f"{pair_name(ru, docs)}: the English page is missing — translate "
+                f"{show(ru, docs)} into {show(english_for(ru), docs)} (with fallback_to_default: "
+                f"false the build has no page for it)"
+            )
     for en in english_pages(docs):
         if not russian_for(en).is_file():
-            problems.append(f"{show(russian_for(en), docs)} ↔ {show(en, docs)}: the Russian original is missing "
-                            f"— add it or remove the English page")
+            problems.append(
+                f"{show(russian_for(en), docs)} ↔ {show(en, docs)}: the Russian original is missing "
+                f"— add it or remove the English page"
+            )
     return problems
 
 
@@ -206,9 +224,11 @@ def check_includes(docs: Path) -> list[str]:
         a, b = structure(ru).includes, structure(en).includes
         if a != b:
             how = "order differs" if sorted(a) == sorted(b) else "different includes"
-            problems.append(f"{pair_name(ru, docs)}: snippet includes differ ({how}; ru {len(a)}, en {len(b)}) "
-                            f"— the English page must include the same files and sections in the same order:\n"
-                            + "\n".join(_describe_diff(a, b)))
+            problems.append(
+                f"{pair_name(ru, docs)}: snippet includes differ ({how}; ru {len(a)}, en {len(b)}) "
+                f"— the English page must include the same files and sections in the same order:\n"
+                + "\n".join(_describe_diff(a, b))
+            )
     return problems
 
 
@@ -218,13 +238,19 @@ def check_heading_ids(docs: Path) -> list[str]:
     for ru, en in pairs(docs):
         a, b = structure(ru).heading_ids, structure(en).heading_ids
         if set(a) != set(b):
-            parts = [f"only in ru: {', '.join(f'#{h} (line {a[h]})' for h in sorted(set(a) - set(b)))}"
-                     if set(a) - set(b) else "",
-                     f"only in en: {', '.join(f'#{h} (line {b[h]})' for h in sorted(set(b) - set(a)))}"
-                     if set(b) - set(a) else ""]
-            problems.append(f"{pair_name(ru, docs)}: explicit heading ids differ — "
-                            f"{'; '.join(p for p in parts if p)} (give the translated heading the same "
-                            f"`{{ #id }}`)")
+            parts = [
+                f"only in ru: {', '.join(f'#{h} (line {a[h]})' for h in sorted(set(a) - set(b)))}"
+                if set(a) - set(b)
+                else "",
+                f"only in en: {', '.join(f'#{h} (line {b[h]})' for h in sorted(set(b) - set(a)))}"
+                if set(b) - set(a)
+                else "",
+            ]
+            problems.append(
+                f"{pair_name(ru, docs)}: explicit heading ids differ — "
+                f"{'; '.join(p for p in parts if p)} (give the translated heading the same "
+                f"`{{ #id }}`)"
+            )
     return problems
 
 
@@ -240,11 +266,17 @@ def check_block_counts(docs: Path) -> list[str]:
 
 
 def check_all(docs: Path) -> list[str]:
-    return (check_missing(docs) + check_includes(docs) + check_heading_ids(docs) + check_block_counts(docs)
-            + check_stamps(docs))
+    return (
+        check_missing(docs)
+        + check_includes(docs)
+        + check_heading_ids(docs)
+        + check_block_counts(docs)
+        + check_stamps(docs)
+    )
 
 
 # ---- configuration and the built site -------------------------------------------------------
+
 
 def check_no_fallback(mkdocs_yml: Path) -> list[str]:
     """mkdocs-static-i18n must not build a missing English page from the Russian one (its default does)."""
@@ -252,8 +284,10 @@ def check_no_fallback(mkdocs_yml: Path) -> list[str]:
     values = re.findall(r"^\s*fallback_to_default:\s*(\S+)\s*(?:#.*)?$", text, re.M)
     if values != ["false"]:
         found = ", ".join(values) if values else "not set (the plugin's default is true)"
-        return [f"{mkdocs_yml.name}: i18n `fallback_to_default` is {found} — keep exactly one "
-                f"`fallback_to_default: false`, or a missing .en.md is silently built from the Russian page"]
+        return [
+            f"{mkdocs_yml.name}: i18n `fallback_to_default` is {found} — keep exactly one "
+            f"`fallback_to_default: false`, or a missing .en.md is silently built from the Russian page"
+        ]
     return []
 
 
@@ -304,8 +338,10 @@ def check_built_english(site: Path, docs: Path) -> list[str]:
         built_share = _cyrillic_share(_html_text(article[1] if article else page))
         source_share = _cyrillic_share(split_front_matter(_read(en))[1])
         if built_share > source_share + 0.1:
-            problems.append(f"{name} is {built_share:.0%} Cyrillic while {show(en, docs)} is "
-                            f"{source_share:.0%} — it was built from the Russian page")
+            problems.append(
+                f"{name} is {built_share:.0%} Cyrillic while {show(en, docs)} is "
+                f"{source_share:.0%} — it was built from the Russian page"
+            )
     return problems
 
 

@@ -28,13 +28,23 @@ class Result:
     seconds: float
 
     def describe(self, stderr_lines: int = 60, stdout_lines: int = 60) -> str:
-        return (f"`{' '.join(self.args)}` exited {self.returncode} after {self.seconds:.1f}s\n"
-                f"--- stderr (last {stderr_lines} lines) ---\n{tail(self.stderr, stderr_lines)}\n"
-                f"--- stdout (last {stdout_lines} lines) ---\n{tail(self.stdout, stdout_lines)}")
+        return (
+            f"`{' '.join(self.args)}` exited {self.returncode} after {self.seconds:.1f}s\n"
+            f"--- stderr (last {stderr_lines} lines) ---\n{tail(self.stderr, stderr_lines)}\n"
+            f"--- stdout (last {stdout_lines} lines) ---\n{tail(self.stdout, stdout_lines)}"
+        )
 
 
-def run(args: Sequence[str], *, timeout: float, cwd: Path | None = None, env: dict[str, str] | None = None,
-        input: str | None = None, stdout: IO[bytes] | None = None, error: type[Exception] = CommandError) -> Result:
+def run(
+    args: Sequence[str],
+    *,
+    timeout: float,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+    stdout: IO[bytes] | None = None,
+    error: type[Exception] = CommandError,
+) -> Result:
     """Run `args`, capturing text output (or streaming stdout to a binary file object).
 
     `env` replaces the environment when given (callers merge os.environ themselves); a timeout raises
@@ -43,12 +53,12 @@ def run(args: Sequence[str], *, timeout: float, cwd: Path | None = None, env: di
     start = time.monotonic()
     try:
         if stdout is not None:
-            proc = subprocess.run(list(args), stdout=stdout, stderr=subprocess.PIPE, timeout=timeout, cwd=cwd,
-                                  env=env)
+            proc = subprocess.run(list(args), stdout=stdout, stderr=subprocess.PIPE, timeout=timeout, cwd=cwd, env=env)
             out, err = "", proc.stderr.decode("utf-8", "replace")
         else:
-            proc = subprocess.run(list(args), capture_output=True, text=True, timeout=timeout, input=input,
-                                  cwd=cwd, env=env)
+            proc = subprocess.run(
+                list(args), capture_output=True, text=True, timeout=timeout, input=input, cwd=cwd, env=env
+            )
             out, err = proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as exc:
         raise error(f"`{' '.join(args)}` did not finish within {timeout}s") from exc

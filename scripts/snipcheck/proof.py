@@ -28,16 +28,16 @@ def t(lang: Lang, ru: str, en: str) -> str:
 class Context:
     results: Results
     lang: Lang
-    head: str | None = None       # commit being built
-    repo_url: str | None = None   # https://github.com/owner/repo, or None: no links
+    head: str | None = None  # commit being built
+    repo_url: str | None = None  # https://github.com/owner/repo, or None: no links
 
     @property
     def stale(self) -> bool:
-        return bool(self.results.present and self.head and self.results.commit
-                     and self.results.commit != self.head)
+        return bool(self.results.present and self.head and self.results.commit and self.results.commit != self.head)
 
 
 # ---- per-check phrases: what was seen, from the records of one check -----------------------------
+
 
 def _v(rec: dict[str, Any], key: str) -> str | None:
     return with_unit(key, rec[key]) if rec.get(key) is not None else None
@@ -57,39 +57,57 @@ def _run(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     if rec.get("uid") is not None:
         parts.append(t(lang, f"uid {rec['uid']}", f"uid {rec['uid']}"))
     if rec.get("seconds_to_http_200") is not None:
-        parts.append(t(lang, f"HTTP 200 через {_v(rec, 'seconds_to_http_200')}",
-                       f"HTTP 200 in {_v(rec, 'seconds_to_http_200')}"))
+        parts.append(
+            t(lang, f"HTTP 200 через {_v(rec, 'seconds_to_http_200')}", f"HTTP 200 in {_v(rec, 'seconds_to_http_200')}")
+        )
     if rec.get("seconds_to_healthy") is not None:
-        parts.append(t(lang, f"healthy через {_v(rec, 'seconds_to_healthy')}",
-                       f"healthy in {_v(rec, 'seconds_to_healthy')}"))
+        parts.append(
+            t(lang, f"healthy через {_v(rec, 'seconds_to_healthy')}", f"healthy in {_v(rec, 'seconds_to_healthy')}")
+        )
     if rec.get("compared_with"):
-        parts.append(t(lang, f"без UPX: {_v(rec, 'compared_image_mb')}, HTTP 200 через "
-                             f"{_v(rec, 'compared_seconds_to_http_200')}",
-                       f"without UPX: {_v(rec, 'compared_image_mb')}, HTTP 200 in "
-                       f"{_v(rec, 'compared_seconds_to_http_200')}"))
+        parts.append(
+            t(
+                lang,
+                f"без UPX: {_v(rec, 'compared_image_mb')}, HTTP 200 через {_v(rec, 'compared_seconds_to_http_200')}",
+                f"without UPX: {_v(rec, 'compared_image_mb')}, HTTP 200 in {_v(rec, 'compared_seconds_to_http_200')}",
+            )
+        )
     if rec.get("seconds_to_stop") is not None:
-        parts.append(t(lang, f"остановлен за {_v(rec, 'seconds_to_stop')} (код {rec.get('exit_code')})",
-                       f"stopped in {_v(rec, 'seconds_to_stop')} (exit {rec.get('exit_code')})"))
+        parts.append(
+            t(
+                lang,
+                f"остановлен за {_v(rec, 'seconds_to_stop')} (код {rec.get('exit_code')})",
+                f"stopped in {_v(rec, 'seconds_to_stop')} (exit {rec.get('exit_code')})",
+            )
+        )
     return t(lang, "запущен", "ran") + (": " + ", ".join(parts) if parts else "")
 
 
 def _scenario(rec: dict[str, Any], lang: Lang) -> str:
     sc = rec.get("scenario", "")
     if sc == "single-stage-size":
-        return t(lang, f"{_v(rec, 'single_stage_mb')} против {_v(rec, 'multi_stage_mb')} у multi-stage "
-                       f"({_v(rec, 'ratio')})",
-                 f"{_v(rec, 'single_stage_mb')} vs {_v(rec, 'multi_stage_mb')} multi-stage ({_v(rec, 'ratio')})")
+        return t(
+            lang,
+            f"{_v(rec, 'single_stage_mb')} против {_v(rec, 'multi_stage_mb')} у multi-stage ({_v(rec, 'ratio')})",
+            f"{_v(rec, 'single_stage_mb')} vs {_v(rec, 'multi_stage_mb')} multi-stage ({_v(rec, 'ratio')})",
+        )
     if sc in ("shell-form-sigterm", "no-sigterm-handling"):
-        return t(lang, f"docker stop: {_v(rec, 'seconds_to_stop')}, код {rec.get('exit_code')}",
-                 f"docker stop: {_v(rec, 'seconds_to_stop')}, exit {rec.get('exit_code')}")
+        return t(
+            lang,
+            f"docker stop: {_v(rec, 'seconds_to_stop')}, код {rec.get('exit_code')}",
+            f"docker stop: {_v(rec, 'seconds_to_stop')}, exit {rec.get('exit_code')}",
+        )
     if sc == "runs-as-root":
         return t(lang, f"процесс от uid {rec.get('uid')}", f"process uid {rec.get('uid')}")
     if sc == "no-dockerignore":
         if "leaked_files" in rec:
             leaked = ", ".join(rec["leaked_files"]) or "—"
             return t(lang, f"без .dockerignore в образе: {leaked}", f"without .dockerignore the image holds {leaked}")
-        return t(lang, f"не попали в образ: {', '.join(rec.get('excluded') or [])}",
-                 f"kept out of the image: {', '.join(rec.get('excluded') or [])}")
+        return t(
+            lang,
+            f"не попали в образ: {', '.join(rec.get('excluded') or [])}",
+            f"kept out of the image: {', '.join(rec.get('excluded') or [])}",
+        )
     if sc == "secret-in-history":
         if "in_history" in rec:
             where = [w for w in ("in_history", "in_image_config", "in_layers") if rec.get(w)]
@@ -99,8 +117,11 @@ def _scenario(rec: dict[str, Any], lang: Lang) -> str:
     if sc in ("cgo-in-scratch", "glibc-in-alpine", "file-logging"):
         return t(lang, f"код выхода {rec.get('exit_code')}", f"exit code {rec.get('exit_code')}")
     if "app_started_before_db_ready_s" in rec:
-        return t(lang, f"приложение стартовало за {_v(rec, 'app_started_before_db_ready_s')} до готовности БД",
-                 f"app started {_v(rec, 'app_started_before_db_ready_s')} before the database was ready")
+        return t(
+            lang,
+            f"приложение стартовало за {_v(rec, 'app_started_before_db_ready_s')} до готовности БД",
+            f"app started {_v(rec, 'app_started_before_db_ready_s')} before the database was ready",
+        )
     return sc
 
 
@@ -115,8 +136,11 @@ def _compose_up(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     rec = recs[0]
     services = rec.get("services") or []
     probes = len((snip.settings.get("compose") or {}).get("probes") or [])
-    text = t(lang, f"compose up: все сервисы healthy ({len(services)})",
-             f"compose up: all services healthy ({len(services)})")
+    text = t(
+        lang,
+        f"compose up: все сервисы healthy ({len(services)})",
+        f"compose up: all services healthy ({len(services)})",
+    )
     if rec.get("seconds_to_healthy") is not None:
         text += t(lang, f" за {_v(rec, 'seconds_to_healthy')}", f" in {_v(rec, 'seconds_to_healthy')}")
     if probes:
@@ -128,8 +152,14 @@ def _kubeconform(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     versions = recs[0].get("kubernetes_versions") or []
     text = "kubeconform -strict" + (f" (Kubernetes {', '.join(versions)})" if versions else "")
     if snip.kind == "kustomization" and recs[0].get("resources"):
-        text = t(lang, f"вывод kustomize ({recs[0]['resources']} ресурсов): ",
-                 f"kustomize output ({recs[0]['resources']} resources): ") + text
+        text = (
+            t(
+                lang,
+                f"вывод kustomize ({recs[0]['resources']} ресурсов): ",
+                f"kustomize output ({recs[0]['resources']} resources): ",
+            )
+            + text
+        )
     return text
 
 
@@ -137,8 +167,9 @@ def _hadolint(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     codes = recs[0].get("hadolint_codes") or []
     if snip.expect == "fails" and recs[0].get("hadolint_expected"):
         return t(lang, f"hadolint сообщает {', '.join(codes)}", f"hadolint reports {', '.join(codes)}")
-    return "hadolint ✓" + (t(lang, f" (ниже порога: {', '.join(codes)})", f" (below threshold: {', '.join(codes)})")
-                           if codes else "")
+    return "hadolint ✓" + (
+        t(lang, f" (ниже порога: {', '.join(codes)})", f" (below threshold: {', '.join(codes)})") if codes else ""
+    )
 
 
 def _tool(name: str) -> Callable[[list[dict], Lang, Snippet], str]:
@@ -160,8 +191,9 @@ PHRASES: dict[str, Callable[[list[dict], Lang, Snippet], str]] = {
     "gofmt": _tool("gofmt"),
     "go-vet": _tool("go vet"),
     "parse": lambda recs, lang, snip: t(lang, "разобран ✓", "parsed ✓"),
-    "go-test": lambda recs, lang, snip: t(lang, "go test -race и интеграционные тесты ✓",
-                                           "go test -race + integration tests ✓"),
+    "go-test": lambda recs, lang, snip: t(
+        lang, "go test -race и интеграционные тесты ✓", "go test -race + integration tests ✓"
+    ),
 }
 
 
@@ -213,6 +245,7 @@ MARK = {PASSED: "✓", FAILED: "✗", SKIPPED: "–", MISSING: "○"}
 
 # ---- rendering ---------------------------------------------------------------------------------
 
+
 def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
@@ -254,8 +287,13 @@ def summary(snip: Snippet, ctx: Context) -> str:
         registry = snip.settings.get("needs_registry")
         if registry:
             images = ", ".join(registry) if isinstance(registry, list) else str(registry)
-            parts.append(t(lang, f"не запускалось здесь: {', '.join(skipped)} (нужен registry: {images})",
-                           f"not run here: {', '.join(skipped)} (needs a registry: {images})"))
+            parts.append(
+                t(
+                    lang,
+                    f"не запускалось здесь: {', '.join(skipped)} (нужен registry: {images})",
+                    f"not run here: {', '.join(skipped)} (needs a registry: {images})",
+                )
+            )
         else:
             parts.append(t(lang, f"пропущено: {', '.join(skipped)}", f"skipped: {', '.join(skipped)}"))
     if missing:
@@ -273,8 +311,22 @@ def test_link(check: str, ctx: Context) -> str:
     return f'<a href="{_e(url)}"><code>{name}</code></a>'
 
 
-_SKIP_KEYS = {"check", "result", "seconds", "at", "test", "tests", "error", "reason", "claim", "image_sources",
-              "image_bytes", "output", "compose_errors", "kubeconform_errors"}
+_SKIP_KEYS = {
+    "check",
+    "result",
+    "seconds",
+    "at",
+    "test",
+    "tests",
+    "error",
+    "reason",
+    "claim",
+    "image_sources",
+    "image_bytes",
+    "output",
+    "compose_errors",
+    "kubeconform_errors",
+}
 
 
 def _figures(rec: dict[str, Any]) -> str:
@@ -282,8 +334,11 @@ def _figures(rec: dict[str, Any]) -> str:
     for key, value in rec.items():
         if key in _SKIP_KEYS or value is None or isinstance(value, dict | list) and not value:
             continue
-        shown = with_unit(key, value) if isinstance(value, int | float) else (
-            ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+        shown = (
+            with_unit(key, value)
+            if isinstance(value, int | float)
+            else (", ".join(map(str, value)) if isinstance(value, list) else str(value))
+        )
         items.append(f"{_e(key)}={_e(shown)}")
     return ", ".join(items)
 
@@ -295,11 +350,18 @@ def details(snip: Snippet, ctx: Context) -> str:
         recs = ctx.results.records(snip.path, check)
         state = check_state(recs) if ctx.results.present else MISSING
         spec = CHECKS.get(check)
-        what = f" — <span lang=\"en\">{_e(spec.what)}</span>" if spec else ""
+        what = f' — <span lang="en">{_e(spec.what)}</span>' if spec else ""
         lines = [f'<span class="sc-mark sc-{state}">{MARK[state]}</span> {test_link(check, ctx)}{what}']
         for rec in recs:
-            bits = [t(lang, {"passed": "пройдено", "failed": "провалено", "skipped": "пропущено"}.get(
-                rec.get("result", ""), str(rec.get("result"))), str(rec.get("result")))]
+            bits = [
+                t(
+                    lang,
+                    {"passed": "пройдено", "failed": "провалено", "skipped": "пропущено"}.get(
+                        rec.get("result", ""), str(rec.get("result"))
+                    ),
+                    str(rec.get("result")),
+                )
+            ]
             if rec.get("seconds") is not None:
                 bits.append(f"{number(rec['seconds'])} s")
             fig = _figures(rec)
@@ -312,21 +374,27 @@ def details(snip: Snippet, ctx: Context) -> str:
             node = rec.get("test")
             tests = [node] if node else sorted((rec.get("tests") or {}).keys())
             if tests:
-                bits.append(" ".join(f"<code>{_e(n)}</code>" for n in tests[:3])
-                            + (f" +{len(tests) - 3}" if len(tests) > 3 else ""))
+                bits.append(
+                    " ".join(f"<code>{_e(n)}</code>" for n in tests[:3])
+                    + (f" +{len(tests) - 3}" if len(tests) > 3 else "")
+                )
             lines.append("; ".join(bits))
         if not recs:
             lines.append(t(lang, "не запускалось в этой сборке", "not run in this build"))
         rows.append("<li>" + "<br>".join(lines) + "</li>")
     notes = []
     note = snip.settings.get("note") or snip.settings.get("hadolint_note")
-    for label, text in ((t(lang, "утверждение текста", "the text's claim"), snip.claim),
-                        (t(lang, "почему не запускается", "why it is not run"), snip.reason),
-                        (t(lang, "примечание", "note"), note)):
+    for label, text in (
+        (t(lang, "утверждение текста", "the text's claim"), snip.claim),
+        (t(lang, "почему не запускается", "why it is not run"), snip.reason),
+        (t(lang, "примечание", "note"), note),
+    ):
         if text:
             notes.append(f'<li>{_e(label)}: <span lang="en">{_e(text)}</span></li>')
-    where = f"<li>{t(lang, 'файл', 'file')}: <code>snippets/{_e(snip.path)}</code>, " \
-            f"{t(lang, 'объявлен в', 'declared in')} <code>{_e(_manifest_where(snip))}</code></li>"
+    where = (
+        f"<li>{t(lang, 'файл', 'file')}: <code>snippets/{_e(snip.path)}</code>, "
+        f"{t(lang, 'объявлен в', 'declared in')} <code>{_e(_manifest_where(snip))}</code></li>"
+    )
     return "<ul>" + "".join(rows) + "".join(notes) + where + "</ul>"
 
 
@@ -342,8 +410,11 @@ def run_note(ctx: Context) -> str:
     if not res.present:
         return ""
     commit = (res.commit or "?")[:12]
-    text = t(lang, f"прогон {res.meta.get('run_id', '?')}, коммит {commit}",
-             f"run {res.meta.get('run_id', '?')}, commit {commit}")
+    text = t(
+        lang,
+        f"прогон {res.meta.get('run_id', '?')}, коммит {commit}",
+        f"run {res.meta.get('run_id', '?')}, commit {commit}",
+    )
     if ctx.stale:
         text += t(lang, f" — НЕ текущий коммит {ctx.head[:12]}", f" — NOT the commit being built, {ctx.head[:12]}")
     return f'<p class="sc-run">{_e(text)}</p>'
@@ -351,8 +422,10 @@ def run_note(ctx: Context) -> str:
 
 def render(snips: list[Snippet], ctx: Context, anchor: str) -> str:
     """The whole block for one code fence (usually one snippet)."""
-    states = [snippet_state(s, ctx.results) if ctx.results.present else
-              ("illustrative" if not s.checks else MISSING) for s in snips]
+    states = [
+        snippet_state(s, ctx.results) if ctx.results.present else ("illustrative" if not s.checks else MISSING)
+        for s in snips
+    ]
     overall = next((st for st in (FAILED, MISSING, SKIPPED, PASSED) if st in states), "illustrative")
     badge = t(ctx.lang, *BADGE[overall])
     if ctx.stale and overall not in (MISSING, "illustrative"):
@@ -363,6 +436,8 @@ def render(snips: list[Snippet], ctx: Context, anchor: str) -> str:
     text = " | ".join(summary(s, ctx) for s in snips)
     body = "".join(details(s, ctx) for s in snips) + run_note(ctx)
     label = t(ctx.lang, "Проверка примера", "How this example is verified")
-    return (f'<details class="snipcheck-proof sc-{overall}" id="{_e(anchor)}" data-search-exclude>'
-            f'<summary title="{_e(label)}"><span class="sc-badge">{_e(badge)}</span> {expect}'
-            f'<span class="sc-text">{_e(text)}</span></summary>{body}</details>')
+    return (
+        f'<details class="snipcheck-proof sc-{overall}" id="{_e(anchor)}" data-search-exclude>'
+        f'<summary title="{_e(label)}"><span class="sc-badge">{_e(badge)}</span> {expect}'
+        f'<span class="sc-text">{_e(text)}</span></summary>{body}</details>'
+    )

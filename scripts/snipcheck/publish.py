@@ -23,22 +23,25 @@ def enabled() -> bool:
     return os.environ.get(ENV, "").strip().lower() in {"1", "true", "yes"}
 
 
-def problems(docs: Path, snippets_dir: Path, snippets: dict[str, Snippet], results: Results,
-             head: str | None) -> list[str]:
+def problems(
+    docs: Path, snippets_dir: Path, snippets: dict[str, Snippet], results: Results, head: str | None
+) -> list[str]:
     if not results.present:
-        return [f"{ENV}=1 but there is no run report at {rel(results.path)} — run `bash scripts/test.sh` "
-                f"(or point SNIPCHECK_REPORT at the report of this commit)"]
+        return [
+            f"{ENV}=1 but there is no run report at {rel(results.path)} — run `bash scripts/test.sh` "
+            f"(or point SNIPCHECK_REPORT at the report of this commit)"
+        ]
     out = []
     if head is None:
-        out.append("cannot tell which commit is being built (`git rev-parse HEAD` failed) — build from a git "
-                   "checkout")
+        out.append("cannot tell which commit is being built (`git rev-parse HEAD` failed) — build from a git checkout")
     if not results.commit:
-        out.append(f"{rel(results.path)}: the report records no commit — it predates commit stamping; re-run the "
-                   f"suite")
+        out.append(f"{rel(results.path)}: the report records no commit — it predates commit stamping; re-run the suite")
     elif head and results.commit != head:
-        out.append(f"{rel(results.path)}: the report is from commit {results.commit[:12]}, but this build is "
-                   f"commit {head[:12]} — re-run the suite on this commit, a published page must not show "
-                   f"another commit's results")
+        out.append(
+            f"{rel(results.path)}: the report is from commit {results.commit[:12]}, but this build is "
+            f"commit {head[:12]} — re-run the suite on this commit, a published page must not show "
+            f"another commit's results"
+        )
     includes, _ = check_pages(docs, snippets_dir)
     seen: set[str] = set()
     for inc in includes:
@@ -46,9 +49,14 @@ def problems(docs: Path, snippets_dir: Path, snippets: dict[str, Snippet], resul
         if snip is None or inc.path in seen:
             continue
         seen.add(inc.path)
-        missing = [c for c in snip.checks if not any(r.get("result") in {"passed", "failed", "skipped"}
-                                                     for r in results.records(snip.path, c))]
+        missing = [
+            c
+            for c in snip.checks
+            if not any(r.get("result") in {"passed", "failed", "skipped"} for r in results.records(snip.path, c))
+        ]
         if missing:
-            out.append(f"{rel(inc.page)}:{inc.line}: snippets/{inc.path} has no result for "
-                       f"{', '.join(missing)} in {rel(results.path)} — run the tiers of those checks")
+            out.append(
+                f"{rel(inc.page)}:{inc.line}: snippets/{inc.path} has no result for "
+                f"{', '.join(missing)} in {rel(results.path)} — run the tiers of those checks"
+            )
     return out

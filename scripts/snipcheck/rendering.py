@@ -16,8 +16,11 @@ from . import comments, manifest
 from .paths import SNIPPETS
 
 # pymdownx.snippets' section marker: `--8<-- [start:name]` / `--8<-- [end:name]` anywhere on a line.
-SECTION_MARK = re.compile(r"-{1,}8<-{1,}[ \t]+\[[ \t]*(?P<type>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)"
-                          r"[ \t]*\]", re.I)
+SECTION_MARK = re.compile(
+    r"-{1,}8<-{1,}[ \t]+\[[ \t]*(?P<type>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)"
+    r"[ \t]*\]",
+    re.I,
+)
 
 
 class SnippetSectionMissing(LookupError):
@@ -67,5 +70,4 @@ def _declared() -> tuple[dict[str, manifest.Snippet], dict[str, comments.FileCat
 def _russian(path: str, text: str) -> str:
     declared, catalogs = _declared()
     catalog = catalogs.get(path)
-    return comments.render(text, comments.syntax_of(path, declared[path].kind),
-                           catalog.entries if catalog else {}).text
+    return comments.render(text, comments.syntax_of(path, declared[path].kind), catalog.entries if catalog else {}).text

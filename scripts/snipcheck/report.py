@@ -26,14 +26,21 @@ def _run_id() -> str:
     return RUN_BASE
 
 
-def record(snippet: str, check: str, result: str, seconds: float, *,
-           report: Path = REPORT, **measurements: Any) -> None:
+def record(
+    snippet: str, check: str, result: str, seconds: float, *, report: Path = REPORT, **measurements: Any
+) -> None:
     """Append one result. `result` is passed, failed, skipped or pending."""
     frag = fragments_dir(report)
     frag.mkdir(parents=True, exist_ok=True)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    line = {"snippet": snippet, "check": check, "result": result,
-            "seconds": round(seconds, 3), "at": time.time(), **measurements}
+    line = {
+        "snippet": snippet,
+        "check": check,
+        "result": result,
+        "seconds": round(seconds, 3),
+        "at": time.time(),
+        **measurements,
+    }
     with (frag / f"{_run_id()}-{worker}.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
@@ -74,8 +81,13 @@ def merge(reports: list[Path], dest: Path = REPORT) -> dict[str, Any]:
     commits = {d.get("commit") for d in docs}
     if len(commits) > 1:
         raise ValueError(f"reports of different commits cannot be merged: {sorted(map(str, commits))}")
-    merged: dict[str, Any] = {**docs[0], "tiers": {}, "snippets": {}, "unrecorded_checks": [],
-                              "shards": [str(p) for p in reports]}
+    merged: dict[str, Any] = {
+        **docs[0],
+        "tiers": {},
+        "snippets": {},
+        "unrecorded_checks": [],
+        "shards": [str(p) for p in reports],
+    }
     for doc in docs:
         for tier, figures in (doc.get("tiers") or {}).items():
             if tier in merged["tiers"]:

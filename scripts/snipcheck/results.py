@@ -49,7 +49,7 @@ class Results:
                 for ref, what in (rec.get("image_sources") or {}).items():
                     out.setdefault(ref, str(what))
                 if snippet.startswith("image:") and rec.get("image_source"):
-                    out.setdefault(snippet[len("image:"):], str(rec["image_source"]))
+                    out.setdefault(snippet[len("image:") :], str(rec["image_source"]))
         return dict(sorted(out.items()))
 
 
@@ -70,8 +70,13 @@ def head_commit(root: Path = ROOT) -> str | None:
     """The commit being built (git HEAD), or None outside a git checkout."""
     try:
         # safe.directory: CI runs the suite as root in a checkout owned by another user
-        res = subprocess.run(["git", "-c", f"safe.directory={root}", "-C", str(root), "rev-parse", "HEAD"],
-                             capture_output=True, text=True, timeout=10, check=False)
+        res = subprocess.run(
+            ["git", "-c", f"safe.directory={root}", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return res.stdout.strip() or None if res.returncode == 0 else None

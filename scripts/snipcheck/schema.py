@@ -106,8 +106,11 @@ class Record(Spec):
 
 def unknown_keys(value: Mapping[str, Any], allowed: Iterable[str], path: tuple[str, ...] = ()) -> list[Problem]:
     allowed = sorted(allowed)
-    return [((*path, str(k)), f"unknown key; allowed here: {', '.join(allowed) or 'none'}")
-            for k in value if k not in allowed]
+    return [
+        ((*path, str(k)), f"unknown key; allowed here: {', '.join(allowed) or 'none'}")
+        for k in value
+        if k not in allowed
+    ]
 
 
 STR = Scalar(str)

@@ -37,19 +37,24 @@ def build(out: Path, env: dict[str, str] | None = None, timeout: float = 240) ->
     """`mkdocs build --strict` into `out`; any warning fails it (SiteBuildError with mkdocs' output)."""
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean", "-d", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
     )
     if proc.returncode != 0:
-        raise SiteBuildError(f"mkdocs build --strict failed (exit {proc.returncode}); fix the warnings below "
-                             f"(run `NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict` to see them all):\n"
-                             f"{proc.stderr[-6000:]}")
+        raise SiteBuildError(
+            f"mkdocs build --strict failed (exit {proc.returncode}); fix the warnings below "
+            f"(run `NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict` to see them all):\n"
+            f"{proc.stderr[-6000:]}"
+        )
 
 
 @dataclass(frozen=True)
 class BuiltPage:
-    lang: str   # "ru" or "en"
-    url: str    # site-relative, "" for the home page, "en/docker/" ...
+    lang: str  # "ru" or "en"
+    url: str  # site-relative, "" for the home page, "en/docker/" ...
     file: Path
 
     @property
@@ -58,7 +63,7 @@ class BuiltPage:
 
     def source(self, docs: Path) -> Path:
         """The Markdown page this was built from (`docker.en.md` for `en/docker/`)."""
-        stem = (self.url[len("en/"):] if self.lang == "en" else self.url).rstrip("/") or "index"
+        stem = (self.url[len("en/") :] if self.lang == "en" else self.url).rstrip("/") or "index"
         suffix = ".en.md" if self.lang == "en" else ".md"
         for candidate in (docs / f"{stem}{suffix}", docs / stem / f"index{suffix}"):
             if candidate.is_file():

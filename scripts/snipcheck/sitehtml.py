@@ -35,7 +35,7 @@ DELIBERATE_RUSSIAN: dict[tuple[str, str], str] = {
 class ParsedPage:
     ids: set[str] = field(default_factory=set)
     urls: list[tuple[str, str]] = field(default_factory=list)  # (tag.attr, value)
-    text: list[str] = field(default_factory=list)              # visible text and text attributes
+    text: list[str] = field(default_factory=list)  # visible text and text attributes
     lang: str = ""
 
 
@@ -107,34 +107,41 @@ def internal_link_problems(site: Path) -> list[str]:
         here = f"http://site.invalid/{page.url}"
         for attr, value in parsed(page.file).urls:
             if value.startswith(site_url) and site_url:
-                value = "/" + value[len(site_url):]
+                value = "/" + value[len(site_url) :]
                 absolute = urljoin("http://site.invalid/", value)
             else:
                 parts = urlsplit(value)
                 if parts.scheme or parts.netloc:
                     continue  # external: not this check's business
                 if value.startswith("/") and not value.startswith(base_path):
-                    problems.append(f"/{page.url}: {attr}={value!r} is outside the site's path {base_path} "
-                                    f"(site_url {site_url}) — it breaks on GitHub Pages; link relatively")
+                    problems.append(
+                        f"/{page.url}: {attr}={value!r} is outside the site's path {base_path} "
+                        f"(site_url {site_url}) — it breaks on GitHub Pages; link relatively"
+                    )
                     continue
                 if value.startswith("/"):
-                    value = "/" + value[len(base_path):]
+                    value = "/" + value[len(base_path) :]
                 absolute = urljoin(here, value)
             parts = urlsplit(absolute)
             target = _target_file(site, parts.path)
             if not target.is_file():
-                problems.append(f"/{page.url}: {attr}={value!r} points at {parts.path}, which the build "
-                                f"did not produce — fix the link or the page")
+                problems.append(
+                    f"/{page.url}: {attr}={value!r} points at {parts.path}, which the build "
+                    f"did not produce — fix the link or the page"
+                )
                 continue
             fragment = unquote(parts.fragment)
             if fragment and target.suffix == ".html" and fragment not in parsed(target).ids:
-                problems.append(f"/{page.url}: {attr}={value!r}: {parts.path} has no id {fragment!r} — "
-                                f"fix the anchor (headings get explicit ids: `## Title {{ #id }}`)")
+                problems.append(
+                    f"/{page.url}: {attr}={value!r}: {parts.path} has no id {fragment!r} — "
+                    f"fix the anchor (headings get explicit ids: `## Title {{ #id }}`)"
+                )
     return problems
 
 
 def _404(site: Path):
     from .sitebuild import BuiltPage
+
     return BuiltPage("ru", "404.html", site / "404.html")
 
 
@@ -145,13 +152,14 @@ def placeholder_host_problems(site: Path) -> list[str]:
         if file.suffix not in (".html", ".xml", ".json", ".txt", ".js") or not file.is_file():
             continue
         for m in PLACEHOLDER_HOST.finditer(file.read_text(encoding="utf-8", errors="replace")):
-            problems.append(f"{file.relative_to(site)}: placeholder host {m[0]!r} — set SITE_URL/REPO_URL "
-                            f"(see README, Publishing) instead of a placeholder in mkdocs.yml")
+            problems.append(
+                f"{file.relative_to(site)}: placeholder host {m[0]!r} — set SITE_URL/REPO_URL "
+                f"(see README, Publishing) instead of a placeholder in mkdocs.yml"
+            )
     return problems
 
 
-def russian_on_english_pages(site: Path,
-                             allowed: dict[tuple[str, str], str] = DELIBERATE_RUSSIAN) -> list[str]:
+def russian_on_english_pages(site: Path, allowed: dict[tuple[str, str], str] = DELIBERATE_RUSSIAN) -> list[str]:
     """English pages show no Cyrillic outside the listed deliberate quotes (footer, nav, UI strings)."""
     problems = []
     for page in built_pages(site):
@@ -162,9 +170,11 @@ def russian_on_english_pages(site: Path,
             found.update(CYRILLIC_PHRASE.findall(chunk))
         stray = sorted(p for p in found if ("*", p) not in allowed and (page.url, p) not in allowed)
         if stray:
-            problems.append(f"/{page.url}: Russian text on an English page: {stray} — translate it (the footer: "
-                            f"`copyright` of the `en` language in mkdocs.yml) or, if it is a deliberate quote, "
-                            f"list it in snipcheck/sitehtml.py DELIBERATE_RUSSIAN with the reason")
+            problems.append(
+                f"/{page.url}: Russian text on an English page: {stray} — translate it (the footer: "
+                f"`copyright` of the `en` language in mkdocs.yml) or, if it is a deliberate quote, "
+                f"list it in snipcheck/sitehtml.py DELIBERATE_RUSSIAN with the reason"
+            )
     return problems
 
 
@@ -179,15 +189,17 @@ def upstream_link_problems(site: Path) -> list[str]:
         if page.lang != "en":
             continue
         html = page.file.read_text(encoding="utf-8")
-        article = html[html.find('<article'):]
+        article = html[html.find("<article") :]
         m = re.search(rf'<a [^>]*href="{re.escape(UPSTREAM)}[^"]*"[^>]*>(.*?)</a>', article, re.S)
         if m is None:
             continue
-        after = _text(article[m.end():m.end() + 400]).lstrip()
+        after = _text(article[m.end() : m.end() + 400]).lstrip()
         if not after.startswith("(in Russian"):
-            problems.append(f"/{page.url}: the first link to the upstream course ({_text(m[1]).strip()!r}) is not "
-                            f"followed by \"(in Russian)\" — readers of the English page must know it is Russian "
-                            f"(it is followed by {after[:40]!r})")
+            problems.append(
+                f"/{page.url}: the first link to the upstream course ({_text(m[1]).strip()!r}) is not "
+                f'followed by "(in Russian)" — readers of the English page must know it is Russian '
+                f"(it is followed by {after[:40]!r})"
+            )
     return problems
 
 
@@ -201,8 +213,10 @@ def search_index_problems(site: Path) -> list[str]:
             continue
         index = json.loads(index_file.read_text(encoding="utf-8"))
         if lang not in index["config"].get("lang", []):
-            problems.append(f"{root}search/search_index.json: lunr languages {index['config'].get('lang')} "
-                            f"lack {lang!r} — its word forms would not be stemmed")
+            problems.append(
+                f"{root}search/search_index.json: lunr languages {index['config'].get('lang')} "
+                f"lack {lang!r} — its word forms would not be stemmed"
+            )
         if not index["docs"]:
             problems.append(f"{root}search/search_index.json has no entries")
         langs: dict[Path, str | None] = {}
@@ -212,6 +226,8 @@ def search_index_problems(site: Path) -> list[str]:
                 langs[target] = parse(target).lang if target.is_file() else None
             found = langs[target]
             if found != lang:
-                problems.append(f"{root}search/search_index.json: entry {doc['location']!r} ({doc['title']!r}) "
-                                f"leads to a page in {found or 'no file'}, not {lang!r}")
+                problems.append(
+                    f"{root}search/search_index.json: entry {doc['location']!r} ({doc['title']!r}) "
+                    f"leads to a page in {found or 'no file'}, not {lang!r}"
+                )
     return problems

@@ -57,8 +57,7 @@ def module_version(path: str, timeout: float = 10) -> str | None:
     if go is None:
         return None
     try:
-        res = subprocess.run([go, "version", "-m", path], capture_output=True, text=True, timeout=timeout,
-                             check=False)
+        res = subprocess.run([go, "version", "-m", path], capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     m = re.search(r"^\s*mod\s+\S+\s+(v\S+)", res.stdout, flags=re.M)

@@ -29,8 +29,11 @@ def _cell(text: str) -> str:
 
 
 def no_report(lang: str) -> str:
-    return t(lang, "_Отчёта о прогоне в этой сборке нет: таблицы появятся после `bash scripts/test.sh`._",
-             "_This build has no run report: the tables appear after `bash scripts/test.sh`._")
+    return t(
+        lang,
+        "_Отчёта о прогоне в этой сборке нет: таблицы появятся после `bash scripts/test.sh`._",
+        "_This build has no run report: the tables appear after `bash scripts/test.sh`._",
+    )
 
 
 def run(results: Results, lang: str, head: str | None) -> str:
@@ -42,9 +45,15 @@ def run(results: Results, lang: str, head: str | None) -> str:
     commit = m.get("commit") or "?"
     rows = [
         (t(lang, "дата прогона", "run date"), when),
-        (t(lang, "коммит", "commit"), f"`{commit[:12]}`" + (
-            t(lang, " (не совпадает с собираемым `", " (not the commit being built, `") + (head or "?")[:12] + "`)"
-            if head and commit != head else "")),
+        (
+            t(lang, "коммит", "commit"),
+            f"`{commit[:12]}`"
+            + (
+                t(lang, " (не совпадает с собираемым `", " (not the commit being built, `") + (head or "?")[:12] + "`)"
+                if head and commit != head
+                else ""
+            ),
+        ),
         (t(lang, "идентификатор прогона", "run id"), f"`{m.get('run_id', '?')}`"),
         (t(lang, "время всего прогона", "wall time"), f"{m.get('wall_seconds', '?')} s"),
         (t(lang, "CI", "CI"), t(lang, "да", "yes") if m.get("ci") else t(lang, "нет", "no")),
@@ -59,8 +68,11 @@ def tools(results: Results, lang: str) -> str:
         return no_report(lang)
     versions = results.meta.get("tools") or {}
     if not versions and not results.snippets:
-        return t(lang, "_Отчёт не содержит версий инструментов (старый формат отчёта)._",
-                 "_The report records no tool versions (an older report format)._")
+        return t(
+            lang,
+            "_Отчёт не содержит версий инструментов (старый формат отчёта)._",
+            "_The report records no tool versions (an older report format)._",
+        )
     lines = [t(lang, "| инструмент | версия |", "| tool | version |"), "| --- | --- |"]
     missing = t(lang, "не найден при прогоне", "not found during the run")
     for name, version in versions.items():
@@ -68,8 +80,9 @@ def tools(results: Results, lang: str) -> str:
         lines.append(f"| {_cell(name)} | {_cell(shown)} |")
     k8s = sorted({v for recs in results.snippets.values() for r in recs for v in r.get("kubernetes_versions") or []})
     if k8s:
-        lines.append(f"| {t(lang, 'Kubernetes (схемы kubeconform)', 'Kubernetes (kubeconform schemas)')} | "
-                     f"{', '.join(k8s)} |")
+        lines.append(
+            f"| {t(lang, 'Kubernetes (схемы kubeconform)', 'Kubernetes (kubeconform schemas)')} | {', '.join(k8s)} |"
+        )
     return "\n".join(lines)
 
 
@@ -77,13 +90,21 @@ def tiers(results: Results, lang: str) -> str:
     if not results.present:
         return no_report(lang)
     data = results.meta.get("tiers") or {}
-    lines = [t(lang, "| уровень | секунд | пройдено | провалено | пропущено |",
-               "| tier | seconds | passed | failed | skipped |"), "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        t(
+            lang,
+            "| уровень | секунд | пройдено | провалено | пропущено |",
+            "| tier | seconds | passed | failed | skipped |",
+        ),
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for tier in [*TIERS, *(k for k in data if k not in TIERS)]:
         if tier in data:
             d = data[tier]
-            lines.append(f"| `{tier}` | {d.get('seconds', '?')} | {d.get('passed', 0)} | "
-                         f"{d.get('failed', 0) + d.get('error', 0)} | {d.get('skipped', 0)} |")
+            lines.append(
+                f"| `{tier}` | {d.get('seconds', '?')} | {d.get('passed', 0)} | "
+                f"{d.get('failed', 0) + d.get('error', 0)} | {d.get('skipped', 0)} |"
+            )
     return "\n".join(lines)
 
 
@@ -102,16 +123,28 @@ def images(results: Results, lang: str) -> str:
         return no_report(lang)
     sources = results.image_sources()
     if not sources:
-        return t(lang, "_В отчёте нет базовых образов (уровни images/compose не запускались)._",
-                 "_The report names no base images (the images/compose tiers did not run)._")
+        return t(
+            lang,
+            "_В отчёте нет базовых образов (уровни images/compose не запускались)._",
+            "_The report names no base images (the images/compose tiers did not run)._",
+        )
     lines = [t(lang, "| образ | откуда | подробности |", "| image | source | details |"), "| --- | --- | --- |"]
     for ref, desc in sources.items():
         lines.append(f"| `{ref}` | {_source_kind(desc, lang)} | {_cell(desc)} |")
     return "\n".join(lines)
 
 
-KEY_FIGURES = ("image_mb", "single_stage_mb", "multi_stage_mb", "ratio", "uid", "seconds_to_http_200",
-               "seconds_to_healthy", "seconds_to_stop", "exit_code")
+KEY_FIGURES = (
+    "image_mb",
+    "single_stage_mb",
+    "multi_stage_mb",
+    "ratio",
+    "uid",
+    "seconds_to_http_200",
+    "seconds_to_healthy",
+    "seconds_to_stop",
+    "exit_code",
+)
 
 
 def _figures(recs: list[dict]) -> str:
@@ -134,8 +167,12 @@ def _title(page: Path) -> str:
 def snippets_table(docs: Path, snippets: dict[str, Snippet], results: Results, lang: str) -> str:
     """Every included snippet × check, grouped by page of this language, linked to its proof line."""
     out = []
-    result_word = {"passed": t(lang, "пройдено", "passed"), "failed": t(lang, "ПРОВАЛЕНО", "FAILED"),
-                   "skipped": t(lang, "пропущено", "skipped"), MISSING: t(lang, "не запускалось", "not run")}
+    result_word = {
+        "passed": t(lang, "пройдено", "passed"),
+        "failed": t(lang, "ПРОВАЛЕНО", "FAILED"),
+        "skipped": t(lang, "пропущено", "skipped"),
+        MISSING: t(lang, "не запускалось", "not run"),
+    }
     for page in pages(docs):
         if page_lang(page) != lang:
             continue
@@ -159,14 +196,14 @@ def snippets_table(docs: Path, snippets: dict[str, Snippet], results: Results, l
                 for check in snip.checks:
                     recs = results.records(snip.path, check)
                     state = check_state(recs) if results.present else MISSING
-                    out.append(f"| {link} | `{check}` | {MARK[state]} {result_word[state]} | "
-                               f"{_cell(_figures(recs))} |")
+                    out.append(f"| {link} | `{check}` | {MARK[state]} {result_word[state]} | {_cell(_figures(recs))} |")
         out.append("")
     return "\n".join(out)
 
 
-def render(section: str, *, docs: Path, snippets: dict[str, Snippet], results: Results, lang: str,
-           head: str | None) -> str:
+def render(
+    section: str, *, docs: Path, snippets: dict[str, Snippet], results: Results, lang: str, head: str | None
+) -> str:
     if section == "run":
         return run(results, lang, head)
     if section == "tools":

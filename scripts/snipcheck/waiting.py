@@ -33,9 +33,16 @@ class Waited(Generic[T]):
     seconds: float
 
 
-def until(probe: Callable[[], T], *, timeout: float, what: str, interval: float = 0.2,
-          retry_on: tuple[type[BaseException], ...] = (), details: Callable[[], str] | None = None,
-          describe: Callable[[T], str] = repr) -> Waited[T]:
+def until(
+    probe: Callable[[], T],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.2,
+    retry_on: tuple[type[BaseException], ...] = (),
+    details: Callable[[], str] | None = None,
+    describe: Callable[[T], str] = repr,
+) -> Waited[T]:
     """Call `probe` every `interval` seconds until it returns a truthy value or `timeout` passes."""
     start = time.monotonic()
     last = "nothing yet"

@@ -28,7 +28,7 @@ DRY_RUN = ("apply", "--server-side", "--dry-run=server", "--validate=strict", "-
 @dataclass
 class Objects:
     snippet: Snippet
-    text: str                  # YAML as applied (the file, or `kubectl kustomize DIR` output)
+    text: str  # YAML as applied (the file, or `kubectl kustomize DIR` output)
     docs: list[dict[str, Any]]
 
     @property
@@ -39,8 +39,11 @@ class Objects:
         return {d["metadata"]["name"] for d in self.docs if d.get("kind") == "Namespace"}
 
     def referenced_namespaces(self) -> set[str]:
-        return {str(d["metadata"]["namespace"]) for d in self.docs
-                if d.get("kind") != "Namespace" and (d.get("metadata") or {}).get("namespace")}
+        return {
+            str(d["metadata"]["namespace"])
+            for d in self.docs
+            if d.get("kind") != "Namespace" and (d.get("metadata") or {}).get("namespace")
+        }
 
 
 def fail(msg: str) -> None:
@@ -84,10 +87,11 @@ def create_namespaces(cp: ControlPlane, names: set[str]) -> None:
     """Create the namespaces for real, each with the `default` ServiceAccount that kube-controller-manager
     would add (this tier runs no controllers; Pod admission needs the account)."""
     docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in sorted(names)]
-    docs += [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": n}}
-             for n in sorted(names | ALWAYS_THERE)]
-    res = cp.kubectl("apply", "--server-side", "--validate=strict", "-f", "-",
-                     stdin=yaml.safe_dump_all(docs))
+    docs += [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": n}}
+        for n in sorted(names | ALWAYS_THERE)
+    ]
+    res = cp.kubectl("apply", "--server-side", "--validate=strict", "-f", "-", stdin=yaml.safe_dump_all(docs))
     if res.returncode != 0:
         fail(f"creating namespaces {sorted(names)} failed:\n{res.describe()}")
 
@@ -131,8 +135,10 @@ def verdict(obj: Objects, created_in_set: set[str], res: KubectlResult) -> str |
         problems.append(f"{len(obj.docs)} objects, but the server applied {applied(res)}:\n{res.describe()}")
     foreign = obj.referenced_namespaces() - created_in_set - ALWAYS_THERE
     if foreign:
-        problems.append(f"it uses namespace(s) {sorted(foreign)} that no snippet of {obj.set_name} creates "
-                        "(a reader applying it gets `namespaces \"...\" not found`)")
+        problems.append(
+            f"it uses namespace(s) {sorted(foreign)} that no snippet of {obj.set_name} creates "
+            '(a reader applying it gets `namespaces "..." not found`)'
+        )
     if warnings(res):
         problems.append("the API server warns:\n" + "\n".join(warnings(res)))
     return "\n".join(problems) or None
@@ -143,8 +149,10 @@ def judge(snippet: Snippet, why: str | None, version: str) -> str | None:
     wanted = expected_error(snippet)
     if wanted is not None:
         if why is None:
-            return (f"{snippet.path}: the text says this manifest is wrong ({snippet.claim}), "
-                    f"but kube-apiserver {version} accepts it")
+            return (
+                f"{snippet.path}: the text says this manifest is wrong ({snippet.claim}), "
+                f"but kube-apiserver {version} accepts it"
+            )
         if wanted not in why:
             return f"{snippet.path}: expected `{wanted}` in the API server's verdict, got:\n{why}"
         return None

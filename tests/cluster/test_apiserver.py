@@ -50,8 +50,9 @@ def chapter(control_plane: ControlPlane) -> dict[str, Objects]:
 
 @pytest.mark.check("kube-apiserver")
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=ids(SNIPPETS))
-def test_apiserver_accepts(snippet: Snippet, chapter: dict[str, Objects], control_plane: ControlPlane,
-                           measure: dict[str, Any]) -> None:
+def test_apiserver_accepts(
+    snippet: Snippet, chapter: dict[str, Objects], control_plane: ControlPlane, measure: dict[str, Any]
+) -> None:
     obj = chapter[snippet.path]
     res = dry_run(control_plane, obj.text)
     measure["kubernetes_version"] = control_plane.server_version

@@ -29,22 +29,25 @@ MISSING_NS = f"nowhere-{secrets.token_hex(3)}"
 BROKEN = {
     "selector does not match template labels": (
         GOOD.replace("matchLabels: {app: myapp}", "matchLabels: {app: other}"),
-        "`selector` does not match template `labels`"),
+        "`selector` does not match template `labels`",
+    ),
     "HPA maxReplicas below minReplicas": (
         GOOD.replace("maxReplicas: 5", "maxReplicas: 1"),
-        "must be greater than or equal to `minReplicas`"),
-    "Ingress backend without a port": (
-        GOOD.replace(", port: {number: 80}", ""),
-        "port name or number is required"),
+        "must be greater than or equal to `minReplicas`",
+    ),
+    "Ingress backend without a port": (GOOD.replace(", port: {number: 80}", ""), "port name or number is required"),
     "invalid object name": (
         GOOD.replace("metadata:\n  name: myapp", "metadata:\n  name: My_App"),
-        "a lowercase RFC 1123 subdomain"),
+        "a lowercase RFC 1123 subdomain",
+    ),
     "unknown field": (  # server-side apply builds a typed patch: an undeclared field is an error
         GOOD.replace("replicas: 2", "replicaz: 2"),
-        ".spec.replicaz: field not declared in schema"),
+        ".spec.replicaz: field not declared in schema",
+    ),
     "namespace that does not exist": (
         GOOD.replace("metadata:\n  name: myapp", f"metadata:\n  name: myapp\n  namespace: {MISSING_NS}"),
-        f'namespaces "{MISSING_NS}" not found'),
+        f'namespaces "{MISSING_NS}" not found',
+    ),
 }
 
 
@@ -65,9 +68,16 @@ def test_apiserver_rejects(case: str, control_plane: ControlPlane) -> None:
 
 
 def _snippet(expect: str, **settings: object) -> Snippet:
-    return Snippet(path="kubernetes/example.yaml", kind="kubernetes", expect=expect, checks=["kube-apiserver"],
-                   manifest=Path("snippets/kubernetes/manifest.yaml"), line=1, claim="the selector is wrong",
-                   settings=dict(settings))
+    return Snippet(
+        path="kubernetes/example.yaml",
+        kind="kubernetes",
+        expect=expect,
+        checks=["kube-apiserver"],
+        manifest=Path("snippets/kubernetes/manifest.yaml"),
+        line=1,
+        claim="the selector is wrong",
+        settings=dict(settings),
+    )
 
 
 def test_verdict_of_an_anti_pattern(control_plane: ControlPlane) -> None:
@@ -110,11 +120,13 @@ def test_control_plane_leaves_nothing_behind(kube_tools: kubeapi.Tools) -> None:
 
 def test_failed_start_names_the_process(kube_tools: kubeapi.Tools, tmp_path: Path) -> None:
     fake = tmp_path / "kube-apiserver"
-    fake.write_text("#!/bin/sh\necho 'E1201 simulated: --etcd-servers must be specified' >&2\nexit 3\n",
-                    encoding="utf-8")
+    fake.write_text(
+        "#!/bin/sh\necho 'E1201 simulated: --etcd-servers must be specified' >&2\nexit 3\n", encoding="utf-8"
+    )
     fake.chmod(0o755)
-    broken = kubeapi.Tools(kube_tools.version, fake, kube_tools.kubectl, kube_tools.etcd,
-                           kube_tools.kube_controller_manager)
+    broken = kubeapi.Tools(
+        kube_tools.version, fake, kube_tools.kubectl, kube_tools.etcd, kube_tools.kube_controller_manager
+    )
     parent = tmp_path / "planes"
     parent.mkdir()
     with pytest.raises(kubeapi.KubeError) as err:

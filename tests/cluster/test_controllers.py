@@ -80,11 +80,15 @@ def the(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
     return next(d for d in docs if d["kind"] == kind)
 
 
-def test_namespace_gets_its_default_service_account(example3: tuple[str, list[dict[str, Any]]],
-                                                    controllers: ControlPlane) -> None:
+def test_namespace_gets_its_default_service_account(
+    example3: tuple[str, list[dict[str, Any]]], controllers: ControlPlane
+) -> None:
     ns, _ = example3
-    _, seconds = wait_for(f"ServiceAccount default in {ns}",
-                          lambda: controllers.kubectl("get", "sa", "default", "-n", ns).returncode == 0, controllers)
+    _, seconds = wait_for(
+        f"ServiceAccount default in {ns}",
+        lambda: controllers.kubectl("get", "sa", "default", "-n", ns).returncode == 0,
+        controllers,
+    )
     assert seconds < DEADLINE_S
 
 
@@ -108,17 +112,21 @@ def test_deployment_creates_its_pods(example3: tuple[str, list[dict[str, Any]]],
         c = spec["containers"][0]
         assert c["resources"] == container["resources"], c["resources"]
         # the server defaults fieldRef.apiVersion; names and literal values are the template's
-        assert [(e["name"], e.get("value")) for e in c["env"]] == \
-            [(e["name"], e.get("value")) for e in container["env"]], c["env"]
+        assert [(e["name"], e.get("value")) for e in c["env"]] == [
+            (e["name"], e.get("value")) for e in container["env"]
+        ], c["env"]
         assert pod["status"]["phase"] == "Pending"  # no node here
     env = {e["name"]: e.get("value") for e in found[0]["spec"]["containers"][0]["env"]}
     assert env.get("GOMEMLIMIT"), "example 3 sets GOMEMLIMIT in the Pod"
-    print(f"{replicas} pods created in {seconds:.1f}s; limits {container['resources'].get('limits')}, "
-          f"GOMEMLIMIT={env['GOMEMLIMIT']}")
+    print(
+        f"{replicas} pods created in {seconds:.1f}s; limits {container['resources'].get('limits')}, "
+        f"GOMEMLIMIT={env['GOMEMLIMIT']}"
+    )
 
 
-def test_hpa_finds_its_target_without_metrics(example3: tuple[str, list[dict[str, Any]]],
-                                              controllers: ControlPlane) -> None:
+def test_hpa_finds_its_target_without_metrics(
+    example3: tuple[str, list[dict[str, Any]]], controllers: ControlPlane
+) -> None:
     ns, docs = example3
     hpa = the(docs, "HorizontalPodAutoscaler")
     name = hpa["metadata"]["name"]

@@ -50,9 +50,11 @@ def test_replaces_are_the_staging_modules_of_the_release() -> None:
 
 
 def test_binaries_report_the_pinned_release(kube_tools: kubeapi.Tools) -> None:
-    out = subprocess.run([str(kube_tools.kube_apiserver), "--version"], capture_output=True, text=True,
-                         timeout=30).stdout
+    out = subprocess.run(
+        [str(kube_tools.kube_apiserver), "--version"], capture_output=True, text=True, timeout=30
+    ).stdout
     assert out.strip() == f"Kubernetes {kube_tools.version}", out
-    out = subprocess.run([str(kube_tools.kubectl), "version", "--client", "-o", "json"], capture_output=True,
-                         text=True, timeout=30).stdout
+    out = subprocess.run(
+        [str(kube_tools.kubectl), "version", "--client", "-o", "json"], capture_output=True, text=True, timeout=30
+    ).stdout
     assert f'"gitVersion": "{kube_tools.version}"' in out, out

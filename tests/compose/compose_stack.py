@@ -41,8 +41,16 @@ class Stack:
     workdir: Path
 
     def compose(self, *args: str, timeout: float = 600, check: bool = True) -> dk.Result:
-        return dk.compose(self.project, self.files, *args, env_file=self.env_file, profiles=self.profiles,
-                          timeout=timeout, check=check, cwd=self.workdir)
+        return dk.compose(
+            self.project,
+            self.files,
+            *args,
+            env_file=self.env_file,
+            profiles=self.profiles,
+            timeout=timeout,
+            check=check,
+            cwd=self.workdir,
+        )
 
     def port(self, service: str, port: int) -> int:
         out = self.compose("port", service, str(port), timeout=30).stdout.strip()
@@ -66,8 +74,7 @@ def postgres_ready_at(cid: str) -> datetime:
     logs = dk.docker("logs", "--timestamps", cid, timeout=30)
     ready = [line.split(" ", 1)[0] for line in (logs.stdout + logs.stderr).splitlines() if READY in line]
     if not ready:
-        pytest.fail(f"no '{READY}' line in the PostgreSQL logs:\n{(logs.stdout + logs.stderr)[-2000:]}",
-                    pytrace=False)
+        pytest.fail(f"no '{READY}' line in the PostgreSQL logs:\n{(logs.stdout + logs.stderr)[-2000:]}", pytrace=False)
     return max(docker_time(t) for t in ready)
 
 
@@ -75,8 +82,10 @@ def _project_name(snippet: Snippet) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", f"snip-{dk.RUN_ID}-{snippet.path}".lower())[:60].strip("-")
 
 
-STARTUP_OVERRIDE = ("healthchecks probe every 1 s during start-up (start_interval: 1s, start_period at least "
-                    "interval x retries); the snippet's own interval, timeout and retries apply after that")
+STARTUP_OVERRIDE = (
+    "healthchecks probe every 1 s during start-up (start_interval: 1s, start_period at least "
+    "interval x retries); the snippet's own interval, timeout and retries apply after that"
+)
 
 
 def _seconds(duration: str | None) -> float:
@@ -157,11 +166,15 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
         msg = "needs registry: " + "; ".join(missing)
         if snippet.settings.get("needs_registry"):
             pytest.skip(msg)
-        pytest.fail(f"{snippet.where()}: images unavailable and the entry does not declare needs_registry: {msg}",
-                    pytrace=False)
+        pytest.fail(
+            f"{snippet.where()}: images unavailable and the entry does not declare needs_registry: {msg}", pytrace=False
+        )
     st.files.append(_test_override(config, st.project, tmp_path / "snipcheck.override.yaml"))
-    built = [f"snipcheck/{st.project}-{name}:{dk.RUN_ID}".lower()
-             for name, svc in config.get("services", {}).items() if svc.get("build")]
+    built = [
+        f"snipcheck/{st.project}-{name}:{dk.RUN_ID}".lower()
+        for name, svc in config.get("services", {}).items()
+        if svc.get("build")
+    ]
     request.node.stash[SOURCES] = {ref: src.describe() for ref, src in sources.items()}
     recording(request.node).measurements["test_override"] = STARTUP_OVERRIDE
     try:
@@ -176,5 +189,3 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
 
 
 SOURCES = pytest.StashKey[dict]()
-
-

@@ -22,8 +22,7 @@ from support import http_get, require
 
 pytestmark = [pytest.mark.compose]
 
-APP_STACKS = [s for s in by_check("compose-up")
-              if (s.settings.get("compose") or {}).get("behaviour") == "app-stack"]
+APP_STACKS = [s for s in by_check("compose-up") if (s.settings.get("compose") or {}).get("behaviour") == "app-stack"]
 UP = ("up", "-d", "--wait", "--wait-timeout", "240", "--pull", "never")
 
 
@@ -41,9 +40,14 @@ def _wait_status(stack: Stack, path: str, want: int, seconds: float) -> tuple[fl
             raise OSError(f"HTTP {status}: {body[:300]}")
         return body or " "
 
-    waited = waiting.until(answers, timeout=seconds, what=f"{path} to answer {want}", interval=0.5,
-                           retry_on=(OSError, dk.DockerError),
-                           details=lambda: dk.describe_container(_cid(stack, "app")))
+    waited = waiting.until(
+        answers,
+        timeout=seconds,
+        what=f"{path} to answer {want}",
+        interval=0.5,
+        retry_on=(OSError, dk.DockerError),
+        details=lambda: dk.describe_container(_cid(stack, "app")),
+    )
     return waited.seconds, waited.value
 
 
@@ -93,8 +97,13 @@ def test_app_stack_behaves_as_the_text_says(stack: Stack, measure: dict) -> None
     app = _cid(stack, "app")
     before = dk.inspect(app, "container")["RestartCount"]
     os.kill(dk.inspect(app, "container")["State"]["Pid"], signal.SIGKILL)
-    waiting.until(lambda: dk.inspect(app, "container")["RestartCount"] != before, timeout=60,
-                  what="the killed app to be restarted", interval=0.5, details=lambda: dk.describe_container(app))
+    waiting.until(
+        lambda: dk.inspect(app, "container")["RestartCount"] != before,
+        timeout=60,
+        what="the killed app to be restarted",
+        interval=0.5,
+        details=lambda: dk.describe_container(app),
+    )
     _wait_status(stack, "/health/live", 200, 60)
     measure["restart_count"] = dk.inspect(app, "container")["RestartCount"]
 

@@ -12,6 +12,8 @@ from snipcheck.manifest import by_check
 pytestmark = [pytest.mark.compose]
 
 CASES = by_check("compose-antipattern")
+
+
 def depends_on_no_healthcheck(stack: Stack, measure: dict) -> None:
     """`depends_on` without a condition starts the app before PostgreSQL accepts connections."""
     settings = stack.snippet.settings
@@ -19,16 +21,21 @@ def depends_on_no_healthcheck(stack: Stack, measure: dict) -> None:
     stack.compose("up", "-d", "--build", "--pull", "never", timeout=900)
     db_id = stack.compose("ps", "-q", db, timeout=30).stdout.strip()
     app_id = stack.compose("ps", "-q", "-a", app, timeout=30).stdout.strip()
-    waiting.until(lambda: dk.docker("exec", db_id, "pg_isready", "-h", "127.0.0.1", timeout=30,
-                                    check=False).returncode == 0,
-                  timeout=120, what="PostgreSQL to accept connections", interval=0.5,
-                  details=lambda: dk.describe_container(db_id))
+    waiting.until(
+        lambda: dk.docker("exec", db_id, "pg_isready", "-h", "127.0.0.1", timeout=30, check=False).returncode == 0,
+        timeout=120,
+        what="PostgreSQL to accept connections",
+        interval=0.5,
+        details=lambda: dk.describe_container(db_id),
+    )
     db_ready = postgres_ready_at(db_id)
     app_started = docker_time(dk.inspect(app_id, "container")["State"]["StartedAt"])
     gap = (db_ready - app_started).total_seconds()
     measure.update(app_started_before_db_ready_s=round(gap, 2))
-    assert gap > 0, (f"the app started {-gap:.2f}s after PostgreSQL was ready; the text says depends_on "
-                     f"without a condition does not wait for readiness")
+    assert gap > 0, (
+        f"the app started {-gap:.2f}s after PostgreSQL was ready; the text says depends_on "
+        f"without a condition does not wait for readiness"
+    )
 
 
 SCENARIOS = {"depends-on-no-healthcheck": depends_on_no_healthcheck}
@@ -40,8 +47,6 @@ SCENARIOS = {"depends-on-no-healthcheck": depends_on_no_healthcheck}
 def test_compose_antipattern(stack: Stack, request: pytest.FixtureRequest, measure: dict) -> None:
     scenario = stack.snippet.settings.get("scenario")
     if scenario not in SCENARIOS:
-        pytest.fail(f"{stack.snippet.where()}: scenario {scenario!r} is not one of {sorted(SCENARIOS)}",
-                    pytrace=False)
-    measure.update(scenario=scenario, claim=stack.snippet.claim,
-                   image_sources=request.node.stash.get(SOURCES, {}))
+        pytest.fail(f"{stack.snippet.where()}: scenario {scenario!r} is not one of {sorted(SCENARIOS)}", pytrace=False)
+    measure.update(scenario=scenario, claim=stack.snippet.claim, image_sources=request.node.stash.get(SOURCES, {}))
     SCENARIOS[scenario](stack, measure)

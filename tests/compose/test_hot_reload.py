@@ -41,8 +41,15 @@ def test_editing_go_source_reloads_the_server(stack: Stack, measure: dict) -> No
     def app_logs() -> str:
         return stack.compose("logs", "--no-color", "--tail", "40", "app", timeout=60, check=False).stdout[-4000:]
 
-    source.write_text(text.replace(spec["replace"], spec["replace"].replace('"dev"', f'"{marker}"')),
-                      encoding="utf-8")  # the wait starts right after the edit
-    waited = waiting.until(serves_edit, timeout=300, what=f"{url} to serve the edited code", interval=1,
-                           retry_on=(OSError,), details=app_logs)
+    source.write_text(
+        text.replace(spec["replace"], spec["replace"].replace('"dev"', f'"{marker}"')), encoding="utf-8"
+    )  # the wait starts right after the edit
+    waited = waiting.until(
+        serves_edit,
+        timeout=300,
+        what=f"{url} to serve the edited code",
+        interval=1,
+        retry_on=(OSError,),
+        details=app_logs,
+    )
     measure["seconds_edit_to_new_response"] = round(waited.seconds, 1)

@@ -45,9 +45,17 @@ class Builder:
     def __init__(self) -> None:
         self.cache: dict[tuple, Built] = {}
 
-    def build(self, snippet: Snippet, *, variant: str = "", context: Path | None = None,
-              extra_args: dict[str, str] | None = None, secrets: tuple[str, ...] = (),
-              platform: str | None = None, target: str | None = None) -> Built:
+    def build(
+        self,
+        snippet: Snippet,
+        *,
+        variant: str = "",
+        context: Path | None = None,
+        extra_args: dict[str, str] | None = None,
+        secrets: tuple[str, ...] = (),
+        platform: str | None = None,
+        target: str | None = None,
+    ) -> Built:
         settings = snippet.settings.get("build", {}) or {}
         args = {**(settings.get("args") or {}), **(extra_args or {})}
         target = target or settings.get("target")
@@ -61,8 +69,10 @@ class Builder:
             msg = "needs registry: " + "; ".join(unavailable)
             if needs:
                 pytest.skip(msg)  # declared in the manifest: reported as such, never faked
-            pytest.fail(f"{snippet.where()}: base images unavailable and the entry does not declare "
-                        f"`needs_registry`: {msg}", pytrace=False)
+            pytest.fail(
+                f"{snippet.where()}: base images unavailable and the entry does not declare `needs_registry`: {msg}",
+                pytrace=False,
+            )
         ctx = context or (SNIPPETS / settings.get("context", str(Path(snippet.path).parent)))
         contexts = {}
         if platform:
@@ -76,11 +86,20 @@ class Builder:
         tag = f"snipcheck/{slug(snippet.path)}{('-' + variant) if variant else ''}:{dk.RUN_ID}"
         start = time.monotonic()
         try:
-            dk.build(ctx, tag, dockerfile=snippet.file, build_args=args, target=target,
-                     secrets=secrets, platform=platform, build_contexts=contexts)
+            dk.build(
+                ctx,
+                tag,
+                dockerfile=snippet.file,
+                build_args=args,
+                target=target,
+                secrets=secrets,
+                platform=platform,
+                build_contexts=contexts,
+            )
         except dk.DockerError as exc:
-            pytest.fail(f"{snippet.where()}: snippets/{snippet.path} failed to build "
-                        f"(context {ctx}):\n{exc}", pytrace=False)
+            pytest.fail(
+                f"{snippet.where()}: snippets/{snippet.path} failed to build (context {ctx}):\n{exc}", pytrace=False
+            )
         built = Built(tag, dk.image_size(tag), time.monotonic() - start, parsed, sources)
         self.cache[key] = built
         return built

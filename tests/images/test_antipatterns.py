@@ -43,8 +43,10 @@ def _compare_snippet(snippet: Snippet) -> Snippet:
 
 def image_files(tag: str) -> set[str]:
     """Paths of every file in the image's filesystem (exported to a temporary tar file)."""
-    with tempfile.TemporaryDirectory(prefix="snipcheck-fs-") as tmp, \
-            tarfile.open(dk.export_fs(tag, Path(tmp) / "fs.tar")) as tar:
+    with (
+        tempfile.TemporaryDirectory(prefix="snipcheck-fs-") as tmp,
+        tarfile.open(dk.export_fs(tag, Path(tmp) / "fs.tar")) as tar,
+    ):
         return {m.name.lstrip("./") for m in tar.getmembers()}
 
 
@@ -62,7 +64,8 @@ def shell_form_sigterm(snippet: Snippet, builder, cleanup: list[str], measure: d
     measure.update(seconds_to_stop=round(elapsed, 2), exit_code=code, stop_timeout=grace)
     assert code == 137 and elapsed >= grace - 0.5, (
         f"the text says SIGTERM never reaches the app, so docker stop waits {grace}s and kills it (137); "
-        f"observed exit {code} after {elapsed:.1f}s")
+        f"observed exit {code} after {elapsed:.1f}s"
+    )
 
 
 def cgo_in_scratch(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
@@ -72,7 +75,8 @@ def cgo_in_scratch(snippet: Snippet, builder, cleanup: list[str], measure: dict,
     measure.update(exit_code=res.returncode, error=out.strip()[-300:])
     assert res.returncode != 0 and "no such file or directory" in out, (
         f"expected the dynamically linked binary to fail with 'no such file or directory'; "
-        f"exit {res.returncode}, output: {out[-500:]}")
+        f"exit {res.returncode}, output: {out[-500:]}"
+    )
 
 
 def image_bytes_contain(tag: str, needle: str) -> bool:
@@ -89,10 +93,14 @@ def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: di
         built = builder.build(snippet, extra_args={arg: canary}, variant="canary")
         history = dk.docker("history", "--no-trunc", built.tag, timeout=60).stdout
         config = dk.docker("image", "inspect", built.tag, timeout=60).stdout
-        measure.update(in_history=canary in history, in_image_config=canary in config,
-                       in_layers=image_bytes_contain(built.tag, canary))
-        assert canary in history or canary in config, \
+        measure.update(
+            in_history=canary in history,
+            in_image_config=canary in config,
+            in_layers=image_bytes_contain(built.tag, canary),
+        )
+        assert canary in history or canary in config, (
             f"the text says a token passed by ARG/ENV stays in the image; {arg} not found in history/inspect"
+        )
         return
     secret = snippet.settings.get("secret") or {}
     if "id" not in secret:
@@ -100,14 +108,16 @@ def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: di
     token_file = tmp / "token"
     token_file.write_text(canary)
     spec = (f"id={secret['id']},src={token_file}",)
-    stages = [None] + ([snippet.settings.get("secret_stage", "builder")] if "builder" in
-                       dfile_stages(snippet) else [])
+    stages = [None] + ([snippet.settings.get("secret_stage", "builder")] if "builder" in dfile_stages(snippet) else [])
     for stage in stages:
         built = builder.build(snippet, secrets=spec, variant=f"secret-{stage or 'final'}", target=stage)
         history = dk.docker("history", "--no-trunc", built.tag, timeout=60).stdout
         config = dk.docker("image", "inspect", built.tag, timeout=60).stdout
-        leaks = {"history": canary in history, "config": canary in config,
-                 "layers": image_bytes_contain(built.tag, canary)}
+        leaks = {
+            "history": canary in history,
+            "config": canary in config,
+            "layers": image_bytes_contain(built.tag, canary),
+        }
         measure[f"traces_{stage or 'final'}"] = leaks
         assert not any(leaks.values()), f"the secret left a trace in the {stage or 'final'} image: {leaks}"
 
@@ -166,7 +176,8 @@ def no_dockerignore(snippet: Snippet, builder, cleanup: list[str], measure: dict
     leaked = sorted(f for f in planted if _in_image(f, files))
     measure["leaked_files"] = leaked
     assert leaked == sorted(planted), (
-        f"the text says without .dockerignore {planted} end up in the image; only {leaked} did")
+        f"the text says without .dockerignore {planted} end up in the image; only {leaked} did"
+    )
 
 
 def single_stage_size(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
@@ -174,10 +185,13 @@ def single_stage_size(snippet: Snippet, builder, cleanup: list[str], measure: di
     good = builder.build(_compare_snippet(snippet))
     ratio = bad.size / good.size
     min_ratio = float(snippet.settings.get("min_ratio", 10))
-    measure.update(single_stage_mb=round(bad.size / 1e6, 1), multi_stage_mb=round(good.size / 1e6, 1),
-                   ratio=round(ratio, 1))
-    assert ratio >= min_ratio, (f"single-stage {bad.size / 1e6:.0f} MB vs multi-stage {good.size / 1e6:.1f} MB "
-                                f"is only {ratio:.1f}x (expected >= {min_ratio}x)")
+    measure.update(
+        single_stage_mb=round(bad.size / 1e6, 1), multi_stage_mb=round(good.size / 1e6, 1), ratio=round(ratio, 1)
+    )
+    assert ratio >= min_ratio, (
+        f"single-stage {bad.size / 1e6:.0f} MB vs multi-stage {good.size / 1e6:.1f} MB "
+        f"is only {ratio:.1f}x (expected >= {min_ratio}x)"
+    )
 
 
 def runs_as_root(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
@@ -206,7 +220,8 @@ def glibc_in_alpine(snippet: Snippet, builder, cleanup: list[str], measure: dict
     out = res.stdout + res.stderr
     measure.update(exit_code=res.returncode, error=out.strip()[-300:])
     assert res.returncode != 0 and ("not found" in out or "no such file or directory" in out), (
-        f"expected the glibc binary to fail on Alpine with 'not found'; exit {res.returncode}: {out[-500:]}")
+        f"expected the glibc binary to fail on Alpine with 'not found'; exit {res.returncode}: {out[-500:]}"
+    )
 
 
 def no_sigterm_handling(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
@@ -215,8 +230,9 @@ def no_sigterm_handling(snippet: Snippet, builder, cleanup: list[str], measure: 
     harness = manifest.load()[snippet.settings["harness"]]
     run = harness.settings.get("run") or {}
     port, path = int(run.get("port", 8080)), snippet.settings.get("slow_path", "/work")
-    built = builder.build(harness, extra_args={"PROGRAM": snippet.settings["program"]},
-                          variant=slug(snippet.settings["program"]))
+    built = builder.build(
+        harness, extra_args={"PROGRAM": snippet.settings["program"]}, variant=slug(snippet.settings["program"])
+    )
     cid = dk.run_detached(built.tag, ports=[str(port)])
     cleanup.append(cid)
     url = f"http://127.0.0.1:{_published(cid, port)}{path}"
@@ -243,8 +259,13 @@ def no_sigterm_handling(snippet: Snippet, builder, cleanup: list[str], measure: 
 
 
 def _published(cid: str, port: int) -> int:
-    return waiting.until(lambda: dk.host_port(cid, port), timeout=15, what=f"port {port} to be published",
-                         retry_on=(dk.DockerError,), details=lambda: dk.describe_container(cid)).value
+    return waiting.until(
+        lambda: dk.host_port(cid, port),
+        timeout=15,
+        what=f"port {port} to be published",
+        retry_on=(dk.DockerError,),
+        details=lambda: dk.describe_container(cid),
+    ).value
 
 
 SCENARIOS: dict[str, Callable[..., None]] = {
@@ -263,8 +284,9 @@ SCENARIOS: dict[str, Callable[..., None]] = {
 @pytest.mark.check("image-antipattern")
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize(("snippet", "scenario"), CASES, ids=[f"{s.path}::{sc}" for s, sc in CASES])
-def test_antipattern_fails_as_described(snippet: Snippet, scenario: str, builder, container_cleanup: list[str],
-                                        measure: dict, tmp_path: Path) -> None:
+def test_antipattern_fails_as_described(
+    snippet: Snippet, scenario: str, builder, container_cleanup: list[str], measure: dict, tmp_path: Path
+) -> None:
     if scenario not in SCENARIOS:
         pytest.fail(f"{snippet.where()}: unknown scenario {scenario!r}; known: {sorted(SCENARIOS)}", pytrace=False)
     measure["scenario"] = scenario
@@ -274,5 +296,6 @@ def test_antipattern_fails_as_described(snippet: Snippet, scenario: str, builder
 
 def test_every_antipattern_names_a_scenario() -> None:
     """An `image-antipattern` entry without `scenario:` would otherwise never be exercised."""
-    assert not UNNAMED, "\n".join(f"{s.where()}: image-antipattern needs `scenario:` (one of {sorted(SCENARIOS)})"
-                                   for s in UNNAMED)
+    assert not UNNAMED, "\n".join(
+        f"{s.where()}: image-antipattern needs `scenario:` (one of {sorted(SCENARIOS)})" for s in UNNAMED
+    )

@@ -27,6 +27,8 @@ def _ids(snips: list[Snippet]) -> list[str]:
 
 BUILD = by_check("image-build")
 RUN = by_check("image-run")
+
+
 def _compare_start(other: Snippet, builder, cleanup: list[str], port: int, run: dict) -> dict:
     """Start-up of the image this one is compared with (e.g. without UPX), measured the same way."""
     built = builder.build(other)
@@ -34,8 +36,11 @@ def _compare_start(other: Snippet, builder, cleanup: list[str], port: int, run: 
     cid = dk.run_detached(built.tag, ports=[str(port)], extra=list(HARDENED), env=app_env(other))
     cleanup.append(cid)
     wait_http_ok(cid, port, run.get("health", "/health/live"), 30)
-    return {"compared_with": other.path, "compared_image_mb": round(built.size / 1e6, 1),
-            "compared_seconds_to_http_200": round(time.monotonic() - started, 2)}
+    return {
+        "compared_with": other.path,
+        "compared_image_mb": round(built.size / 1e6, 1),
+        "compared_seconds_to_http_200": round(time.monotonic() - started, 2),
+    }
 
 
 @pytest.mark.check("image-build")
@@ -49,8 +54,12 @@ def test_dockerfile_builds(snippet: Snippet, builder, measure: dict, tmp_path: P
         measure.update(dockerfile=dockerfile, image_mb=round(built.size / 1e6, 1))
         return
     built = builder.build(snippet)
-    measure.update(image_bytes=built.size, image_mb=round(built.size / 1e6, 1),
-                   build_seconds=round(built.seconds, 1), image_sources=built.sources)
+    measure.update(
+        image_bytes=built.size,
+        image_mb=round(built.size / 1e6, 1),
+        build_seconds=round(built.seconds, 1),
+        image_sources=built.sources,
+    )
     if snippet.settings.get("size_claim"):
         measure["size_claim"] = snippet.settings["size_claim"]
     cache = snippet.settings.get("layer_cache")
@@ -106,8 +115,9 @@ def _layer_cache_after_change(snippet: Snippet, cache: dict, tmp: Path) -> dict:
 @pytest.mark.check("image-run")
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("snippet", RUN, ids=_ids(RUN))
-def test_image_runs_as_the_text_claims(snippet: Snippet, builder, container_cleanup: list[str],
-                                       measure: dict, tmp_path: Path) -> None:
+def test_image_runs_as_the_text_claims(
+    snippet: Snippet, builder, container_cleanup: list[str], measure: dict, tmp_path: Path
+) -> None:
     run = snippet.settings.get("run") or {}
     build_args = (snippet.settings.get("build") or {}).get("args") or {}
     built = builder.build(snippet)
@@ -118,8 +128,7 @@ def test_image_runs_as_the_text_claims(snippet: Snippet, builder, container_clea
     started = time.monotonic()
     cid = dk.run_detached(built.tag, ports=[str(port)], extra=extra, env=app_env(snippet))
     container_cleanup.append(cid)
-    measure.update(image_mb=round(built.size / 1e6, 1), hardened=not run.get("writable"),
-                   image_sources=built.sources)
+    measure.update(image_mb=round(built.size / 1e6, 1), hardened=not run.get("writable"), image_sources=built.sources)
     wait_http_ok(cid, port, run.get("health", "/health/live"), 30)
     measure["seconds_to_http_200"] = round(time.monotonic() - started, 2)
     base = f"http://127.0.0.1:{dk.host_port(cid, port)}"
@@ -176,8 +185,9 @@ def test_image_runs_as_the_text_claims(snippet: Snippet, builder, container_clea
         measure["size_claim"] = snippet.settings["size_claim"]
     if "max_mb" in run:
         measure["size_budget_mb"] = run["max_mb"]
-        assert built.size <= float(run["max_mb"]) * 1e6, \
+        assert built.size <= float(run["max_mb"]) * 1e6, (
             f"image is {built.size / 1e6:.1f} MB, over the {run['max_mb']} MB budget the text implies"
+        )
     other = snippet.settings.get("compare_with")
     if other and "start-to-healthy" in measured:
         measure.update(_compare_start(manifest.load()[other], builder, container_cleanup, port, run))

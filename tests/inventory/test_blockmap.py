@@ -26,9 +26,11 @@ def _fail_with(problems: list[str]) -> None:
 
 # ---- the real edition ------------------------------------------------------------------------
 
+
 def test_original_is_pinned_and_has_131_blocks() -> None:
     assert blockmap.sha256(ORIGINAL) == PINNED_SHA256, (
-        f"{ORIGINAL} was edited — it must stay byte-identical to upstream commit 2ee186e (see original/README.md)")
+        f"{ORIGINAL} was edited — it must stay byte-identical to upstream commit 2ee186e (see original/README.md)"
+    )
     assert len(blockmap.original_blocks(ORIGINAL)) == 131
 
 
@@ -49,21 +51,28 @@ def test_every_heading_on_a_page_or_listed(record_property: pytest.RecordPropert
 
 # ---- the normaliser ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("kind", "a", "b"), [
-    ("dockerfile", "# Комментарий\nFROM x AS y  # справа\nRUN a \\\n    && b", "FROM   x AS y\nRUN a && b  # note"),
-    ("yaml", "a: 1  # один\nb: '#not-a-comment'", "a: 1\nb: '#not-a-comment'   # one"),
-    ("go", '// doc\nx := "http://a" /* c */\ny := 1 // one', 'x := "http://a"\ny := 1'),
-    ("sql", "SELECT 1; -- один", "SELECT 1;"),
-])
+
+@pytest.mark.parametrize(
+    ("kind", "a", "b"),
+    [
+        ("dockerfile", "# Комментарий\nFROM x AS y  # справа\nRUN a \\\n    && b", "FROM   x AS y\nRUN a && b  # note"),
+        ("yaml", "a: 1  # один\nb: '#not-a-comment'", "a: 1\nb: '#not-a-comment'   # one"),
+        ("go", '// doc\nx := "http://a" /* c */\ny := 1 // one', 'x := "http://a"\ny := 1'),
+        ("sql", "SELECT 1; -- один", "SELECT 1;"),
+    ],
+)
 def test_normaliser_ignores_comments_and_whitespace(kind: str, a: str, b: str) -> None:
     assert normalise(a, kind) == normalise(b, kind)
 
 
-@pytest.mark.parametrize(("kind", "a", "b"), [
-    ("dockerfile", "USER appuser", "USER 10001"),
-    ("yaml", "b: '#x'", "b: '#y'"),
-    ("go", 'log.Print("запуск")', 'log.Print("starting")'),
-])
+@pytest.mark.parametrize(
+    ("kind", "a", "b"),
+    [
+        ("dockerfile", "USER appuser", "USER 10001"),
+        ("yaml", "b: '#x'", "b: '#y'"),
+        ("go", 'log.Print("запуск")', 'log.Print("starting")'),
+    ],
+)
 def test_normaliser_keeps_code_and_strings(kind: str, a: str, b: str) -> None:
     assert normalise(a, kind) != normalise(b, kind)
 
@@ -75,11 +84,16 @@ def test_unknown_kind_is_a_clear_error() -> None:
 
 # ---- each rule catches a deliberately broken copy ---------------------------------------------
 
+
 @pytest.fixture
 def copy(tmp_path: Path) -> dict[str, Path]:
     """The original, the map, the errata pages and the snippets the tests break, in tmp_path."""
-    tree = {"original": tmp_path / "original" / "chapter-4.7.ru.md", "map": tmp_path / "original" / "blocks.yaml",
-            "docs": tmp_path / "docs", "snippets": tmp_path / "snippets"}
+    tree = {
+        "original": tmp_path / "original" / "chapter-4.7.ru.md",
+        "map": tmp_path / "original" / "blocks.yaml",
+        "docs": tmp_path / "docs",
+        "snippets": tmp_path / "snippets",
+    }
     tree["original"].parent.mkdir()
     shutil.copy(ORIGINAL, tree["original"])
     shutil.copy(BLOCK_MAP, tree["map"])
@@ -109,25 +123,27 @@ def test_the_copy_is_clean(copy: dict[str, Path]) -> None:
 def test_changed_snippet_without_anchor_fails(copy: dict[str, Path]) -> None:
     # block 71 (NodePort Service) is `same`: change its snippet the way an unlisted edit would
     file = copy["snippets"] / "kubernetes" / "service-nodeport.yaml"
-    file.write_text(file.read_text(encoding="utf-8").replace("nodePort: 30080", "nodePort: 30081"),
-                    encoding="utf-8")
+    file.write_text(file.read_text(encoding="utf-8").replace("nodePort: 30080", "nodePort: 30081"), encoding="utf-8")
     problems = _check(copy)
-    assert any("block 71 " in p and "differs from the original" in p and "no errata anchor" in p
-               for p in problems), problems
+    assert any("block 71 " in p and "differs from the original" in p and "no errata anchor" in p for p in problems), (
+        problems
+    )
 
 
 def test_comment_only_edit_still_passes(copy: dict[str, Path]) -> None:
     file = copy["snippets"] / "kubernetes" / "service-nodeport.yaml"
-    file.write_text(file.read_text(encoding="utf-8").replace("nodePort: 30080", "nodePort: 30080  # any note"),
-                    encoding="utf-8")
+    file.write_text(
+        file.read_text(encoding="utf-8").replace("nodePort: 30080", "nodePort: 30080  # any note"), encoding="utf-8"
+    )
     problems = _check(copy)
     assert any("block 71 " in p and "`comments`" in p for p in problems), problems  # status must be exact
 
 
 def test_unmapped_block_fails(copy: dict[str, Path]) -> None:
     text = copy["map"].read_text(encoding="utf-8")
-    copy["map"].write_text("\n".join(line for line in text.splitlines() if not line.startswith("  42: ")) + "\n",
-                           encoding="utf-8")
+    copy["map"].write_text(
+        "\n".join(line for line in text.splitlines() if not line.startswith("  42: ")) + "\n", encoding="utf-8"
+    )
     assert any("block 42 " in p and "not mapped" in p for p in _check(copy))
 
 
@@ -140,8 +156,11 @@ def test_missing_snippet_or_section_fails(copy: dict[str, Path]) -> None:
 
 
 def test_claimed_change_that_is_not_there_fails(copy: dict[str, Path]) -> None:
-    _edit_map(copy, "to: kubernetes/service-nodeport.yaml, status: same}",
-              "to: kubernetes/service-nodeport.yaml, status: changed, errata: [go-version]}")
+    _edit_map(
+        copy,
+        "to: kubernetes/service-nodeport.yaml, status: same}",
+        "to: kubernetes/service-nodeport.yaml, status: changed, errata: [go-version]}",
+    )
     assert any("block 71 " in p and "claims a change" in p for p in _check(copy))
 
 

@@ -24,8 +24,12 @@ def test_page_only_change_selects_no_snippet() -> None:
 
 
 def test_machinery_change_selects_everything() -> None:
-    for f in ("scripts/snipcheck/docker.py", "scripts/imagekit/golang/Dockerfile", "tests/conftest.py",
-              "requirements.txt"):
+    for f in (
+        "scripts/snipcheck/docker.py",
+        "scripts/imagekit/golang/Dockerfile",
+        "tests/conftest.py",
+        "requirements.txt",
+    ):
         assert select(f).everything, f
 
 
@@ -39,8 +43,11 @@ def test_a_dockerfile_selects_itself_and_what_names_it() -> None:
 
 def test_service_source_selects_every_image_built_from_it() -> None:
     sel = select("snippets/myapp/internal/handler/handler.go")
-    built_from_myapp = [p for p, s in SNIPPETS_NOW.items()
-                        if s.kind == "dockerfile" and (s.settings.get("build") or {}).get("context") == "myapp"]
+    built_from_myapp = [
+        p
+        for p, s in SNIPPETS_NOW.items()
+        if s.kind == "dockerfile" and (s.settings.get("build") or {}).get("context") == "myapp"
+    ]
     assert built_from_myapp and all(p in sel.snippets for p in built_from_myapp)
     assert "compose/app/compose.yaml" in sel.snippets  # it builds ../../myapp
 
@@ -58,14 +65,22 @@ def test_manifest_change_selects_its_entries() -> None:
 
 def test_test_modules_and_tier_helpers() -> None:
     sel = select("tests/images/test_dockerfiles.py", "tests/compose/compose_stack.py")
-    assert sel.modules == {"tests/images/test_dockerfiles.py": "the test module changed",
-                           "tests/compose": "its helper tests/compose/compose_stack.py changed"}
+    assert sel.modules == {
+        "tests/images/test_dockerfiles.py": "the test module changed",
+        "tests/compose": "its helper tests/compose/compose_stack.py changed",
+    }
 
 
 def test_dockerignore_rules_as_docker_reads_them(tmp_path) -> None:
     (tmp_path / ".dockerignore").write_text("*.md\n!README.md\nk8s/\n**/*_test.go\n")
-    for rel, ignored in (("notes.md", True), ("README.md", False), ("k8s/a.yaml", True),
-                         ("docs/x.md", False), ("pkg/a_test.go", True), ("main.go", False)):
+    for rel, ignored in (
+        ("notes.md", True),
+        ("README.md", False),
+        ("k8s/a.yaml", True),
+        ("docs/x.md", False),
+        ("pkg/a_test.go", True),
+        ("main.go", False),
+    ):
         assert changes.dockerignored(tmp_path, tmp_path / rel) is ignored, rel
     assert SNIPPETS.is_dir()
 
@@ -77,9 +92,16 @@ def test_reports_of_parallel_jobs_merge(tmp_path) -> None:
 
     def job(name: str, tier: str, commit: str = "abc") -> Path:
         p = tmp_path / f"{name}.json"
-        p.write_text(json.dumps({"commit": commit, "tiers": {tier: {"seconds": 1.0, "passed": 1}},
-                                 "snippets": {"a/Dockerfile": [{"check": tier, "result": "passed"}]},
-                                 "unrecorded_checks": []}))
+        p.write_text(
+            json.dumps(
+                {
+                    "commit": commit,
+                    "tiers": {tier: {"seconds": 1.0, "passed": 1}},
+                    "snippets": {"a/Dockerfile": [{"check": tier, "result": "passed"}]},
+                    "unrecorded_checks": [],
+                }
+            )
+        )
         return p
 
     merged = report.merge([job("s", "static"), job("i", "images")], tmp_path / "out.json")

@@ -33,6 +33,7 @@ def report() -> comments.Report:
 
 # ---- the real tree --------------------------------------------------------------------------
 
+
 def test_every_shown_comment_has_russian_text(report: comments.Report) -> None:
     _fail_with(report.missing)
     assert report.comments > 400, f"only {report.comments} comment lines found: is the comment reader broken?"
@@ -74,13 +75,15 @@ def test_tool_read_comments_are_identical_in_the_russian_rendering(report: comme
 
 
 def test_the_listing_command_reports_nothing_on_the_real_tree() -> None:
-    proc = subprocess.run([sys.executable, "-m", "snipcheck", "comments"], cwd=SCRIPTS,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snipcheck", "comments"], cwd=SCRIPTS, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "comment lines shown on pages need Russian text; 0 problem(s)" in proc.stderr
 
 
 # ---- the reader: what is a comment and what is not -------------------------------------------
+
 
 def _entries(mapping: dict[str, str]) -> dict[str, comments.Entry]:
     return {en: comments.Entry(en, ru, Path("catalog.yaml"), no) for no, (en, ru) in enumerate(mapping.items(), 1)}
@@ -138,25 +141,67 @@ SELECT '-- keep' AS x; -- A query
 """
 
 CASES = {
-    "dockerfile": (DOCKERFILE, {"Build": "Сборка", "syntax=docker/dockerfile:1": "X", "check=error=true": "X",
-                                "this\" && echo 'and # this'": "X", "inside a heredoc": "X",
-                                "--8<-- [start:run]": "X", "hadolint ignore=DL3008": "X"},
-                   {3: "# Сборка"}),
-    "shell": (SHELL, {"Say hello": "Привет", "!/usr/bin/env bash": "X", "shellcheck disable=SC2086": "X",
-                      "this\" 'and # this' ${#ARGS[@]} a#b  # Say hello": "X", "inside a heredoc": "X",
-                      "b  # Say hello": "X"},
-              {3: "echo \"keep # this\" 'and # this' ${#ARGS[@]} a#b  # Привет"}),
-    "yaml": (YAML, {"The URL": "Адрес", "A step": "Шаг", "inside a block scalar": "X", "keep\"  # The URL": "X",
-                    "yaml-language-server: $schema=https://json.schemastore.org/github-workflow.json": "X",
-                    "kept'  # A step": "X"},
-             {2: 'url: "http://example.com/#keep"  # Адрес', 7: "  - name: 'it''s # kept'  # Шаг"}),
-    "go": (GO, {"The package": "Пакет", "A string": "Строка", "A block": "Блок", "comment": "комментарий",
-                "go:build linux": "X", "nolint:errcheck": "X", "keep\" + `raw // keep` // A string": "X",
-                "keep` // A string": "X"},
-           {3: "package main // Пакет", 6: 'var s = "http://x // keep" + `raw // keep` // Строка',
-            7: "/* Блок", 8: "   комментарий */"}),
-    "sql": (SQL, {"The schema": "Схема", "A query": "Запрос", "keep' AS x; -- A query": "X"},
-            {1: "-- Схема", 2: "SELECT '-- keep' AS x; -- Запрос"}),
+    "dockerfile": (
+        DOCKERFILE,
+        {
+            "Build": "Сборка",
+            "syntax=docker/dockerfile:1": "X",
+            "check=error=true": "X",
+            "this\" && echo 'and # this'": "X",
+            "inside a heredoc": "X",
+            "--8<-- [start:run]": "X",
+            "hadolint ignore=DL3008": "X",
+        },
+        {3: "# Сборка"},
+    ),
+    "shell": (
+        SHELL,
+        {
+            "Say hello": "Привет",
+            "!/usr/bin/env bash": "X",
+            "shellcheck disable=SC2086": "X",
+            "this\" 'and # this' ${#ARGS[@]} a#b  # Say hello": "X",
+            "inside a heredoc": "X",
+            "b  # Say hello": "X",
+        },
+        {3: "echo \"keep # this\" 'and # this' ${#ARGS[@]} a#b  # Привет"},
+    ),
+    "yaml": (
+        YAML,
+        {
+            "The URL": "Адрес",
+            "A step": "Шаг",
+            "inside a block scalar": "X",
+            'keep"  # The URL': "X",
+            "yaml-language-server: $schema=https://json.schemastore.org/github-workflow.json": "X",
+            "kept'  # A step": "X",
+        },
+        {2: 'url: "http://example.com/#keep"  # Адрес', 7: "  - name: 'it''s # kept'  # Шаг"},
+    ),
+    "go": (
+        GO,
+        {
+            "The package": "Пакет",
+            "A string": "Строка",
+            "A block": "Блок",
+            "comment": "комментарий",
+            "go:build linux": "X",
+            "nolint:errcheck": "X",
+            'keep" + `raw // keep` // A string': "X",
+            "keep` // A string": "X",
+        },
+        {
+            3: "package main // Пакет",
+            6: 'var s = "http://x // keep" + `raw // keep` // Строка',
+            7: "/* Блок",
+            8: "   комментарий */",
+        },
+    ),
+    "sql": (
+        SQL,
+        {"The schema": "Схема", "A query": "Запрос", "keep' AS x; -- A query": "X"},
+        {1: "-- Схема", 2: "SELECT '-- keep' AS x; -- Запрос"},
+    ),
 }
 
 
@@ -204,11 +249,13 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
     (snippets / "app").mkdir(parents=True)
     catalogs.mkdir()
     (snippets / "app" / "manifest.yaml").write_text(
-        "files:\n  main.go:\n    kind: go\n    expect: illustrative\n    reason: test\n", encoding="utf-8")
+        "files:\n  main.go:\n    kind: go\n    expect: illustrative\n    reason: test\n", encoding="utf-8"
+    )
     (snippets / "app" / "main.go").write_text(SERVICE_GO, encoding="utf-8")
     (catalogs / "app.yaml").write_text(
         'files:\n  "main.go":\n    "Wait for the signal": "Ждём сигнал"\n    "The entry point": "Точка входа"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return snippets, catalogs
 
 
@@ -221,18 +268,20 @@ def test_complete_tree_has_no_problems(tree: tuple[Path, Path]) -> None:
     report = _check(tree)
     assert report.problems == []
     assert "// Ждём сигнал" in report.rendered["app/main.go"]
-    assert "// Not shown on any page" in report.rendered["app/main.go"]   # outside the section: not required
+    assert "// Not shown on any page" in report.rendered["app/main.go"]  # outside the section: not required
 
 
 def test_edited_comment_names_the_missing_text_and_the_stale_entry(tree: tuple[Path, Path]) -> None:
     snippets, _ = tree
     main = snippets / "app" / "main.go"
-    main.write_text(main.read_text(encoding="utf-8").replace("Wait for the signal", "Wait for SIGTERM"),
-                    encoding="utf-8")
+    main.write_text(
+        main.read_text(encoding="utf-8").replace("Wait for the signal", "Wait for SIGTERM"), encoding="utf-8"
+    )
     report = _check(tree)
     assert [str(p) for p in report.missing] == [
         f"snippets/app/main.go:4: comment 'Wait for SIGTERM' has no Russian text — add it under `main.go:` "
-        f"in {comments.rel(tree[1] / 'app.yaml')}"]
+        f"in {comments.rel(tree[1] / 'app.yaml')}"
+    ]
     assert len(report.stale) == 1
     assert report.stale[0].where.endswith("app.yaml:3")
     assert "'Wait for the signal' matches no comment in snippets/app/main.go" in report.stale[0].message
@@ -243,17 +292,22 @@ def test_entry_for_an_undeclared_file_is_stale(tree: tuple[Path, Path]) -> None:
     with (catalogs / "app.yaml").open("a", encoding="utf-8") as f:
         f.write('  "gone.go":\n    "Old": "Старый"\n')
     assert [p.message for p in _check(tree).stale] == [
-        "snippets/app/gone.go is not a declared snippet — fix the path or remove its entries"]
+        "snippets/app/gone.go is not a declared snippet — fix the path or remove its entries"
+    ]
 
 
 def test_translation_that_changes_code_is_caught(tree: tuple[Path, Path]) -> None:
     snippets, catalogs = tree
     main = snippets / "app" / "main.go"
-    main.write_text(main.read_text(encoding="utf-8").replace("// Wait for the signal", "/* Wait for the signal */"),
-                    encoding="utf-8")
+    main.write_text(
+        main.read_text(encoding="utf-8").replace("// Wait for the signal", "/* Wait for the signal */"),
+        encoding="utf-8",
+    )
     (catalogs / "app.yaml").write_text(
         'files:\n  "main.go":\n    "Wait for the signal": "Ждём */ var leaked = 1 /* сигнал"\n'
-        '    "The entry point": "Точка входа"\n', encoding="utf-8")
+        '    "The entry point": "Точка входа"\n',
+        encoding="utf-8",
+    )
     report = _check(tree)
     assert len(report.changed_code) == 1, report.problems
     assert "the Russian rendering changes code (line 4" in report.changed_code[0].message
@@ -261,8 +315,9 @@ def test_translation_that_changes_code_is_caught(tree: tuple[Path, Path]) -> Non
 
 def test_multi_line_translation_is_refused(tree: tuple[Path, Path]) -> None:
     _, catalogs = tree
-    (catalogs / "app.yaml").write_text('files:\n  "main.go":\n    "The entry point": "Точка\\nвхода"\n',
-                                       encoding="utf-8")
+    (catalogs / "app.yaml").write_text(
+        'files:\n  "main.go":\n    "The entry point": "Точка\\nвхода"\n', encoding="utf-8"
+    )
     with pytest.raises(comments.CatalogError, match=r"app\.yaml:3: one comment line per entry"):
         _check(tree)
 
@@ -270,8 +325,9 @@ def test_multi_line_translation_is_refused(tree: tuple[Path, Path]) -> None:
 def test_built_site_rule(tmp_path: Path) -> None:
     catalogs = tmp_path / "catalogs"
     catalogs.mkdir()
-    (catalogs / "app.yaml").write_text('files:\n  "main.go":\n    "Wait for the signal": "Ждём сигнал"\n',
-                                       encoding="utf-8")
+    (catalogs / "app.yaml").write_text(
+        'files:\n  "main.go":\n    "Wait for the signal": "Ждём сигнал"\n', encoding="utf-8"
+    )
     site = tmp_path / "site"
     (site / "en" / "p").mkdir(parents=True)
     (site / "p").mkdir()
@@ -283,10 +339,12 @@ def test_built_site_rule(tmp_path: Path) -> None:
     (site / "p" / "index.html").write_text(good_en, encoding="utf-8")
     (site / "en" / "p" / "index.html").write_text(good_ru, encoding="utf-8")
     problems = comments.check_built_site(site, catalogs)
-    assert any(p.startswith("en/p/index.html: English page shows a Russian code line: '// Ждём сигнал'")
-               for p in problems), problems
-    assert any(p.startswith("p/index.html: Russian page shows the English comment 'Wait for the signal'")
-               for p in problems), problems
+    assert any(
+        p.startswith("en/p/index.html: English page shows a Russian code line: '// Ждём сигнал'") for p in problems
+    ), problems
+    assert any(
+        p.startswith("p/index.html: Russian page shows the English comment 'Wait for the signal'") for p in problems
+    ), problems
 
 
 def test_hook_is_registered_in_mkdocs_yml() -> None:

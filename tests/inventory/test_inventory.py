@@ -19,6 +19,7 @@ def _fail_with(problems: list[str]) -> None:
 
 # ---- the real site -------------------------------------------------------------------------
 
+
 def test_pages_hold_only_includes_and_targets_exist() -> None:
     _, problems = inventory.check_pages(DOCS, SNIPPETS)
     _fail_with(problems)
@@ -56,8 +57,11 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
 
 def _all(docs: Path, snippets: Path) -> list[str]:
     includes, problems = inventory.check_pages(docs, snippets)
-    return (problems + inventory.check_declarations(snippets, root=docs.parent)
-            + inventory.check_language_coverage(docs, snippets, includes))
+    return (
+        problems
+        + inventory.check_declarations(snippets, root=docs.parent)
+        + inventory.check_language_coverage(docs, snippets, includes)
+    )
 
 
 def test_good_tree_has_no_problems(tree: tuple[Path, Path]) -> None:
@@ -74,44 +78,84 @@ def _manifest(text: str):
 
 # (rule, how the tree is broken, a problem that must be reported)
 BROKEN = [
-    ("code typed into page",
-     _page('# T\n\n```go\n--8<-- "app/main.go:main"\nfmt.Println("hi")\n```\n'),
-     "index.md:5: code typed into the page"),
-    ("include outside fence", _page(PAGE + '\n--8<-- "app/main.go"\n'),
-     "index.md:7: snippet include outside a code fence"),
-    ("missing file", _page(PAGE + '\n```go\n--8<-- "app/nope.go"\n```\n'),
-     "index.md:8: include of missing file snippets/app/nope.go"),
-    ("missing section", _page(PAGE.replace(":main", ":handler"), "index.en.md"),
-     "index.en.md:4: section 'handler' not found in snippets/app/main.go"),
+    (
+        "code typed into page",
+        _page('# T\n\n```go\n--8<-- "app/main.go:main"\nfmt.Println("hi")\n```\n'),
+        "index.md:5: code typed into the page",
+    ),
+    (
+        "include outside fence",
+        _page(PAGE + '\n--8<-- "app/main.go"\n'),
+        "index.md:7: snippet include outside a code fence",
+    ),
+    (
+        "missing file",
+        _page(PAGE + '\n```go\n--8<-- "app/nope.go"\n```\n'),
+        "index.md:8: include of missing file snippets/app/nope.go",
+    ),
+    (
+        "missing section",
+        _page(PAGE.replace(":main", ":handler"), "index.en.md"),
+        "index.en.md:4: section 'handler' not found in snippets/app/main.go",
+    ),
     ("unclosed fence", _page(PAGE + "\n```go\n"), "index.md:7: code fence is never closed"),
-    ("undeclared file", lambda docs, snippets: (snippets / "app" / "extra.go").write_text("package main\n"),
-     "snippets/app/extra.go: not declared"),
-    ("declared file missing", _manifest(GOOD_MANIFEST + "  app/gone.go:\n    kind: go\n    checks: [gofmt]\n"),
-     "manifest.yaml:5: declares snippets/app/gone.go, which does not exist"),
-    ("missing in one language", _page("# T\n\nNo code here.\n", "index.en.md"),
-     "snippets/app/main.go: no en page includes it"),
-    ("snippet without check", _manifest("files:\n  app/main.go:\n    kind: go\n"),
-     "has no check that exercises it"),
-    ("illustrative needs reason", _manifest("files:\n  app/main.go:\n    kind: go\n    expect: illustrative\n"),
-     "illustrative needs `reason:`"),
+    (
+        "undeclared file",
+        lambda docs, snippets: (snippets / "app" / "extra.go").write_text("package main\n"),
+        "snippets/app/extra.go: not declared",
+    ),
+    (
+        "declared file missing",
+        _manifest(GOOD_MANIFEST + "  app/gone.go:\n    kind: go\n    checks: [gofmt]\n"),
+        "manifest.yaml:5: declares snippets/app/gone.go, which does not exist",
+    ),
+    (
+        "missing in one language",
+        _page("# T\n\nNo code here.\n", "index.en.md"),
+        "snippets/app/main.go: no en page includes it",
+    ),
+    ("snippet without check", _manifest("files:\n  app/main.go:\n    kind: go\n"), "has no check that exercises it"),
+    (
+        "illustrative needs reason",
+        _manifest("files:\n  app/main.go:\n    kind: go\n    expect: illustrative\n"),
+        "illustrative needs `reason:`",
+    ),
     ("unknown check name", _manifest(GOOD_MANIFEST.replace("gofmt", "gofmtt")), "unknown check(s) ['gofmtt']"),
-    ("check without test",
-     lambda docs, snippets: (docs.parent / "tests" / "static" / "test_go.py").write_text("# not implemented\n"),
-     "check `gofmt` of snippets/app/main.go has no test"),
+    (
+        "check without test",
+        lambda docs, snippets: (docs.parent / "tests" / "static" / "test_go.py").write_text("# not implemented\n"),
+        "check `gofmt` of snippets/app/main.go has no test",
+    ),
     # typed settings: the line of the offending key, and what to do
-    ("misspelt setting", _manifest(GOOD_MANIFEST.replace("gofmt]", "hadolint]") + "    hadolint_rule: [DL3007]\n"),
-     "manifest.yaml:5 (app/main.go): unknown setting `hadolint_rule` (no check reads it"),
-    ("setting of an undeclared check", _manifest(GOOD_MANIFEST + "    build: {context: app}\n"),
-     "manifest.yaml:5 (app/main.go): unknown setting `build` (it is read by image-antipattern, image-build"),
-    ("wrong type", _manifest(GOOD_MANIFEST.replace("[gofmt]", "[image-run]")
-                             + "    run:\n      port: http\n"),
-     "manifest.yaml:6 (app/main.go): `run.port`: expected an integer, got str 'http'"),
-    ("unknown nested key", _manifest(GOOD_MANIFEST.replace("[gofmt]", "[image-run]")
-                                     + "    run:\n      port: 8080\n      graceful: true\n"),
-     "manifest.yaml:7 (app/main.go): `run.graceful`: unknown key"),
-    ("unknown scenario", _manifest(GOOD_MANIFEST.replace("[gofmt]", "[image-antipattern]")
-                                   + "    scenario: [runs-as-root, runs-as-rooot]\n"),
-     "manifest.yaml:5 (app/main.go): `scenario.1`: 'runs-as-rooot' is not one of"),
+    (
+        "misspelt setting",
+        _manifest(GOOD_MANIFEST.replace("gofmt]", "hadolint]") + "    hadolint_rule: [DL3007]\n"),
+        "manifest.yaml:5 (app/main.go): unknown setting `hadolint_rule` (no check reads it",
+    ),
+    (
+        "setting of an undeclared check",
+        _manifest(GOOD_MANIFEST + "    build: {context: app}\n"),
+        "manifest.yaml:5 (app/main.go): unknown setting `build` (it is read by image-antipattern, image-build",
+    ),
+    (
+        "wrong type",
+        _manifest(GOOD_MANIFEST.replace("[gofmt]", "[image-run]") + "    run:\n      port: http\n"),
+        "manifest.yaml:6 (app/main.go): `run.port`: expected an integer, got str 'http'",
+    ),
+    (
+        "unknown nested key",
+        _manifest(
+            GOOD_MANIFEST.replace("[gofmt]", "[image-run]") + "    run:\n      port: 8080\n      graceful: true\n"
+        ),
+        "manifest.yaml:7 (app/main.go): `run.graceful`: unknown key",
+    ),
+    (
+        "unknown scenario",
+        _manifest(
+            GOOD_MANIFEST.replace("[gofmt]", "[image-antipattern]") + "    scenario: [runs-as-root, runs-as-rooot]\n"
+        ),
+        "manifest.yaml:5 (app/main.go): `scenario.1`: 'runs-as-rooot' is not one of",
+    ),
 ]
 
 
@@ -136,8 +180,11 @@ def test_every_implementing_test_module_is_listed() -> None:
             continue  # this module writes check markers into its fixture trees
         for name in re.findall(r'mark\.check\("([a-z-]+)"', f.read_text(encoding="utf-8")):
             marked.setdefault(name, set()).add(f.relative_to(ROOT).as_posix())
-    problems = [f"{name}: marked in {sorted(files - set(CHECKS[name].tests))} but checks.py lists {CHECKS[name].tests}"
-                for name, files in marked.items() if name in CHECKS and files - set(CHECKS[name].tests)]
+    problems = [
+        f"{name}: marked in {sorted(files - set(CHECKS[name].tests))} but checks.py lists {CHECKS[name].tests}"
+        for name, files in marked.items()
+        if name in CHECKS and files - set(CHECKS[name].tests)
+    ]
     problems += [f"{name}: marked in tests but not a check in checks.py" for name in marked if name not in CHECKS]
     problems += [p for name in CHECKS for p in inventory.check_implementations(name)]
     _fail_with(problems)

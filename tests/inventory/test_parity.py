@@ -145,25 +145,28 @@ def test_rule_missing_heading_id(docs: Path) -> None:
     _write_en(docs, EN.replace("## Section { #section }", "## Section"))
     assert parity.check_heading_ids(docs) == [
         f"{PAIR}: explicit heading ids differ — only in ru: #section (line 5) "
-        f"(give the translated heading the same `{{ #id }}`)"]
+        f"(give the translated heading the same `{{ #id }}`)"
+    ]
 
 
 @pytest.mark.inventory
 @pytest.mark.timeout(30)
 def test_rule_extra_table(docs: Path) -> None:
     _write_en(docs, EN + "\n| Extra | Table |\n|-------|-------|\n| x | y |\n")
-    assert parity.check_block_counts(docs) == [
-        f"{PAIR}: tables: ru 1, en 2 — translate every block of the original"]
+    assert parity.check_block_counts(docs) == [f"{PAIR}: tables: ru 1, en 2 — translate every block of the original"]
 
 
 @pytest.mark.inventory
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize(("extra", "kind"), [
-    ('\n??? tip "More"\n    Hidden text.\n', "admonitions: ru 1, en 2"),
-    ("\n```mermaid\ngraph TD\n  X --> Y\n```\n", "mermaid diagrams: ru 1, en 2"),
-    ('\n```go\n--8<-- "app/main.go:main"\n```\n', "code blocks: ru 2, en 3"),
-    ('\n=== "Go"\n\n    Text.\n', "content tabs: ru 0, en 1"),
-])
+@pytest.mark.parametrize(
+    ("extra", "kind"),
+    [
+        ('\n??? tip "More"\n    Hidden text.\n', "admonitions: ru 1, en 2"),
+        ("\n```mermaid\ngraph TD\n  X --> Y\n```\n", "mermaid diagrams: ru 1, en 2"),
+        ('\n```go\n--8<-- "app/main.go:main"\n```\n', "code blocks: ru 2, en 3"),
+        ('\n=== "Go"\n\n    Text.\n', "content tabs: ru 0, en 1"),
+    ],
+)
 def test_rule_extra_block(docs: Path, extra: str, kind: str) -> None:
     _write_en(docs, EN + extra)
     problems = parity.check_block_counts(docs)
@@ -177,8 +180,9 @@ def test_rule_stale_translation(docs: Path) -> None:
     problems = parity.check_stamps(docs)
     assert len(problems) == 1, problems
     assert problems[0].startswith("docs/index.en.md was translated from an older docs/index.md")
-    assert problems[0].endswith("update the translation, then run "
-                                "`python scripts/translation-stamp.py docs/index.en.md`")
+    assert problems[0].endswith(
+        "update the translation, then run `python scripts/translation-stamp.py docs/index.en.md`"
+    )
 
 
 @pytest.mark.inventory
@@ -186,8 +190,9 @@ def test_rule_stale_translation(docs: Path) -> None:
 def test_rule_unstamped_translation(docs: Path) -> None:
     (docs / "index.en.md").write_text(EN, encoding="utf-8")
     problems = parity.check_stamps(docs)
-    assert len(problems) == 1 and problems[0].startswith(
-        "docs/index.en.md has no `source_sha256:` front matter"), problems
+    assert len(problems) == 1 and problems[0].startswith("docs/index.en.md has no `source_sha256:` front matter"), (
+        problems
+    )
 
 
 @pytest.mark.inventory
@@ -198,7 +203,8 @@ def test_rule_missing_english_page(docs: Path) -> None:
     assert parity.check_missing(docs) == [
         "docs/examples/extra.md ↔ docs/examples/extra.en.md: the English page is missing — translate "
         "docs/examples/extra.md into docs/examples/extra.en.md (with fallback_to_default: false the build has "
-        "no page for it)"]
+        "no page for it)"
+    ]
 
 
 @pytest.mark.inventory
@@ -207,15 +213,19 @@ def test_rule_english_page_without_original(docs: Path) -> None:
     (docs / "orphan.en.md").write_text("# Orphan\n", encoding="utf-8")
     problems = parity.check_missing(docs)
     assert len(problems) == 1 and problems[0].startswith(
-        "docs/orphan.md ↔ docs/orphan.en.md: the Russian original is missing"), problems
+        "docs/orphan.md ↔ docs/orphan.en.md: the Russian original is missing"
+    ), problems
 
 
 @pytest.mark.inventory
 @pytest.mark.timeout(30)
-@pytest.mark.parametrize(("setting", "found"), [
-    ("      fallback_to_default: true\n", "is true"),
-    ("", "is not set (the plugin's default is true)"),
-])
+@pytest.mark.parametrize(
+    ("setting", "found"),
+    [
+        ("      fallback_to_default: true\n", "is true"),
+        ("", "is not set (the plugin's default is true)"),
+    ],
+)
 def test_rule_fallback_enabled(tmp_path: Path, setting: str, found: str) -> None:
     yml = tmp_path / "mkdocs.yml"
     yml.write_text(f"plugins:\n  - i18n:\n      docs_structure: suffix\n{setting}", encoding="utf-8")
@@ -226,9 +236,12 @@ def test_rule_fallback_enabled(tmp_path: Path, setting: str, found: str) -> None
 def _fake_site(tmp_path: Path, h1: str, body: str) -> Path:
     page = tmp_path / "site" / "en" / "index.html"
     page.parent.mkdir(parents=True)
-    page.write_text(f'<!doctype html><html lang="en"><body><article class="md-content__inner">'
-                    f'<h1 id="x">{h1}<a class="headerlink" href="#x">¶</a></h1><p>{body}</p>'
-                    f"</article></body></html>", encoding="utf-8")
+    page.write_text(
+        f'<!doctype html><html lang="en"><body><article class="md-content__inner">'
+        f'<h1 id="x">{h1}<a class="headerlink" href="#x">¶</a></h1><p>{body}</p>'
+        f"</article></body></html>",
+        encoding="utf-8",
+    )
     return page.parents[1]
 
 
@@ -244,11 +257,17 @@ def test_rule_built_page_is_a_fallback_copy(docs: Path, tmp_path: Path) -> None:
 
 # ---- the stamp tool -------------------------------------------------------------------------
 
+
 def _tool(*args: str) -> subprocess.CompletedProcess[str]:
     # The system interpreter, not the venv: the tool must need nothing beyond the standard library.
     python = "/usr/bin/python3" if Path("/usr/bin/python3").is_file() else sys.executable
-    return subprocess.run([python, str(STAMP_TOOL), *args], capture_output=True, text=True, timeout=30,
-                          env={**os.environ, "PYTHONPATH": ""})
+    return subprocess.run(
+        [python, str(STAMP_TOOL), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
 
 
 @pytest.mark.inventory
@@ -280,8 +299,10 @@ def test_stamp_tool_records_checks_and_is_idempotent(tmp_path: Path) -> None:
 
     (docs / "examples" / "page.md").write_text(RU.replace("Вступление", "Новое вступление"), encoding="utf-8")
     stale = _tool("--check", "--docs", str(docs))
-    assert stale.returncode == 1 and "STALE   docs/examples/page.en.md was translated from an older " \
-        "docs/examples/page.md" in stale.stdout, stale.stdout
+    assert (
+        stale.returncode == 1
+        and "STALE   docs/examples/page.en.md was translated from an older docs/examples/page.md" in stale.stdout
+    ), stale.stdout
 
     # naming one page (by its Russian original) stamps only that page
     one = _tool("--docs", str(docs), str(docs / "examples" / "page.md"))
@@ -291,8 +312,9 @@ def test_stamp_tool_records_checks_and_is_idempotent(tmp_path: Path) -> None:
     # an untranslated Russian page fails --check over all pages
     (docs / "new.md").write_text(RU, encoding="utf-8")
     missing = _tool("--check", "--docs", str(docs))
-    assert missing.returncode == 1 and "MISSING docs/new.en.md: docs/new.md has no English translation" \
-        in missing.stdout, missing.stdout
+    assert (
+        missing.returncode == 1 and "MISSING docs/new.en.md: docs/new.md has no English translation" in missing.stdout
+    ), missing.stdout
 
 
 @pytest.mark.inventory
@@ -306,6 +328,7 @@ def test_stamp_tool_adds_front_matter_without_touching_the_body(docs: Path) -> N
 
 
 # ---- the built site (runs mkdocs) ------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def site(built_site: Path) -> Path:
@@ -328,7 +351,6 @@ def test_each_language_searches_its_own_index(site: Path) -> None:
     assert ru, "search index: no Russian document contains 'Контейнеризация'"
     leaked = parity.search_hits(en_docs, "Контейнеризация")
     assert not leaked, f"en/search index: English documents contain the Russian title word: {leaked[:5]}"
-
 
 
 @pytest.mark.static

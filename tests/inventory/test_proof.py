@@ -32,8 +32,9 @@ def results(doc: dict | None) -> Results:
 
 
 def line(path: str, doc: dict | None, lang: str, head: str = HEAD) -> str:
-    return proof.render([SNIPPETS_ALL[path]], proof.Context(results(doc), lang, head, "https://github.com/o/r"),
-                        "proof-x")
+    return proof.render(
+        [SNIPPETS_ALL[path]], proof.Context(results(doc), lang, head, "https://github.com/o/r"), "proof-x"
+    )
 
 
 def summary_text(html: str) -> str:
@@ -62,19 +63,28 @@ def test_antipattern_says_it_fails_as_the_text_says() -> None:
 
 
 def test_failed_check_is_shown_as_failed() -> None:
-    doc = report(SNIPPETS_ALL, HEAD, change={(RUN, "image-run"): {
-        "result": "failed", "error": "AssertionError: the process runs as root"}})
+    doc = report(
+        SNIPPETS_ALL,
+        HEAD,
+        change={(RUN, "image-run"): {"result": "failed", "error": "AssertionError: the process runs as root"}},
+    )
     ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")
     assert "sc-failed" in ru and "ПРОВАЛЕНО" in ru and "провалено: image-run" in summary_text(ru)
     assert "FAILED" in en and "failed: image-run" in summary_text(en)
     assert "the process runs as root" in en
-    assert "sc-badge\">verified" not in en  # never a green line over a failed check
+    assert 'sc-badge">verified' not in en  # never a green line over a failed check
 
 
 def test_skipped_needs_registry_says_what_was_and_was_not_checked() -> None:
     reason = "alpine:3.23 needs a container registry (SNIPCHECK_IMAGES=local)"
-    doc = report(SNIPPETS_ALL, HEAD, change={(REGISTRY, "image-build"): {"result": "skipped", "reason": reason},
-                                             (REGISTRY, "image-run"): {"result": "skipped", "reason": reason}})
+    doc = report(
+        SNIPPETS_ALL,
+        HEAD,
+        change={
+            (REGISTRY, "image-build"): {"result": "skipped", "reason": reason},
+            (REGISTRY, "image-run"): {"result": "skipped", "reason": reason},
+        },
+    )
     ru, en = line(REGISTRY, doc, "ru"), line(REGISTRY, doc, "en")
     images = "golang:1.26-alpine, alpine:3.23"
     assert f"not run here: image-build, image-run (needs a registry: {images})" in summary_text(en)
@@ -89,7 +99,7 @@ def test_missing_result_is_not_a_pass() -> None:
     ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")
     assert "no result: hadolint, image-build, image-run" in summary_text(en)
     assert "нет результата: hadolint, image-build, image-run" in summary_text(ru)
-    assert "sc-missing" in en and "sc-badge\">verified" not in en
+    assert "sc-missing" in en and 'sc-badge">verified' not in en
 
 
 def test_without_a_report_lines_say_not_run_in_this_build() -> None:
@@ -106,8 +116,9 @@ def test_report_of_another_commit_is_marked_stale() -> None:
 
 
 def test_no_repo_url_renders_no_link() -> None:
-    html = proof.render([SNIPPETS_ALL[RUN]], proof.Context(results(report(SNIPPETS_ALL, HEAD)), "en", HEAD, None),
-                        "proof-x")
+    html = proof.render(
+        [SNIPPETS_ALL[RUN]], proof.Context(results(report(SNIPPETS_ALL, HEAD)), "en", HEAD, None), "proof-x"
+    )
     assert "href=" not in html
 
 
@@ -118,14 +129,16 @@ def test_illustrative_snippet_gives_the_manifests_reason() -> None:
 
 
 def test_unknown_check_is_named_not_invented() -> None:
-    snip = manifest.Snippet(path="k8s/x.yaml", kind="kubernetes", expect="works", checks=["kube-apiserver"],
-                            manifest=Path("m.yaml"), line=1)
+    snip = manifest.Snippet(
+        path="k8s/x.yaml", kind="kubernetes", expect="works", checks=["kube-apiserver"], manifest=Path("m.yaml"), line=1
+    )
     doc = {"snippets": {"k8s/x.yaml": [{"check": "kube-apiserver", "result": "passed", "seconds": 2.0}]}}
     html = proof.render([snip], proof.Context(results(doc), "en", HEAD, None), "proof-x")
-    assert "sc-badge\">verified" in html and "kube-apiserver" in summary_text(html)
+    assert 'sc-badge">verified' in html and "kube-apiserver" in summary_text(html)
 
 
 # ---- placeholders -----------------------------------------------------------------------------
+
 
 def _page(tmp_path: Path, body: str) -> tuple[Path, str]:
     page = tmp_path / "docs" / "p.md"
@@ -135,12 +148,18 @@ def _page(tmp_path: Path, body: str) -> tuple[Path, str]:
     return page, text.split("---\n", 2)[2].lstrip("\n")
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ('Size {{ measured "docker/nope/Dockerfile" image-run image_mb }}.', "unknown snippet 'docker/nope/Dockerfile'"),
-    (f'Size {{{{ measured "{RUN}" image-run size_in_furlongs }}}}.', "unknown figure 'size_in_furlongs'"),
-    (f'Size {{{{ measured "{RUN}" compose-up image_mb }}}}.', "does not declare check 'compose-up'"),
-    (f'Size {{{{ measured "{RUN}" image_mb }}}}.', "takes three arguments"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            'Size {{ measured "docker/nope/Dockerfile" image-run image_mb }}.',
+            "unknown snippet 'docker/nope/Dockerfile'",
+        ),
+        (f'Size {{{{ measured "{RUN}" image-run size_in_furlongs }}}}.', "unknown figure 'size_in_furlongs'"),
+        (f'Size {{{{ measured "{RUN}" compose-up image_mb }}}}.', "does not declare check 'compose-up'"),
+        (f'Size {{{{ measured "{RUN}" image_mb }}}}.', "takes three arguments"),
+    ],
+)
 def test_bad_measured_placeholder_names_file_and_line(tmp_path: Path, body: str, message: str) -> None:
     page, markdown = _page(tmp_path, "Intro.\n\n" + body + "\n")
     offset = pagemarks.line_offset(page.read_text(encoding="utf-8"), markdown)
@@ -182,6 +201,7 @@ def test_chart_uses_current_color_and_gives_numbers_in_text() -> None:
 
 # ---- blocks and the publishing rule -----------------------------------------------------------
 
+
 def test_every_included_block_gets_exactly_one_marker() -> None:
     for page in sorted(DOCS.rglob("*.md")):
         text = page.read_text(encoding="utf-8")
@@ -206,11 +226,15 @@ def test_publishing_refuses_missing_results_and_another_commit() -> None:
 
 # ---- python -m snipcheck explain ----------------------------------------------------------------
 
+
 def test_explain_names_pages_manifest_tests_and_results() -> None:
     from snipcheck import explain
 
-    line_no = next(i for i, text in enumerate((DOCS / "docker.md").read_text(encoding="utf-8").splitlines(), 1)
-                   if f'"{BAD}"' in text)
+    line_no = next(
+        i
+        for i, text in enumerate((DOCS / "docker.md").read_text(encoding="utf-8").splitlines(), 1)
+        if f'"{BAD}"' in text
+    )
     out = explain.explain(f"docs/docker.md:{line_no}", results(report(SNIPPETS_ALL, HEAD)))
     assert out.startswith(f"snippets/{BAD}\n")
     assert f"ru: docs/docker.md:{line_no}" in out and "en: docs/docker.en.md:" in out
@@ -222,6 +246,7 @@ def test_explain_names_pages_manifest_tests_and_results() -> None:
 
 
 # ---- the verification page ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_verification_table_lists_every_declared_snippet_with_its_result(lang: str) -> None:

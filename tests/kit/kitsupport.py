@@ -33,8 +33,9 @@ class Scratchpad:
 
     def create(self, image: str, *args: str, extra: tuple[str, ...] = ()) -> str:
         """`docker create` a labelled container (ports, if any, must be 127.0.0.1-only)."""
-        cid = dk.docker("create", "--label", f"{dk.RUN_LABEL}={dk.RUN_ID}", *extra, image, *args,
-                        timeout=60).stdout.strip()
+        cid = dk.docker(
+            "create", "--label", f"{dk.RUN_LABEL}={dk.RUN_ID}", *extra, image, *args, timeout=60
+        ).stdout.strip()
         self.containers.append(cid)
         return cid
 

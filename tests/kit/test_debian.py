@@ -18,13 +18,15 @@ def test_debian_slim(kit_image) -> None:
     cfg = dk.inspect(REF)["Config"]
     assert cfg["Cmd"] == ["bash"]
     assert f"PATH={PATH}" in cfg["Env"]
-    script = (". /etc/os-release; echo $VERSION_CODENAME; "
-              "grep -c '^path-exclude' /etc/dpkg/dpkg.cfg.d/docker; "
-              "find /usr/share/doc -type f ! -name copyright | wc -l; "
-              "ls /var/lib/apt/lists | grep -vc '^lock$\\|^partial$' || true; "
-              "grep -h '^Suites:' /etc/apt/sources.list.d/debian.sources | tr '\\n' ' '; echo; "
-              "test ! -e /etc/apt/sources.list && echo no-sources-list; "
-              "dpkg-query -W -f '${Package}\\n' | wc -l")
+    script = (
+        ". /etc/os-release; echo $VERSION_CODENAME; "
+        "grep -c '^path-exclude' /etc/dpkg/dpkg.cfg.d/docker; "
+        "find /usr/share/doc -type f ! -name copyright | wc -l; "
+        "ls /var/lib/apt/lists | grep -vc '^lock$\\|^partial$' || true; "
+        "grep -h '^Suites:' /etc/apt/sources.list.d/debian.sources | tr '\\n' ' '; echo; "
+        "test ! -e /etc/apt/sources.list && echo no-sources-list; "
+        "dpkg-query -W -f '${Package}\\n' | wc -l"
+    )
     out = dk.run_once(REF, "bash", "-c", script, timeout=60).stdout.splitlines()
     assert out[0] == "bookworm"
     assert int(out[1]) >= 7, "slim path-excludes missing"

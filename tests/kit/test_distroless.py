@@ -92,8 +92,7 @@ def test_layout_users_and_modes(ref: str, kit_image, filesystems: dict[str, Fs])
     data = kit_image(ref, "kit-distroless-layout")
     fs = filesystems[ref]
     assert fs.read("etc/passwd").decode() == PASSWD
-    groups = {line.split(":")[0]: int(line.split(":")[2])
-              for line in fs.read("etc/group").decode().splitlines()}
+    groups = {line.split(":")[0]: int(line.split(":")[2]) for line in fs.read("etc/group").decode().splitlines()}
     assert groups == GROUPS
     assert stat.S_IMODE(fs.get("tmp").mode) == 0o1777
     assert stat.S_IMODE(fs.get("root").mode) == 0o700

@@ -64,8 +64,13 @@ def test_syntax_directive_builds_offline(kit_image, tmp_path: Path) -> None:
         # the cache mount's content is not part of the image
         assert dk.run_once(tag, "sh", "-c", "test ! -e /cache/f && echo absent", timeout=60).stdout.strip() == "absent"
         # the secret was mounted for one step only, never stored in the image
-        leak = dk.run_once(tag, "sh", "-c", f"grep -rl 's3cret-{dk.RUN_ID}' / --exclude-dir=proc "
-                           "--exclude-dir=sys 2>/dev/null || true", timeout=120)
+        leak = dk.run_once(
+            tag,
+            "sh",
+            "-c",
+            f"grep -rl 's3cret-{dk.RUN_ID}' / --exclude-dir=proc --exclude-dir=sys 2>/dev/null || true",
+            timeout=120,
+        )
         assert leak.stdout.strip() == "", leak.stdout
         data["build_seconds"] = round(res.seconds, 1)
     finally:

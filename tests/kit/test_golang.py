@@ -46,9 +46,15 @@ printf 'int main(void){return 0;}\n' > t.c && gcc -o t t.c && ./t && echo gcc-ok
 @pytest.mark.parametrize("ref", REFS)
 def test_toolchain_and_environment(ref: str, kit_image, kit_sources) -> None:
     data = kit_image(ref, "kit-golang-env")
-    out = dk.run_once(ref, "sh", "-c", "go version; go env GOTOOLCHAIN GOPATH GOROOT; pwd; "
-                      "echo $GOLANG_VERSION; stat -c %a /go/src /go/bin; "
-                      "for c in git curl make pkg-config gcc g++; do command -v $c; done", timeout=60).stdout.split()
+    out = dk.run_once(
+        ref,
+        "sh",
+        "-c",
+        "go version; go env GOTOOLCHAIN GOPATH GOROOT; pwd; "
+        "echo $GOLANG_VERSION; stat -c %a /go/src /go/bin; "
+        "for c in git curl make pkg-config gcc g++; do command -v $c; done",
+        timeout=60,
+    ).stdout.split()
     # the kit pins the patch release; the registry's golang:1.26 follows the newest 1.26.x
     want = imagekit.GO_VERSION if kit_sources[ref].kind == "local" else out[2].removeprefix("go")
     assert want.startswith("1.26.")
@@ -67,8 +73,9 @@ def test_cgo_and_static_builds(kit_image) -> None:
     ref = "golang:1.26-bookworm"
     data = kit_image(ref, "kit-golang-builds")
     res = dk.run_once(ref, "sh", "-c", SCRIPT, extra=["--network", "none"], timeout=540)
-    assert res.stdout.split() == ["cgo", "42", "cgo-dynamic", "pure", "7", "pure-static",
-                                  "CGO_ENABLED=0", "gcc-ok"], res.stdout + res.stderr
+    assert res.stdout.split() == ["cgo", "42", "cgo-dynamic", "pure", "7", "pure-static", "CGO_ENABLED=0", "gcc-ok"], (
+        res.stdout + res.stderr
+    )
     data["seconds_in_container"] = round(res.seconds, 1)
 
 

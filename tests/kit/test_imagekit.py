@@ -44,8 +44,7 @@ def test_images_carry_their_recipe_hash(kit_sources) -> None:
         assert (src.kind == "standin") == (recipe.standin is not None)
         checked += 1
     again = imagekit.ensure(imagekit.all_refs())
-    assert not any(s.built for s in again.values() if s.kind != "registry"), \
-        [r for r, s in again.items() if s.built]
+    assert not any(s.built for s in again.values() if s.kind != "registry"), [r for r, s in again.items() if s.built]
     if checked == 0:
         pytest.skip("every image came from the registry; no kit recipe to check")
 

@@ -46,8 +46,9 @@ def _pg_container(pad: Scratchpad, volume: str, init_dir: Path | None, network: 
     env: list[str] = []
     for key, value in PG_ENV.items():
         env += ["-e", f"{key}={value}"]
-    cid = pad.create(PG, extra=("--network", network, "-v", f"{volume}:/var/lib/postgresql/data",
-                                "-p", "127.0.0.1::5432", *env))
+    cid = pad.create(
+        PG, extra=("--network", network, "-v", f"{volume}:/var/lib/postgresql/data", "-p", "127.0.0.1::5432", *env)
+    )
     if init_dir is not None:
         for f in sorted(init_dir.iterdir()):
             dk.docker("cp", str(f), f"{cid}:/docker-entrypoint-initdb.d/{f.name}", timeout=30)
@@ -61,10 +62,18 @@ def _psql(cid: str, sql: str) -> str:
 
 def _wait_ready(cid: str) -> float:
     # over TCP: the temporary server used during initialisation listens on the socket only
-    return waiting.until(lambda: dk.docker("exec", cid, "pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "appdb",
-                                           timeout=30, check=False).returncode == 0,
-                         timeout=90, what="pg_isready", interval=0.3,
-                         details=lambda: dk.describe_container(cid)).seconds
+    return waiting.until(
+        lambda: (
+            dk.docker(
+                "exec", cid, "pg_isready", "-h", "127.0.0.1", "-U", "app", "-d", "appdb", timeout=30, check=False
+            ).returncode
+            == 0
+        ),
+        timeout=90,
+        what="pg_isready",
+        interval=0.3,
+        details=lambda: dk.describe_container(cid),
+    ).seconds
 
 
 @pytest.mark.timeout(300)
@@ -93,10 +102,32 @@ def test_postgres_standin(kit_image, kit_sources, pad: Scratchpad, tmp_path: Pat
     # password auth from another container on a test network (listening on all interfaces)
     name = dk.inspect(cid, "container")["Name"].lstrip("/")
     client = ("--network", network, "--entrypoint", "psql")
-    good = dk.run_once(PG, "-h", name, "-U", "app", "-d", "appdb", "-tAc", "SELECT 1",
-                       extra=(*client, "-e", "PGPASSWORD=pw-secret"), check=False)
-    bad = dk.run_once(PG, "-h", name, "-U", "app", "-d", "appdb", "-tAc", "SELECT 1",
-                      extra=(*client, "-e", "PGPASSWORD=wrong"), check=False)
+    good = dk.run_once(
+        PG,
+        "-h",
+        name,
+        "-U",
+        "app",
+        "-d",
+        "appdb",
+        "-tAc",
+        "SELECT 1",
+        extra=(*client, "-e", "PGPASSWORD=pw-secret"),
+        check=False,
+    )
+    bad = dk.run_once(
+        PG,
+        "-h",
+        name,
+        "-U",
+        "app",
+        "-d",
+        "appdb",
+        "-tAc",
+        "SELECT 1",
+        extra=(*client, "-e", "PGPASSWORD=wrong"),
+        check=False,
+    )
     assert good.returncode == 0 and good.stdout.strip() == "1", good.stderr
     assert bad.returncode != 0 and "password authentication failed" in bad.stderr, bad.stderr
 
@@ -121,17 +152,30 @@ def test_postgres_standin(kit_image, kit_sources, pad: Scratchpad, tmp_path: Pat
 def test_postgres_requires_password(kit_image, pad: Scratchpad) -> None:
     kit_image(PG, "kit-standin-postgres-nopassword")
     cid = pad.start(PG)
-    waiting.until(lambda: not dk.inspect(cid, "container")["State"]["Running"], timeout=60,
-                  what="exit without a password", details=lambda: dk.describe_container(cid))
+    waiting.until(
+        lambda: not dk.inspect(cid, "container")["State"]["Running"],
+        timeout=60,
+        what="exit without a password",
+        details=lambda: dk.describe_container(cid),
+    )
     assert dk.inspect(cid, "container")["State"]["ExitCode"] == 1
     assert "superuser password is not specified" in dk.logs(cid)
 
 
 def _redis(pad: Scratchpad, volume: str, network: str) -> str:
-    cid = pad.start(REDIS, "redis-server", "--appendonly", "yes",
-                    extra=("--network", network, "-v", f"{volume}:/data", "-p", "127.0.0.1::6379"))
-    waiting.until(lambda: dk.docker("exec", cid, "redis-cli", "ping", timeout=30, check=False).stdout.strip() == "PONG",
-                  timeout=60, what="redis PONG", details=lambda: dk.describe_container(cid))
+    cid = pad.start(
+        REDIS,
+        "redis-server",
+        "--appendonly",
+        "yes",
+        extra=("--network", network, "-v", f"{volume}:/data", "-p", "127.0.0.1::6379"),
+    )
+    waiting.until(
+        lambda: dk.docker("exec", cid, "redis-cli", "ping", timeout=30, check=False).stdout.strip() == "PONG",
+        timeout=60,
+        what="redis PONG",
+        details=lambda: dk.describe_container(cid),
+    )
     return cid
 
 
@@ -153,8 +197,7 @@ def test_redis_standin(kit_image, kit_sources, pad: Scratchpad) -> None:
 
     # reachable from another container (protected mode off, as in the official image)
     name = dk.inspect(cid, "container")["Name"].lstrip("/")
-    other = dk.run_once(REDIS, "redis-cli", "-h", name, "GET", "kit:key",
-                        extra=("--network", network), timeout=60)
+    other = dk.run_once(REDIS, "redis-cli", "-h", name, "GET", "kit:key", extra=("--network", network), timeout=60)
     assert other.stdout.strip() == value
 
     dk.docker("stop", "-t", "10", cid, timeout=60)

@@ -28,6 +28,7 @@ DB_USER, DB_PASSWORD, DB_NAME = "myapp", "s3cret p@ss", "myapp"
 BUILD_ARGS = {"VERSION": "1.2.3-test", "COMMIT": "abc1234", "BUILD_TIME": "2026-01-01T00:00:00Z"}
 USERS_KEY = "myapp:users:v1"
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,24 +58,47 @@ class Postgres:
 
     @property
     def url(self) -> str:
-        return (f"postgres://{DB_USER}:{quote(DB_PASSWORD, safe='')}@127.0.0.1:{self.port}/{DB_NAME}"
-                "?sslmode=disable")
+        return f"postgres://{DB_USER}:{quote(DB_PASSWORD, safe='')}@127.0.0.1:{self.port}/{DB_NAME}?sslmode=disable"
 
     def psql_args(self, *extra: str) -> list[str]:
-        return [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER,
-                "-d", DB_NAME, "-v", "ON_ERROR_STOP=1", "-X", *extra]
+        return [
+            str(PG_BIN / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            DB_USER,
+            "-d",
+            DB_NAME,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-X",
+            *extra,
+        ]
 
     def psql(self, sql: str) -> str:
-        res = subprocess.run(self.psql_args("-tA", "-c", sql), capture_output=True, text=True,
-                             timeout=30, env={**os.environ, "PGPASSWORD": DB_PASSWORD})
+        res = subprocess.run(
+            self.psql_args("-tA", "-c", sql),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "PGPASSWORD": DB_PASSWORD},
+        )
         assert res.returncode == 0, res.stderr
         return res.stdout.strip()
 
     def session(self) -> subprocess.Popen:
         """An interactive psql session (stdin/stdout pipes), e.g. to hold a lock."""
-        return subprocess.Popen(self.psql_args("-q"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, bufsize=1,
-                                env={**os.environ, "PGPASSWORD": DB_PASSWORD})
+        return subprocess.Popen(
+            self.psql_args("-q"),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            env={**os.environ, "PGPASSWORD": DB_PASSWORD},
+        )
 
     def lock_users(self) -> subprocess.Popen:
         """A psql session holding ACCESS EXCLUSIVE on `users`: queries on it block until the session
@@ -88,8 +112,11 @@ class Postgres:
 
     def wait_for_lock_waiter(self, timeout: float = 10) -> None:
         """Until one query (the app's) waits on the lock that `lock_users` holds: the request is in flight."""
-        wait_until(lambda: self.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == "1",
-                   timeout, "the users query to wait on the lock")
+        wait_until(
+            lambda: self.psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == "1",
+            timeout,
+            "the users query to wait on the lock",
+        )
 
 
 @dataclass
@@ -103,16 +130,32 @@ class Redis:
         return f"127.0.0.1:{self.port}"
 
     def cli(self, *args: str) -> str:
-        res = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args],
-                             capture_output=True, text=True, timeout=10)
+        res = subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args], capture_output=True, text=True, timeout=10
+        )
         return res.stdout.strip()
 
     def start(self) -> None:
         log = (self.workdir / "redis.log").open("a")
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir), "--protected-mode", "yes"],
-            stdout=log, stderr=subprocess.STDOUT)
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         wait_until(lambda: self.cli("ping") == "PONG", 15, "redis-server to answer PING")
 
     def stop(self) -> None:
@@ -172,12 +215,21 @@ class App:
 
 def app_env(postgres: Postgres, redis: Redis, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ")}
-    env.update({
-        "ENV": "test", "LOG_LEVEL": "info",
-        "PORT": str(free_port()), "METRICS_PORT": str(free_port()),
-        "DB_HOST": "127.0.0.1", "DB_PORT": str(postgres.port), "DB_USER": DB_USER,
-        "DB_PASSWORD": DB_PASSWORD, "DB_NAME": DB_NAME, "DB_SSLMODE": "disable",
-        "REDIS_ADDR": redis.addr, "CACHE_TTL": "30s",
-    })
+    env.update(
+        {
+            "ENV": "test",
+            "LOG_LEVEL": "info",
+            "PORT": str(free_port()),
+            "METRICS_PORT": str(free_port()),
+            "DB_HOST": "127.0.0.1",
+            "DB_PORT": str(postgres.port),
+            "DB_USER": DB_USER,
+            "DB_PASSWORD": DB_PASSWORD,
+            "DB_NAME": DB_NAME,
+            "DB_SSLMODE": "disable",
+            "REDIS_ADDR": redis.addr,
+            "CACHE_TTL": "30s",
+        }
+    )
     env.update(overrides)
     return env

@@ -66,13 +66,18 @@ def _go_packages() -> list:
 @pytest.mark.parametrize("pkg", _go_packages())
 def test_go_test_race(pkg: str, postgres: Postgres, redis: Redis) -> None:
     env = {**go_env(), "MYAPP_TEST_DATABASE_URL": postgres.url, "MYAPP_TEST_REDIS_ADDR": redis.addr}
-    res = subprocess.run(["go", "test", "-race", "-count=1", "-json", pkg], cwd=MYAPP, env=env,
-                         capture_output=True, text=True, timeout=580)
+    res = subprocess.run(
+        ["go", "test", "-race", "-count=1", "-json", pkg],
+        cwd=MYAPP,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=580,
+    )
     events = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
     output = "".join(e.get("Output", "") for e in events)
     assert res.returncode == 0, f"go test -race {pkg} failed:\n{output[-6000:]}\n{res.stderr[-2000:]}"
-    tests = {e["Test"]: e["Action"] for e in events
-             if e.get("Test") and e.get("Action") in ("pass", "fail", "skip")}
+    tests = {e["Test"]: e["Action"] for e in events if e.get("Test") and e.get("Action") in ("pass", "fail", "skip")}
     skipped = sorted(name for name, action in tests.items() if action == "skip")
     assert not skipped, f"{pkg}: tests skipped although the servers are up: {skipped}\n{output[-3000:]}"
 
@@ -182,13 +187,13 @@ def test_version_metrics_and_request_logs(start_app, postgres: Postgres, redis: 
 
 @pytest.mark.timeout(60)
 @pytest.mark.covers(MAIN, CONFIG, HEALTH)
-def test_health_flag_probes_configured_port(start_app, server_binary: Binary, postgres: Postgres,
-                                           redis: Redis) -> None:
+def test_health_flag_probes_configured_port(start_app, server_binary: Binary, postgres: Postgres, redis: Redis) -> None:
     app: App = start_app(app_env(postgres, redis))
 
     def probe(port: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(server_binary.path), "-health"], env={"PORT": port},
-                              capture_output=True, text=True, timeout=10)
+        return subprocess.run(
+            [str(server_binary.path), "-health"], env={"PORT": port}, capture_output=True, text=True, timeout=10
+        )
 
     ok = probe(str(app.port))
     assert ok.returncode == 0, ok.stderr
@@ -203,8 +208,9 @@ def test_health_flag_probes_configured_port(start_app, server_binary: Binary, po
 @pytest.mark.timeout(60)
 @pytest.mark.covers(MAIN, CONFIG)
 def test_bad_config_exits_with_one_clear_log_line(server_binary: Binary) -> None:
-    res = subprocess.run([str(server_binary.path)], env={"PORT": "http", "LOG_LEVEL": "loud"},
-                         capture_output=True, text=True, timeout=10)
+    res = subprocess.run(
+        [str(server_binary.path)], env={"PORT": "http", "LOG_LEVEL": "loud"}, capture_output=True, text=True, timeout=10
+    )
     assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
     lines = res.stdout.splitlines()
     assert len(lines) == 1, lines
@@ -224,8 +230,7 @@ def _refused(port: int) -> bool:
 
 @pytest.mark.timeout(120)
 @pytest.mark.covers(MAIN, HEALTH, HANDLER, POSTGRES_GO, INIT_SQL)
-def test_sigterm_drains_in_flight_request(start_app, postgres: Postgres, redis: Redis,
-                                          measure: dict[str, Any]) -> None:
+def test_sigterm_drains_in_flight_request(start_app, postgres: Postgres, redis: Redis, measure: dict[str, Any]) -> None:
     """A request blocked on a table lock is in flight when SIGTERM arrives: readiness
     turns 503, new connections are refused, the request still completes, exit 0."""
     app: App = start_app(app_env(postgres, redis, SHUTDOWN_DELAY="1s", SHUTDOWN_TIMEOUT="8s"))
@@ -233,7 +238,6 @@ def test_sigterm_drains_in_flight_request(start_app, postgres: Postgres, redis: 
 
     locker = postgres.lock_users()
     try:
-
         reply: dict = {}
 
         def slow_request() -> None:
@@ -249,8 +253,9 @@ def test_sigterm_drains_in_flight_request(start_app, postgres: Postgres, redis: 
 
         t0 = time.monotonic()
         app.proc.send_signal(signal.SIGTERM)
-        wait_until(lambda: any(line.get("msg") == "shutdown started" for line in app.logs()), 5,
-                   '"shutdown started" log line')
+        wait_until(
+            lambda: any(line.get("msg") == "shutdown started" for line in app.logs()), 5, '"shutdown started" log line'
+        )
         code, _, body = app.get("/health/ready")
         assert code == 503 and json.loads(body)["status"] == "shutting_down"
         wait_until(lambda: _refused(app.port), 5, "new connections to be refused")

@@ -25,11 +25,21 @@ from snipcheck.sitebuild import BuiltPage
 from support import require
 
 CHROMIUM = Path(os.environ.get("SNIPCHECK_CHROMIUM", "/usr/bin/chromium"))
-INSTALL = ("install them with `apt-get install -y chromium` (Debian's package) and "
-           "`.venv/bin/pip install -r requirements.txt` (Playwright for Python)")
+INSTALL = (
+    "install them with `apt-get install -y chromium` (Debian's package) and "
+    "`.venv/bin/pip install -r requirements.txt` (Playwright for Python)"
+)
 # Root-safe headless flags; no network besides the test server (see EXTERNAL_STUBS).
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Material loads mermaid from unpkg (`mermaid@11`) for the diagrams; the test machine cannot reach unpkg,
 # so the browser gets this pinned copy from the npm registry (scripts/fetch-mermaid.sh) and renders for real.
@@ -57,21 +67,27 @@ def require_browser() -> Any:
     except ImportError:
         sync_api = None
     require(sync_api is not None, f"Playwright for Python is not installed; {INSTALL}")
-    require(CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK),
-            f"{CHROMIUM} (Debian's chromium) is missing; {INSTALL}; SNIPCHECK_CHROMIUM names another binary")
-    require(MERMAID_JS.is_file(), f"{MERMAID_JS.relative_to(BUILD.parent)} (mermaid for the diagrams) is missing; "
-                                  f"get it with `bash scripts/fetch-mermaid.sh` (npm registry)")
+    require(
+        CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK),
+        f"{CHROMIUM} (Debian's chromium) is missing; {INSTALL}; SNIPCHECK_CHROMIUM names another binary",
+    )
+    require(
+        MERMAID_JS.is_file(),
+        f"{MERMAID_JS.relative_to(BUILD.parent)} (mermaid for the diagrams) is missing; "
+        f"get it with `bash scripts/fetch-mermaid.sh` (npm registry)",
+    )
     return sync_api
 
 
 class _SiteHandler(SimpleHTTPRequestHandler):
     """Serves the site under `prefix` only, like GitHub Pages serves a project site under /<repo>/."""
+
     prefix = "/"
 
     def translate_path(self, path: str) -> str:
         if not path.startswith(self.prefix):
             return str(Path(self.directory) / "\0outside-the-site-path")  # a 404
-        return super().translate_path("/" + path[len(self.prefix):])
+        return super().translate_path("/" + path[len(self.prefix) :])
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the stdlib's name)
         pass
@@ -82,6 +98,7 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
+
         if not isinstance(sys.exc_info()[1], ConnectionError):  # the browser dropped a request: not an error
             super().handle_error(request, client_address)
 
@@ -110,9 +127,11 @@ def copy_site(site: Path, dest: Path) -> Path:
 
 # ---- watching a page ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class Watch:
     """Everything that went wrong while pages of one browser context loaded."""
+
     base: str
     problems: list[str] = field(default_factory=list)
     external: set[str] = field(default_factory=set)
@@ -125,8 +144,16 @@ class Watch:
         context.on("request", lambda r: self._count(+1))
         context.on("requestfinished", lambda r: self._count(-1))
         context.on("requestfailed", self._failed)
-        context.on("response", lambda r: r.status != 200 and r.url.startswith(self.base) and self.problems.append(
-            f"HTTP {r.status} for {r.url} (asked by {r.frame.url if r.frame else 'a worker'})"))
+        context.on(
+            "response",
+            lambda r: (
+                r.status != 200
+                and r.url.startswith(self.base)
+                and self.problems.append(
+                    f"HTTP {r.status} for {r.url} (asked by {r.frame.url if r.frame else 'a worker'})"
+                )
+            ),
+        )
 
     def _failed(self, request: Any) -> None:
         self._count(-1)
@@ -135,8 +162,7 @@ class Watch:
         self.problems.append(f"request failed: {request.url} ({request.failure})")
 
     def _page(self, page: Any) -> None:
-        page.on("console", lambda m: m.type == "error" and self.problems.append(
-            f"{page.url}: console error: {m.text}"))
+        page.on("console", lambda m: m.type == "error" and self.problems.append(f"{page.url}: console error: {m.text}"))
         page.on("pageerror", lambda e: self.problems.append(f"{page.url}: uncaught exception: {e}"))
 
     def _count(self, delta: int) -> None:
@@ -217,8 +243,9 @@ SCREENSHOT_MAX_HEIGHT = 2700  # px from the top (3 screens); a full capture of t
 #                               costs seconds each
 
 
-def load_problems(page: Any, watch: Watch, built: BuiltPage, base: str, shots: Path | None = None,
-                  navigate: bool = True) -> list[str]:
+def load_problems(
+    page: Any, watch: Watch, built: BuiltPage, base: str, shots: Path | None = None, navigate: bool = True
+) -> list[str]:
     """Open one page (or, navigate=False, take the one just opened): no console error, no failed or non-200
     request; English pages show no Russian text outside the listed quotes; optionally a screenshot."""
     if navigate:
@@ -229,16 +256,20 @@ def load_problems(page: Any, watch: Watch, built: BuiltPage, base: str, shots: P
     if built.lang == "en":
         text = page.evaluate("() => document.body.innerText")
         found = set(sitehtml.CYRILLIC_PHRASE.findall(text))
-        stray = sorted(p for p in found if ("*", p) not in sitehtml.DELIBERATE_RUSSIAN
-                       and (built.url, p) not in sitehtml.DELIBERATE_RUSSIAN)
+        stray = sorted(
+            p
+            for p in found
+            if ("*", p) not in sitehtml.DELIBERATE_RUSSIAN and (built.url, p) not in sitehtml.DELIBERATE_RUSSIAN
+        )
         if stray:
             problems.append(f"/{built.url}: the English page shows Russian text {stray}")
     if shots is not None:
         out = shots / built.lang / f"{built.url.removeprefix('en/').strip('/').replace('/', '-') or 'index'}.png"
         out.parent.mkdir(parents=True, exist_ok=True)
         height = min(page.evaluate("() => document.documentElement.scrollHeight"), SCREENSHOT_MAX_HEIGHT)
-        page.screenshot(path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": DESKTOP["width"],
-                                                             "height": height})
+        page.screenshot(
+            path=str(out), full_page=True, clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": height}
+        )
     return problems
 
 
@@ -285,7 +316,7 @@ def expected_blocks(built: BuiltPage, docs: Path = DOCS) -> list[tuple[str, str]
     lines = source.read_text(encoding="utf-8").splitlines()
     blocks: list[list[Any]] = []
     for inc in includes:
-        if blocks and all(not t.strip() for t in lines[blocks[-1][-1].line:inc.line - 1]):
+        if blocks and all(not t.strip() for t in lines[blocks[-1][-1].line : inc.line - 1]):
             blocks[-1].append(inc)
         else:
             blocks.append([inc])
@@ -314,19 +345,24 @@ def code_block_problems(page: Any, built: BuiltPage, base: str, docs: Path = DOC
     shown = page.evaluate(_CODE_JS)
     copied = page.evaluate(_COPY_JS)
     proofs = page.evaluate(_PROOF_JS)
-    problems = [f"/{built.url}: code block {n} has no proof line under it"
-                for n, has in enumerate(proofs, start=1) if not has]
+    problems = [
+        f"/{built.url}: code block {n} has no proof line under it" for n, has in enumerate(proofs, start=1) if not has
+    ]
     if len(shown) != len(expected):
         problems.append(f"/{built.url}: {len(shown)} code blocks rendered, the page includes {len(expected)}")
     for n, ((target, want), got, copy) in enumerate(zip(expected, shown, copied, strict=False), start=1):
         if got.rstrip("\n") != want:
-            problems.append(f"/{built.url}: code block {n} ({target}) differs from the snippet:\n"
-                            f"{_first_difference(want, got.rstrip(chr(10)))}")
+            problems.append(
+                f"/{built.url}: code block {n} ({target}) differs from the snippet:\n"
+                f"{_first_difference(want, got.rstrip(chr(10)))}"
+            )
         if copy is None:
             problems.append(f"/{built.url}: code block {n} ({target}) has no copy button")
         elif copy != want:
-            problems.append(f"/{built.url}: the copy button of code block {n} ({target}) copies other text:\n"
-                            f"{_first_difference(want, copy)}")
+            problems.append(
+                f"/{built.url}: the copy button of code block {n} ({target}) copies other text:\n"
+                f"{_first_difference(want, copy)}"
+            )
     return len(shown), problems
 
 
@@ -353,6 +389,7 @@ def switch_problems(page: Any, to: BuiltPage, base: str) -> list[str]:
 class Tour:
     """What one pass over every page found: each Russian page is opened, checked, switched to its English
     twin (checked there), and switched back."""
+
     pages: set[str] = field(default_factory=set)
     code_blocks: int = 0
     load: list[str] = field(default_factory=list)
@@ -390,8 +427,10 @@ def search(page: Any, query: str) -> list[str]:
     placeholder = page.evaluate(_RESULTS_JS)[0]
     page.fill(".md-search__input", query)
     page.keyboard.press("End")  # Material reads the query on key events; fill() types no keys
-    page.wait_for_function(f"() => (document.querySelector('.md-search-result__meta')?.textContent || '')"
-                           f" !== {placeholder!r}", timeout=10_000)
+    page.wait_for_function(
+        f"() => (document.querySelector('.md-search-result__meta')?.textContent || '') !== {placeholder!r}",
+        timeout=10_000,
+    )
     last = None
     for _ in range(50):
         now = page.evaluate(_RESULTS_JS)
@@ -407,8 +446,11 @@ def search_problems(page: Any, lang: str, query: str, expect_page: str | None, b
     and no result is in the other language."""
     hits = search(page, query)
     pages = sorted({urlsplit(h).path.removeprefix(urlsplit(base).path) for h in hits})
-    problems = [f"search {query!r} on a {lang} page: result {p!r} is not a {lang} page"
-                for p in pages if p.startswith("en/") != (lang == "en")]
+    problems = [
+        f"search {query!r} on a {lang} page: result {p!r} is not a {lang} page"
+        for p in pages
+        if p.startswith("en/") != (lang == "en")
+    ]
     if expect_page is not None and expect_page not in pages:
         problems.append(f"search {query!r} on a {lang} page did not find /{expect_page} (found {pages})")
     if expect_page is None and pages:
@@ -440,8 +482,10 @@ def phone_problems(page: Any, pages: list[BuiltPage], base: str) -> tuple[int, l
     in_nav = page.evaluate(_NAV_LINKS_JS)
     wanted = {base + p.url for p in pages}
     if set(in_nav) != wanted:
-        problems.append(f"the drawer of /{pages[0].url} lists {sorted(set(in_nav) - wanted)} extra and lacks "
-                        f"{sorted(wanted - set(in_nav))}")
+        problems.append(
+            f"the drawer of /{pages[0].url} lists {sorted(set(in_nav) - wanted)} extra and lacks "
+            f"{sorted(wanted - set(in_nav))}"
+        )
     reached = 0
     for href in in_nav:
         if page.url.split("#")[0] == href:  # the page the walk starts on: reached by loading it
@@ -451,8 +495,9 @@ def phone_problems(page: Any, pages: list[BuiltPage], base: str) -> tuple[int, l
         page.click('label.md-header__button[for="__drawer"]')
         toggles = page.evaluate(_EXPAND_JS, href) or []
         # leave open sections the target is not in, deepest first (their panel's back arrow)
-        open_ids = page.evaluate("() => [...document.querySelectorAll('.md-sidebar--primary "
-                                 "input.md-nav__toggle:checked')].map(i => i.id)")
+        open_ids = page.evaluate(
+            "() => [...document.querySelectorAll('.md-sidebar--primary input.md-nav__toggle:checked')].map(i => i.id)"
+        )
         for toggle in reversed(open_ids):
             if toggle not in toggles:
                 page.locator(f'.md-sidebar--primary label.md-nav__title[for="{toggle}"]').first.click()
@@ -460,8 +505,11 @@ def phone_problems(page: Any, pages: list[BuiltPage], base: str) -> tuple[int, l
             label = page.locator(f'.md-sidebar--primary label.md-nav__link[for="{toggle}"]').first
             if not page.is_checked(f"#{toggle}"):
                 label.click()
-        index = page.evaluate(f"""(href) => [...document.querySelectorAll("{_NAV_LINKS}")].findIndex(
-            a => a.href.split('#')[0] === href && a.checkVisibility())""", href)
+        index = page.evaluate(
+            f"""(href) => [...document.querySelectorAll("{_NAV_LINKS}")].findIndex(
+            a => a.href.split('#')[0] === href && a.checkVisibility())""",
+            href,
+        )
         target = page.locator(_NAV_LINKS).nth(index) if index >= 0 else None
         if target is None:
             problems.append(f"phone: the drawer shows no visible link to {href} (sections {toggles})")
@@ -480,8 +528,11 @@ def phone_problems(page: Any, pages: list[BuiltPage], base: str) -> tuple[int, l
 
 def sideways_problems(page: Any) -> list[str]:
     wide = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    return [f"phone: {page.url} scrolls horizontally by {wide}px (a wide element must scroll inside itself)"] \
-        if wide > 0 else []
+    return (
+        [f"phone: {page.url} scrolls horizontally by {wide}px (a wide element must scroll inside itself)"]
+        if wide > 0
+        else []
+    )
 
 
 class PhoneWalks:
@@ -491,8 +542,7 @@ class PhoneWalks:
     def __init__(self, sync_api: Any, pages: dict[str, list[BuiltPage]], base: str) -> None:
         self.results: dict[str, tuple[int, list[str]]] = {}
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(sync_api, pages, base), name="phone-walks",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(sync_api, pages, base), name="phone-walks", daemon=True)
         self._thread.start()
 
     def _run(self, sync_api: Any, pages: dict[str, list[BuiltPage]], base: str) -> None:

@@ -36,8 +36,9 @@ def _home_first(pages: list[BuiltPage]) -> list[BuiltPage]:
 def phone_walks(chromium: Any, site_base: str, built_site: Path) -> PhoneWalks:
     """Started first: the phone walks run in their own thread while the tour runs."""
     pages = built_pages(built_site)
-    return PhoneWalks(require_browser(), {lang: _home_first([p for p in pages if p.lang == lang])
-                                          for lang in ("ru", "en")}, site_base)
+    return PhoneWalks(
+        require_browser(), {lang: _home_first([p for p in pages if p.lang == lang]) for lang in ("ru", "en")}, site_base
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +47,7 @@ def tour(phone_walks: PhoneWalks, chromium: Any, site_base: str, built_site: Pat
     return browser_tour(chromium, _twins(built_site), site_base, screenshots)
 
 
-def test_every_page_loads_cleanly(tour: Tour, built_site: Path, screenshots: Path,
-                                  measure: dict[str, Any]) -> None:
+def test_every_page_loads_cleanly(tour: Tour, built_site: Path, screenshots: Path, measure: dict[str, Any]) -> None:
     pages = built_pages(built_site)
     measure["pages"] = len(tour.pages)
     print(f"{len(tour.pages)} pages loaded")
@@ -69,17 +69,18 @@ def test_language_switcher_leads_to_the_same_page_and_back(tour: Tour) -> None:
 
 # (page language, page the search runs on, query, page it must find; None: must find nothing)
 SEARCHES = [
-    ("ru", "", "уязвимостям", "docker/"),          # a Russian word form absent from the text: stemming
-    ("ru", "compose/", "distroless", "docker/"),   # an English term on a Russian page: Russian results only
+    ("ru", "", "уязвимостям", "docker/"),  # a Russian word form absent from the text: stemming
+    ("ru", "compose/", "distroless", "docker/"),  # an English term on a Russian page: Russian results only
     ("en", "en/", "vulnerabilities", "en/docker/"),
     ("en", "en/compose/", "distroless", "en/docker/"),
-    ("en", "en/", "уязвимостям", None),             # the English index holds no Russian page
+    ("en", "en/", "уязвимостям", None),  # the English index holds no Russian page
 ]
 
 
 @pytest.mark.parametrize(("lang", "on", "query", "expect"), SEARCHES, ids=[f"{s[0]}-{s[2]}" for s in SEARCHES])
-def test_search_stays_in_its_language(chromium: Any, site_base: str, lang: str, on: str, query: str,
-                                      expect: str | None) -> None:
+def test_search_stays_in_its_language(
+    chromium: Any, site_base: str, lang: str, on: str, query: str, expect: str | None
+) -> None:
     with context(chromium, site_base) as (ctx, watch):
         page = ctx.new_page()
         page.goto(site_base + on, wait_until="networkidle")
@@ -87,8 +88,9 @@ def test_search_stays_in_its_language(chromium: Any, site_base: str, lang: str, 
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
-def test_phone_drawer_reaches_every_page_and_nothing_scrolls_sideways(phone_walks: PhoneWalks, built_site: Path,
-                                                                     lang: str) -> None:
+def test_phone_drawer_reaches_every_page_and_nothing_scrolls_sideways(
+    phone_walks: PhoneWalks, built_site: Path, lang: str
+) -> None:
     pages = [p for p in built_pages(built_site) if p.lang == lang]
     reached, problems = phone_walks.result(lang)
     _fail_with(problems)

@@ -38,7 +38,7 @@ def _edit(file: Path, old: str, new: str) -> None:
 def _footer(page: Path) -> str:
     html = page.read_text(encoding="utf-8")
     start = html.index('<div class="md-copyright__highlight">') + len('<div class="md-copyright__highlight">')
-    return html[start:html.index("</div>", start)].strip()
+    return html[start : html.index("</div>", start)].strip()
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,13 @@ def broken(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     page = site / "en" / "kubernetes" / "index.html"
     text = page.read_text(encoding="utf-8")
     start = text.index('<details class="snipcheck-proof')
-    page.write_text(text[:start] + text[text.index("</details>", start) + len("</details>"):], encoding="utf-8")
+    page.write_text(text[:start] + text[text.index("</details>", start) + len("</details>") :], encoding="utf-8")
     # a missing translation of the footer (the Russian one on an English page)
-    _edit(site / "en" / "compose" / "index.html", _footer(site / "en" / "compose" / "index.html"),
-          _footer(site / "index.html"))
+    _edit(
+        site / "en" / "compose" / "index.html",
+        _footer(site / "en" / "compose" / "index.html"),
+        _footer(site / "index.html"),
+    )
     # a cross-language search result: the Russian pages back in the English index
     ru = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     en_file = site / "en" / "search" / "search_index.json"
@@ -63,8 +66,11 @@ def broken(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     en["docs"] += [{**d, "location": f"../{d['location']}"} for d in ru["docs"]]
     en_file.write_text(json.dumps(en, ensure_ascii=False), encoding="utf-8")
     # a language switcher that leads to the other language's home page
-    _edit(site / "kubernetes" / "index.html", 'href="../en/kubernetes/" hreflang="en" class="md-select__link"',
-          'href="../en/" hreflang="en" class="md-select__link"')
+    _edit(
+        site / "kubernetes" / "index.html",
+        'href="../en/kubernetes/" hreflang="en" class="md-select__link"',
+        'href="../en/" hreflang="en" class="md-select__link"',
+    )
     # a page wider than a phone
     _edit(site / "en" / "cicd" / "index.html", "</article>", '<div style="width:1500px">wide</div></article>')
     return site

@@ -41,8 +41,14 @@ def tool(name: str) -> str:
 Run = proc.Result  # what a linter said: args, returncode, stdout, stderr, seconds; .describe()
 
 
-def run(args: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-        timeout: float = 120, input: str | None = None) -> Run:
+def run(
+    args: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    input: str | None = None,
+) -> Run:
     try:
         return proc.run(args, cwd=cwd or ROOT, env=proc.environment(**(env or {})), timeout=timeout, input=input)
     except proc.CommandError as exc:
@@ -92,8 +98,16 @@ def hadolint(path: Path, *, lift_ignores: bool = False) -> list[dict[str, Any]]:
     `lift_ignores`: passing any `--ignore` replaces the config's ignore list, so a rule the
     config ignores still shows when an anti-pattern is expected to trigger it.
     """
-    args = [tool("hadolint"), "--config", str(HADOLINT_CONFIG), "--format", "json",
-            "--failure-threshold", "warning", "--no-fail"]
+    args = [
+        tool("hadolint"),
+        "--config",
+        str(HADOLINT_CONFIG),
+        "--format",
+        "json",
+        "--failure-threshold",
+        "warning",
+        "--no-fail",
+    ]
     if lift_ignores:
         args += ["--ignore", "DL0000"]
     res = run([*args, str(path)], timeout=30)

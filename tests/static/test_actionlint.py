@@ -19,8 +19,10 @@ PROJECT_WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 
 
 def actionlint(*paths: Path) -> tuple[int, str]:
-    res = run([tool("actionlint"), "-no-color", "-shellcheck", tool("shellcheck"), "-pyflakes=",
-               *[str(p) for p in paths]], timeout=60)
+    res = run(
+        [tool("actionlint"), "-no-color", "-shellcheck", tool("shellcheck"), "-pyflakes=", *[str(p) for p in paths]],
+        timeout=60,
+    )
     if res.returncode not in (0, 1):
         fail(f"actionlint did not run:\n{res.describe()}")
     return res.returncode, (res.stdout + res.stderr).strip()
@@ -70,6 +72,6 @@ def test_actionlint_flags_a_broken_workflow(tmp_path: Path) -> None:
     wf.write_text(BROKEN, encoding="utf-8")
     code, out = actionlint(wf)
     assert code == 1, out
-    assert "go-versoin" in out, out             # unknown input of a known action
-    assert "matrix" in out, out                 # matrix context without a matrix
+    assert "go-versoin" in out, out  # unknown input of a known action
+    assert "matrix" in out, out  # matrix context without a matrix
     assert "SC2086" in out or "shellcheck" in out, out  # the run: block went through shellcheck

@@ -36,21 +36,29 @@ WARNING = re.compile(r"level=warn|WARN\[|\bwarning\b", re.I)
 
 def compose_cli() -> None:
     ok = shutil.which("docker") is not None
-    require(ok, f"the docker CLI is not installed ({INSTALL_HINT}; the engine: "
-                "sudo bash scripts/install-docker-engine.sh)")
+    require(
+        ok, f"the docker CLI is not installed ({INSTALL_HINT}; the engine: sudo bash scripts/install-docker-engine.sh)"
+    )
     res = dk.docker("compose", "version", timeout=30, check=False)
-    require(res.returncode == 0, "the docker compose plugin is missing "
-                                 "(sudo bash scripts/install-docker-engine.sh)")
+    require(res.returncode == 0, "the docker compose plugin is missing (sudo bash scripts/install-docker-engine.sh)")
 
 
 def project() -> str:
     return f"snipcfg-{dk.RUN_ID}-{next(_COUNTER)}".lower()
 
 
-def config(files: list[Path], *args: str, env_file: Path | None = None,
-           profiles: tuple[str, ...] = ()) -> dk.Result:
-    return dk.compose(project(), files, "config", *args, env_file=env_file, profiles=profiles,
-                      timeout=60, check=False, cwd=files[0].parent)
+def config(files: list[Path], *args: str, env_file: Path | None = None, profiles: tuple[str, ...] = ()) -> dk.Result:
+    return dk.compose(
+        project(),
+        files,
+        "config",
+        *args,
+        env_file=env_file,
+        profiles=profiles,
+        timeout=60,
+        check=False,
+        cwd=files[0].parent,
+    )
 
 
 def problems(res: dk.Result) -> list[str]:
@@ -114,17 +122,21 @@ def test_compose_config(snippet: Snippet, measure: dict[str, Any]) -> None:
     wanted = expected_failure(snippet, "compose_error")
     if wanted:
         if not found:
-            fail(f"{snippet.path}: the text says this compose file fails ({snippet.claim}), "
-                 "but `docker compose config` accepted it with no warning")
+            fail(
+                f"{snippet.path}: the text says this compose file fails ({snippet.claim}), "
+                "but `docker compose config` accepted it with no warning"
+            )
         text = "\n".join(line for lines in found.values() for line in lines)
         measure["compose_errors"] = text[-800:]
         if str(wanted) not in text:
             fail(f"{snippet.path}: expected `{wanted}` in the compose output, got:\n{text}")
         return
     if found:
-        fail(f"{snippet.path}: `docker compose config` is not clean"
-             f"{' (env file ' + str(env_file) + ')' if env_file else ''}:\n"
-             + "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in found.items()))
+        fail(
+            f"{snippet.path}: `docker compose config` is not clean"
+            f"{' (env file ' + str(env_file) + ')' if env_file else ''}:\n"
+            + "\n".join(f"[{k}]\n  " + "\n  ".join(v) for k, v in found.items())
+        )
 
     declared = (snippet.settings.get("compose") or {}).get("profiles") or {}
     for name, services in declared.items():
@@ -135,12 +147,12 @@ def test_compose_config(snippet: Snippet, measure: dict[str, Any]) -> None:
             fail(f"{snippet.path}: `--profile {name} config --services` failed:\n{res.stderr}")
         got = sorted(res.stdout.split())
         if got != sorted(services):
-            fail(f"{snippet.path}: profile {name!r} gives services {got}, the manifest declares "
-                 f"{sorted(services)}")
+            fail(f"{snippet.path}: profile {name!r} gives services {got}, the manifest declares {sorted(services)}")
     measure["profiles"] = sorted(k for k in declared if not str(k).startswith("__"))
 
 
 # ---- the check catches broken compose files --------------------------------------------------
+
 
 def _write(tmp_path: Path, text: str) -> Path:
     f = tmp_path / "compose.yaml"
@@ -170,33 +182,40 @@ def test_compose_config_flags_an_unset_variable(tmp_path: Path) -> None:
 
 def test_compose_profiles_are_listed(tmp_path: Path) -> None:
     compose_cli()
-    f = _write(tmp_path, "services:\n  app:\n    image: myapp:1.0\n"
-                         "  debug:\n    image: busybox:1.36\n    profiles: [debug]\n")
+    f = _write(
+        tmp_path, "services:\n  app:\n    image: myapp:1.0\n  debug:\n    image: busybox:1.36\n    profiles: [debug]\n"
+    )
     assert config([f], "--services").stdout.split() == ["app"]
     assert sorted(config([f], "--services", profiles=("debug",)).stdout.split()) == ["app", "debug"]
 
 
 # ---- claims of the Compose page about volume syntax (docs/compose.md, «Типы volumes») ------------
 
+
 def test_tmpfs_short_syntax_is_a_named_volume_and_tmpfs_key_is_a_mount(tmp_path: Path) -> None:
     compose_cli()
-    short = _write(tmp_path, "services:\n  app:\n    image: myapp:1.0\n    volumes: [\"tmpfs:/cache\"]\n")
+    short = _write(tmp_path, 'services:\n  app:\n    image: myapp:1.0\n    volumes: ["tmpfs:/cache"]\n')
     res = config([short], "--quiet")
     assert res.returncode != 0 and "undefined volume tmpfs" in res.stderr, (
-        "`tmpfs:/path` in volumes: should be read as a named volume called tmpfs: " + res.stderr)
+        "`tmpfs:/path` in volumes: should be read as a named volume called tmpfs: " + res.stderr
+    )
     key = _write(tmp_path, "services:\n  app:\n    image: myapp:1.0\n    tmpfs: [/cache]\n")
     res = config([key], "--format", "json")
     assert res.returncode == 0, res.stderr
     assert '"tmpfs"' in res.stdout and "/cache" in res.stdout, res.stdout
-    long = _write(tmp_path, "services:\n  app:\n    image: myapp:1.0\n    volumes:\n"
-                            "      - {type: tmpfs, target: /cache}\n")
+    long = _write(
+        tmp_path, "services:\n  app:\n    image: myapp:1.0\n    volumes:\n      - {type: tmpfs, target: /cache}\n"
+    )
     res = config([long], "--format", "json")
     assert res.returncode == 0 and '"type": "tmpfs"' in res.stdout, res.stdout + res.stderr
 
 
 def test_external_volume_with_a_driver_is_rejected(tmp_path: Path) -> None:
     compose_cli()
-    f = _write(tmp_path, "services:\n  app:\n    image: myapp:1.0\n    volumes: [\"data:/data\"]\n"
-                         "volumes:\n  data:\n    external: true\n    driver: local\n")
+    f = _write(
+        tmp_path,
+        'services:\n  app:\n    image: myapp:1.0\n    volumes: ["data:/data"]\n'
+        "volumes:\n  data:\n    external: true\n    driver: local\n",
+    )
     res = config([f], "--quiet")
     assert res.returncode != 0 and 'conflicting parameters "external" and "driver"' in res.stderr, res.stderr

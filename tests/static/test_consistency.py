@@ -77,6 +77,7 @@ def _is_service_image(image: Any) -> bool:
 
 # ---- probes and binaries -----------------------------------------------------------------------
 
+
 def dockerfile_probe_problems(text: str, where: str, routes: set[str]) -> list[str]:
     st = cs.stages(text)
     if not st or not cs.builds_go(text):
@@ -87,8 +88,9 @@ def dockerfile_probe_problems(text: str, where: str, routes: set[str]) -> list[s
     return cs.probe_problems(cmd, routes, cs.binary_destinations(st[-1]), where)
 
 
-def compose_problems(doc: Any, compose_file: Path, where: str, routes: set[str],
-                     service_binaries: set[str]) -> list[str]:
+def compose_problems(
+    doc: Any, compose_file: Path, where: str, routes: set[str], service_binaries: set[str]
+) -> list[str]:
     problems: list[str] = []
     services = doc.get("services") if isinstance(doc, dict) else None
     for name, svc in (services or {}).items():
@@ -114,8 +116,9 @@ def compose_problems(doc: Any, compose_file: Path, where: str, routes: set[str],
         cmd = cs.health_command(test)
         if go_service and cmd:
             problems += cs.probe_problems(cmd, routes, binaries, at)
-        limit = ((svc.get("deploy") or {}).get("resources") or {}).get("limits", {}).get("memory") \
-            or svc.get("mem_limit")
+        limit = ((svc.get("deploy") or {}).get("resources") or {}).get("limits", {}).get("memory") or svc.get(
+            "mem_limit"
+        )
         soft = cs.env_value(svc.get("environment"), "GOMEMLIMIT")
         if limit and soft:
             problems += [p for p in [cs.gomemlimit_problem(soft, limit, at)] if p]
@@ -148,8 +151,9 @@ def k8s_problems(doc: Any, where: str, routes: set[str], service_binaries: set[s
                     if path not in routes:
                         problems.append(f"{at} {probe}: path {path} is not a route ({sorted(routes)})")
                 if spec.get("exec"):
-                    problems += cs.probe_problems([str(w) for w in spec["exec"].get("command", [])],
-                                                  routes, service_binaries, f"{at} {probe}")
+                    problems += cs.probe_problems(
+                        [str(w) for w in spec["exec"].get("command", [])], routes, service_binaries, f"{at} {probe}"
+                    )
         env = {e.get("name"): e.get("value") for e in c.get("env") or [] if isinstance(e, dict)}
         limit = ((c.get("resources") or {}).get("limits") or {}).get("memory")
         if env.get("GOMEMLIMIT") and limit:
@@ -171,6 +175,7 @@ def probe_problems(s: Snippet, routes: set[str], service_binaries: set[str]) -> 
 
 # ---- image pins --------------------------------------------------------------------------------
 
+
 def teaches_latest(s: Snippet) -> bool:
     rules = {str(r) for r in s.settings.get("hadolint_rules", []) or []}
     return bool(s.settings.get("teaches_latest")) or (s.expect == "fails" and bool(rules & {"DL3007", "DL3006"}))
@@ -190,11 +195,15 @@ def image_refs(s: Snippet) -> list[str]:
 def pin_problems(s: Snippet) -> list[str]:
     if teaches_latest(s):
         return []
-    return [f"{s.path}: image {ref} is not pinned (no tag or digest, or `latest`)"
-            for ref in image_refs(s) if not cs.is_pinned(ref)]
+    return [
+        f"{s.path}: image {ref} is not pinned (no tag or digest, or `latest`)"
+        for ref in image_refs(s)
+        if not cs.is_pinned(ref)
+    ]
 
 
 # ---- the Go version ----------------------------------------------------------------------------
+
 
 def go_versions(s: Snippet) -> list[tuple[str, str]]:
     """(where, major.minor) of every Go version a snippet names."""
@@ -213,8 +222,11 @@ def go_versions(s: Snippet) -> list[tuple[str, str]]:
 
 
 def go_version_problems(found: list[tuple[str, str]]) -> list[str]:
-    return [f"{where}: Go {v}, want {cs.GO_VERSION}" for where, v in found
-            if v.strip("'\"") != cs.GO_VERSION and not v.startswith(cs.GO_VERSION + ".")]
+    return [
+        f"{where}: Go {v}, want {cs.GO_VERSION}"
+        for where, v in found
+        if v.strip("'\"") != cs.GO_VERSION and not v.startswith(cs.GO_VERSION + ".")
+    ]
 
 
 # ---- per snippet: every rule that concerns it, recorded as check `consistency` -------------------
@@ -225,19 +237,23 @@ CONCERNED = sorted((s for s in manifest.load().values() if s.kind in CONCERNED_K
 
 @pytest.mark.check("consistency")
 @pytest.mark.parametrize("snippet", CONCERNED, ids=[s.path for s in CONCERNED])
-def test_snippet_agrees_with_the_rest(snippet: Snippet, routes: set[str], service_binaries: set[str],
-                                      measure: dict[str, Any]) -> None:
+def test_snippet_agrees_with_the_rest(
+    snippet: Snippet, routes: set[str], service_binaries: set[str], measure: dict[str, Any]
+) -> None:
     versions = go_versions(snippet)
     measure.update(images=image_refs(snippet), go_versions=sorted({v for _, v in versions}))
-    _report(probe_problems(snippet, routes, service_binaries) + pin_problems(snippet)
-            + go_version_problems(versions))
+    _report(probe_problems(snippet, routes, service_binaries) + pin_problems(snippet) + go_version_problems(versions))
 
 
 def test_undeclared_go_modules_use_the_same_go(declared: list[Snippet]) -> None:
-    gomods = [p for p in SNIPPETS.rglob("go.mod") if p.relative_to(SNIPPETS).as_posix()
-              not in {s.path for s in declared}]
-    found = [(f"{p.relative_to(SNIPPETS)} (go.mod, undeclared)", v)
-             for p in gomods for v in cs.gomod_versions(p.read_text(encoding="utf-8"))]
+    gomods = [
+        p for p in SNIPPETS.rglob("go.mod") if p.relative_to(SNIPPETS).as_posix() not in {s.path for s in declared}
+    ]
+    found = [
+        (f"{p.relative_to(SNIPPETS)} (go.mod, undeclared)", v)
+        for p in gomods
+        for v in cs.gomod_versions(p.read_text(encoding="utf-8"))
+    ]
     _report(go_version_problems(found))
     assert [v for s in declared for v in go_versions(s)], "no Go version found in any snippet"
 
@@ -312,8 +328,9 @@ services:
 
 
 def test_unpinned_images_are_caught() -> None:
-    assert cs.external_images("ARG GO=1.26\nFROM golang:${GO}-bookworm AS b\nFROM b\nFROM scratch\n") \
-        == ["golang:1.26-bookworm"]
+    assert cs.external_images("ARG GO=1.26\nFROM golang:${GO}-bookworm AS b\nFROM b\nFROM scratch\n") == [
+        "golang:1.26-bookworm"
+    ]
     assert not cs.is_pinned("golang:latest")
     assert not cs.is_pinned("golang")
     assert not cs.is_pinned("localhost:5000/myapp")
@@ -335,14 +352,24 @@ RELEASE_IMAGE = re.compile(r"ghcr\.io/myorg/myapp:(?P<tag>v?\d[\w.-]*)")
 
 
 def test_final_users_are_numeric(declared: list[Snippet]) -> None:
-    problems = [p for s in declared if s.kind == "dockerfile" and s.expect != "fails"
-                for p in [cs.user_problem(s.file.read_text(encoding="utf-8"), s.path)] if p]
+    problems = [
+        p
+        for s in declared
+        if s.kind == "dockerfile" and s.expect != "fails"
+        for p in [cs.user_problem(s.file.read_text(encoding="utf-8"), s.path)]
+        if p
+    ]
     _report(problems)
 
 
 def test_deployments_delay_shutdown_within_the_grace_period(declared: list[Snippet]) -> None:
-    deployments = [(s, doc) for s in declared if s.kind in K8S_KINDS for doc in _docs(s)
-                   if isinstance(doc, dict) and doc.get("kind") == "Deployment"]
+    deployments = [
+        (s, doc)
+        for s in declared
+        if s.kind in K8S_KINDS
+        for doc in _docs(s)
+        if isinstance(doc, dict) and doc.get("kind") == "Deployment"
+    ]
     assert deployments, "no Kubernetes Deployment declared — the budget check has nothing to check"
     _report([p for s, doc in deployments for p in cs.shutdown_budget_problems(doc, s.path)])
 
@@ -355,8 +382,11 @@ def pulled_release_tags(declared: list[Snippet]) -> list[tuple[str, str]]:
         found += [(s.path, m["tag"]) for m in RELEASE_IMAGE.finditer(text)]
         if s.kind == "kustomization":
             for doc in _docs(s):
-                found += [(s.path, str(i["newTag"])) for i in doc.get("images") or []
-                          if isinstance(i, dict) and "myorg/myapp" in str(i.get("name")) and "newTag" in i]
+                found += [
+                    (s.path, str(i["newTag"]))
+                    for i in doc.get("images") or []
+                    if isinstance(i, dict) and "myorg/myapp" in str(i.get("name")) and "newTag" in i
+                ]
     return found
 
 

@@ -45,8 +45,7 @@ class Vet:
         """Findings in the file itself, or in its package (it does not compile without them)."""
         file = file.resolve()
         own = self.findings.get(file, [])
-        pkg = [f"{p.name}: {m}" for p, ms in self.findings.items()
-               if p != file and p.parent == file.parent for m in ms]
+        pkg = [f"{p.name}: {m}" for p, ms in self.findings.items() if p != file and p.parent == file.parent for m in ms]
         return own + pkg
 
 
@@ -117,8 +116,7 @@ def test_gofmt(snippet: Snippet) -> None:
     res = run([tool("gofmt"), "-l", snippet.file.name], cwd=snippet.file.parent, timeout=60)
     if res.returncode != 0 or res.stdout.strip():
         diff = run([tool("gofmt"), "-d", snippet.file.name], cwd=snippet.file.parent, timeout=60)
-        fail(f"{snippet.path}: gofmt -l lists it (not formatted or not parseable):\n"
-             f"{res.stderr}{diff.stdout[-3000:]}")
+        fail(f"{snippet.path}: gofmt -l lists it (not formatted or not parseable):\n{res.stderr}{diff.stdout[-3000:]}")
 
 
 @pytest.mark.check("go-vet")
@@ -147,6 +145,7 @@ def test_go_vet(snippet: Snippet, vet_cache: VetCache, measure: dict[str, Any]) 
 
 
 # ---- the checks catch broken code ------------------------------------------------------------
+
 
 def _module(tmp_path: Path, source: str) -> Path:
     (tmp_path / "go.mod").write_text("module broken\n\ngo 1.26\n", encoding="utf-8")

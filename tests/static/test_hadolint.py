@@ -16,8 +16,6 @@ pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 SNIPPETS = manifest.by_check("hadolint")
 
 
-
-
 @pytest.mark.check("hadolint")
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=ids(SNIPPETS))
 def test_hadolint(snippet: Snippet, measure: dict[str, Any]) -> None:
@@ -29,13 +27,18 @@ def test_hadolint(snippet: Snippet, measure: dict[str, Any]) -> None:
         missing = [r for r in expected if r not in codes]
         measure["hadolint_expected"] = expected
         if missing:
-            fail(f"{snippet.path}: the text says hadolint reports {expected}; missing {missing}.\n"
-                 f"hadolint found:\n{hadolint_text(findings) or '  nothing'}")
+            fail(
+                f"{snippet.path}: the text says hadolint reports {expected}; missing {missing}.\n"
+                f"hadolint found:\n{hadolint_text(findings) or '  nothing'}"
+            )
         return
     bad = [f for f in findings if f["level"] in FAILING]
     if bad:
-        hint = (" (an anti-pattern hadolint is meant to catch: list the rules in `hadolint_rules`)"
-                if snippet.expect == "fails" else "")
+        hint = (
+            " (an anti-pattern hadolint is meant to catch: list the rules in `hadolint_rules`)"
+            if snippet.expect == "fails"
+            else ""
+        )
         fail(f"{snippet.path}: hadolint findings at warning level or above{hint}:\n{hadolint_text(bad)}")
 
 

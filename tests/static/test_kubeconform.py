@@ -27,8 +27,13 @@ pytestmark = [pytest.mark.static, pytest.mark.timeout(120)]
 
 SNIPPETS = manifest.by_check("kubeconform")
 # Any attempt to reach the network goes to a closed port and fails fast.
-OFFLINE_ENV = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-               "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "NO_PROXY": ""}
+OFFLINE_ENV = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+}
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +46,22 @@ def schemas() -> Path:
 
 
 def kubeconform(target: Path, version: str, schema_dir: Path) -> tuple[int, dict[str, Any], str]:
-    res = run([tool("kubeconform"), "-strict", "-summary", "-output", "json",
-               "-kubernetes-version", version, "-schema-location", str(schema_dir), str(target)],
-              env=OFFLINE_ENV, timeout=60)
+    res = run(
+        [
+            tool("kubeconform"),
+            "-strict",
+            "-summary",
+            "-output",
+            "json",
+            "-kubernetes-version",
+            version,
+            "-schema-location",
+            str(schema_dir),
+            str(target),
+        ],
+        env=OFFLINE_ENV,
+        timeout=60,
+    )
     try:
         doc = json.loads(res.stdout)
     except json.JSONDecodeError:
@@ -52,8 +70,7 @@ def kubeconform(target: Path, version: str, schema_dir: Path) -> tuple[int, dict
 
 
 def messages(doc: dict[str, Any]) -> list[str]:
-    return [f"{r.get('kind')}/{r.get('name')}: {r.get('status')}: {r.get('msg')}"
-            for r in doc.get("resources", [])]
+    return [f"{r.get('kind')}/{r.get('name')}: {r.get('status')}: {r.get('msg')}" for r in doc.get("resources", [])]
 
 
 def verdict(code: int, doc: dict[str, Any]) -> str | None:
@@ -95,8 +112,10 @@ def test_kubeconform(snippet: Snippet, schemas: Path, tmp_path: Path, measure: d
     if wanted:
         accepted = [v for v, why in results.items() if why is None]
         if accepted:
-            fail(f"{snippet.path}: the text says this manifest is wrong ({snippet.claim}), "
-                 f"but kubeconform accepts it for Kubernetes {accepted}")
+            fail(
+                f"{snippet.path}: the text says this manifest is wrong ({snippet.claim}), "
+                f"but kubeconform accepts it for Kubernetes {accepted}"
+            )
         text = "\n".join(str(v) for v in results.values())
         measure["kubeconform_errors"] = text[-800:]
         if str(wanted) not in text:
@@ -104,8 +123,10 @@ def test_kubeconform(snippet: Snippet, schemas: Path, tmp_path: Path, measure: d
         return
     bad = {v: why for v, why in results.items() if why}
     if bad:
-        fail(f"{snippet.path}: kubeconform -strict rejects it:\n"
-             + "\n".join(f"  Kubernetes {v}: {why}" for v, why in bad.items()))
+        fail(
+            f"{snippet.path}: kubeconform -strict rejects it:\n"
+            + "\n".join(f"  Kubernetes {v}: {why}" for v, why in bad.items())
+        )
 
 
 # ---- the check rejects broken manifests, with standalone schemas, offline ----------------------
@@ -114,13 +135,21 @@ GOOD = VALID_MANIFESTS
 
 BROKEN = {
     "misspelled field": (GOOD.replace("replicas: 2", "replicaz: 2"), "replicaz"),
-    "wrong apiVersion": (GOOD.replace("apiVersion: apps/v1\nkind: Deployment",
-                                      "apiVersion: extensions/v1beta1\nkind: Deployment"), "schema"),
-    "kind without a schema": (GOOD + "---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
-                              "metadata: {name: myapp}\nspec: {endpoints: [{port: metrics}]}\n",
-                              "could not find schema"),
-    "missing required field": (GOOD.replace("          image: myapp:1.0.0\n", "").replace(
-        "        - name: myapp\n", "        - image: myapp:1.0.0\n"), "name"),
+    "wrong apiVersion": (
+        GOOD.replace("apiVersion: apps/v1\nkind: Deployment", "apiVersion: extensions/v1beta1\nkind: Deployment"),
+        "schema",
+    ),
+    "kind without a schema": (
+        GOOD + "---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\n"
+        "metadata: {name: myapp}\nspec: {endpoints: [{port: metrics}]}\n",
+        "could not find schema",
+    ),
+    "missing required field": (
+        GOOD.replace("          image: myapp:1.0.0\n", "").replace(
+            "        - name: myapp\n", "        - image: myapp:1.0.0\n"
+        ),
+        "name",
+    ),
 }
 
 
@@ -150,8 +179,15 @@ def test_kubeconform_rejects(case: str, version: str, schemas: Path, tmp_path: P
 def test_schemas_are_standalone(version: str, schemas: Path) -> None:
     folder = schemas / f"v{version}-standalone-strict"
     files = sorted(folder.glob("*.json"))
-    for kind in ("deployment-apps-v1", "service-v1", "ingress-networking-v1",
-                 "horizontalpodautoscaler-autoscaling-v2", "configmap-v1", "secret-v1", "pod-v1"):
+    for kind in (
+        "deployment-apps-v1",
+        "service-v1",
+        "ingress-networking-v1",
+        "horizontalpodautoscaler-autoscaling-v2",
+        "configmap-v1",
+        "secret-v1",
+        "pod-v1",
+    ):
         assert (folder / f"{kind}.json").is_file(), f"no schema for {kind} in {folder}"
     remote = [f.name for f in files if "kubernetes.io" in f.read_text(encoding="utf-8")]
     assert not remote, f"schemas still mention kubernetes.io: {remote[:10]}"
@@ -171,17 +207,19 @@ def test_kubeconform_is_offline(schemas: Path, tmp_path: Path) -> None:
     raw.mkdir(parents=True)
     shutil.copy(kubeschemas.wheel_schemas() / f"v{version}-local-strict" / "deployment-apps-v1.json", raw)
     code, doc, _ = kubeconform(good, version, raw.parent)
-    assert verdict(code, doc) is not None, \
+    assert verdict(code, doc) is not None, (
         "a schema with remote $refs validated with the network cut: the offline proof is void"
+    )
 
 
 def test_kustomize_output_is_validated(schemas: Path, tmp_path: Path) -> None:
     (tmp_path / "deployment.yaml").write_text(GOOD.split("---")[0], encoding="utf-8")
     (tmp_path / "kustomization.yaml").write_text(
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [deployment.yaml]\n"
-        "images:\n  - {name: myapp, newTag: 1.0.1}\ncommonLabels: {team: go}\n", encoding="utf-8")
+        "images:\n  - {name: myapp, newTag: 1.0.1}\ncommonLabels: {team: go}\n",
+        encoding="utf-8",
+    )
     target = kustomize_build(tmp_path, tmp_path / "build.yaml")
     code, doc, _ = kubeconform(target, K8S_VERSIONS[-1], schemas)
     assert verdict(code, doc) is None, messages(doc)
     assert "1.0.1" in target.read_text(encoding="utf-8")
-

@@ -62,6 +62,10 @@ def test_a_loose_pages_workflow_is_reported() -> None:
     wf["jobs"]["deploy"]["steps"][0]["uses"] = "actions/deploy-pages@v4"
     del wf["concurrency"]
     problems = "\n".join(workflow_problems(wf))
-    for expected in ("top-level permissions", "concurrency", "job build: write permissions ['pages']",
-                     "actions/deploy-pages@v4"):
+    for expected in (
+        "top-level permissions",
+        "concurrency",
+        "job build: write permissions ['pages']",
+        "actions/deploy-pages@v4",
+    ):
         assert expected in problems, problems

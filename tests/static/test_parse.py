@@ -40,6 +40,7 @@ ENV_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=.*$")
 
 # ---- the formats -------------------------------------------------------------------------------
 
+
 def parse_toml(text: str) -> None:
     tomllib.loads(text)
 
@@ -55,17 +56,20 @@ def parse_yaml(text: str) -> None:
 
 
 def parse_env(text: str) -> None:
-    bad = [f"line {i}: {line!r}" for i, line in enumerate(text.splitlines(), 1)
-           if line.strip() and not line.lstrip().startswith("#") and not ENV_LINE.match(line)]
+    bad = [
+        f"line {i}: {line!r}"
+        for i, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#") and not ENV_LINE.match(line)
+    ]
     if bad:
         raise ValueError("not KEY=VALUE: " + "; ".join(bad))
 
 
-PARSERS = {"toml": parse_toml, "json": parse_json, "env": parse_env,
-           **{k: parse_yaml for k in YAML_KINDS}}
+PARSERS = {"toml": parse_toml, "json": parse_json, "env": parse_env, **{k: parse_yaml for k in YAML_KINDS}}
 
 
 # ---- a throwaway PostgreSQL --------------------------------------------------------------------
+
 
 @dataclass
 class Postgres:
@@ -74,8 +78,21 @@ class Postgres:
     names: Iterator[int]
 
     def psql_args(self, db: str) -> list[str]:
-        return [self.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port),
-                "-U", "postgres", "-d", db]
+        return [
+            self.psql,
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            db,
+        ]
 
     def fresh_db(self) -> str:
         name = f"snip_{next(self.names)}"
@@ -97,9 +114,11 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
-    require(initdb.is_file() and pg_ctl.is_file() and find_tool("psql") is not None,
-            f"PostgreSQL server binaries are missing at {PG_BIN} "
-            "(apt-get install postgresql-15 postgresql-client-15, or set SNIPCHECK_PG_BIN)")
+    require(
+        initdb.is_file() and pg_ctl.is_file() and find_tool("psql") is not None,
+        f"PostgreSQL server binaries are missing at {PG_BIN} "
+        "(apt-get install postgresql-15 postgresql-client-15, or set SNIPCHECK_PG_BIN)",
+    )
     as_user: list[str] = []
     home = Path(tempfile.mkdtemp(prefix="snipcheck-pg-"))
     if os.geteuid() == 0:  # initdb refuses to run as root
@@ -107,12 +126,29 @@ def postgres() -> Iterator[Postgres]:
         as_user = ["runuser", "-u", "postgres", "--"]
     data, port = home / "data", _free_port()
     try:
-        res = run([*as_user, str(initdb), "-D", str(data), "-U", "postgres", "-A", "trust",
-                   "-E", "UTF8", "--locale=C", "--no-sync"], timeout=90)
+        res = run(
+            [
+                *as_user,
+                str(initdb),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+            timeout=90,
+        )
         assert res.returncode == 0, res.describe()
         opts = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
-        res = run([*as_user, str(pg_ctl), "-D", str(data), "-o", opts, "-l", str(home / "log"), "-w",
-                   "-t", "60", "start"], timeout=90)
+        res = run(
+            [*as_user, str(pg_ctl), "-D", str(data), "-o", opts, "-l", str(home / "log"), "-w", "-t", "60", "start"],
+            timeout=90,
+        )
         assert res.returncode == 0, res.describe() + (home / "log").read_text(errors="replace")
         yield Postgres(port, tool("psql"), count(1))
     finally:
@@ -121,6 +157,7 @@ def postgres() -> Iterator[Postgres]:
 
 
 # ---- the check ---------------------------------------------------------------------------------
+
 
 @pytest.mark.check("parse")
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=ids(SNIPPETS))
@@ -138,15 +175,20 @@ def test_parse(snippet: Snippet, request: pytest.FixtureRequest, measure: dict[s
             fail(f"{snippet.path}: PostgreSQL rejects it:\n{out}")
         return
     if snippet.kind == "gomod":
-        res = run([tool("go"), "mod", "edit", "-json", snippet.file.name], cwd=snippet.file.parent,
-                  env={"GOTOOLCHAIN": "local"})
+        res = run(
+            [tool("go"), "mod", "edit", "-json", snippet.file.name],
+            cwd=snippet.file.parent,
+            env={"GOTOOLCHAIN": "local"},
+        )
         if res.returncode != 0:
             fail(f"{snippet.path}: go mod edit -json rejects it:\n{res.stderr}")
         return
     parser = PARSERS.get(snippet.kind)
     if parser is None:
-        fail(f"{snippet.where()}: the parse check has no parser for kind {snippet.kind!r} "
-             f"(known: sql, gomod, {', '.join(sorted(PARSERS))})")
+        fail(
+            f"{snippet.where()}: the parse check has no parser for kind {snippet.kind!r} "
+            f"(known: sql, gomod, {', '.join(sorted(PARSERS))})"
+        )
     try:
         parser(snippet.file.read_text(encoding="utf-8"))
     except Exception as exc:  # each parser's own error type
@@ -155,19 +197,23 @@ def test_parse(snippet: Snippet, request: pytest.FixtureRequest, measure: dict[s
 
 # ---- each parser rejects broken input ----------------------------------------------------------
 
-@pytest.mark.parametrize(("kind", "text"), [
-    ("toml", '[server]\nport = 8080\nhost = "a\n'),
-    ("json", '{"port": 8080,}'),
-    ("yaml", "services:\n  app: [a\n"),
-    ("env", "PORT=8080\nexport DB_HOST=db\n"),
-])
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("toml", '[server]\nport = 8080\nhost = "a\n'),
+        ("json", '{"port": 8080,}'),
+        ("yaml", "services:\n  app: [a\n"),
+        ("env", "PORT=8080\nexport DB_HOST=db\n"),
+    ],
+)
 def test_parser_rejects(kind: str, text: str) -> None:
     with pytest.raises(Exception):  # noqa: B017 - each format raises its own error type
         PARSERS[kind](text)
 
 
 def test_parsers_accept(tmp_path: Path) -> None:
-    parse_toml('[server]\nport = 8080\n')
+    parse_toml("[server]\nport = 8080\n")
     parse_json('{"port": 8080}')
     parse_yaml("a: 1\n---\nb: 2\n")
     parse_env("# comment\nPORT=8080\nDB_PASSWORD='s3cret'\n\n")
@@ -176,13 +222,17 @@ def test_parsers_accept(tmp_path: Path) -> None:
 def test_postgres_rejects_broken_sql(postgres: Postgres, tmp_path: Path) -> None:
     db = postgres.fresh_db()
     good = tmp_path / "good.sql"
-    good.write_text("CREATE TABLE users (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL);\n"
-                    "INSERT INTO users (name) VALUES ('alice');\n", encoding="utf-8")
+    good.write_text(
+        "CREATE TABLE users (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL);\n"
+        "INSERT INTO users (name) VALUES ('alice');\n",
+        encoding="utf-8",
+    )
     ok, out = postgres.apply(db, good)
     assert ok, out
     bad = tmp_path / "bad.sql"
-    bad.write_text("CREATE TABLE orders (id BIGSERIAL PRIMARY KEY, user_id BIGINT REFERENCES userz(id));\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "CREATE TABLE orders (id BIGSERIAL PRIMARY KEY, user_id BIGINT REFERENCES userz(id));\n", encoding="utf-8"
+    )
     ok, out = postgres.apply(db, bad)
     assert not ok and "userz" in out, out
     typo = tmp_path / "typo.sql"

@@ -41,16 +41,20 @@ def test_ruff_format() -> None:
 def test_shellcheck_project_script(script: Path) -> None:
     comments = shellcheck(script)
     if comments:
-        fail(f"{script.relative_to(ROOT)}:\n{shellcheck_text(comments)}\n"
-             f"(severity {SEVERITY}: fix, or disable inline with a reason)")
+        fail(
+            f"{script.relative_to(ROOT)}:\n{shellcheck_text(comments)}\n"
+            f"(severity {SEVERITY}: fix, or disable inline with a reason)"
+        )
 
 
 @pytest.mark.parametrize("dockerfile", KIT_DOCKERFILES, ids=_rel(KIT_DOCKERFILES))
 def test_hadolint_kit_dockerfile(dockerfile: Path) -> None:
     bad = [f for f in hadolint(dockerfile) if f["level"] in FAILING]
     if bad:
-        fail(f"{dockerfile.relative_to(ROOT)}:\n{hadolint_text(bad)}\n"
-             "(fix, or `# hadolint ignore=CODE` with the reason above it)")
+        fail(
+            f"{dockerfile.relative_to(ROOT)}:\n{hadolint_text(bad)}\n"
+            "(fix, or `# hadolint ignore=CODE` with the reason above it)"
+        )
 
 
 def test_the_project_linters_catch_problems(tmp_path: Path) -> None:
@@ -59,7 +63,7 @@ def test_the_project_linters_catch_problems(tmp_path: Path) -> None:
     assert ruff("check", "--no-cache", "--isolated", "--select", "F401", "bad.py", cwd=tmp_path).returncode == 1
     assert ruff("format", "--no-cache", "--check", "bad.py", cwd=tmp_path).returncode == 1
     script = tmp_path / "bad.sh"
-    script.write_text('#!/usr/bin/env bash\nrm -rf $1/\n', encoding="utf-8")
+    script.write_text("#!/usr/bin/env bash\nrm -rf $1/\n", encoding="utf-8")
     assert any(c["code"] == 2086 for c in shellcheck(script))
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("FROM debian:bookworm-slim\nRUN cd /tmp && echo hi | wc -c\n", encoding="utf-8")

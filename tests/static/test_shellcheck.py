@@ -42,16 +42,15 @@ def test_shellcheck(snippet: Snippet, measure: dict[str, Any]) -> None:
 
 def test_shellcheck_flags_an_unquoted_variable(tmp_path: Path) -> None:
     script = tmp_path / "push.sh"
-    script.write_text('#!/usr/bin/env bash\nset -euo pipefail\nTAG=$1\ndocker push myapp:$TAG\n',
-                      encoding="utf-8")
+    script.write_text("#!/usr/bin/env bash\nset -euo pipefail\nTAG=$1\ndocker push myapp:$TAG\n", encoding="utf-8")
     codes = {c["code"] for c in shellcheck(script)}
     assert 2086 in codes, f"SC2086 not reported: {codes}"
 
 
 def test_shellcheck_follows_sources(tmp_path: Path) -> None:
-    (tmp_path / "lib.sh").write_text('# shellcheck shell=bash\nIMAGE="myapp"\nexport IMAGE\n',
-                                     encoding="utf-8")
+    (tmp_path / "lib.sh").write_text('# shellcheck shell=bash\nIMAGE="myapp"\nexport IMAGE\n', encoding="utf-8")
     script = tmp_path / "main.sh"
-    script.write_text('#!/usr/bin/env bash\n# shellcheck source=lib.sh\nsource ./lib.sh\necho "$IMAGE"\n',
-                      encoding="utf-8")
+    script.write_text(
+        '#!/usr/bin/env bash\n# shellcheck source=lib.sh\nsource ./lib.sh\necho "$IMAGE"\n', encoding="utf-8"
+    )
     assert shellcheck(script) == []

@@ -36,7 +36,7 @@ def test_both_languages_are_built(built_site: Path) -> None:
     pages = built_pages(built_site)
     ru, en = [p for p in pages if p.lang == "ru"], [p for p in pages if p.lang == "en"]
     assert ru and len(ru) == len(en), f"{len(ru)} Russian and {len(en)} English pages"
-    assert {p.url for p in ru} == {p.url[len("en/"):] for p in en}
+    assert {p.url for p in ru} == {p.url[len("en/") :] for p in en}
 
 
 def test_internal_links_and_anchors_resolve(built_site: Path) -> None:
@@ -46,9 +46,12 @@ def test_internal_links_and_anchors_resolve(built_site: Path) -> None:
 def test_a_broken_link_and_a_broken_anchor_are_reported(broken: Path) -> None:
     page = broken / "en" / "docker" / "index.html"
     html = page.read_text(encoding="utf-8")
-    page.write_text(html.replace("</article>", '<a href="../no-such-page/">x</a>'
-                                               '<a href="../compose/#no-such-anchor">y</a></article>', 1),
-                    encoding="utf-8")
+    page.write_text(
+        html.replace(
+            "</article>", '<a href="../no-such-page/">x</a><a href="../compose/#no-such-anchor">y</a></article>', 1
+        ),
+        encoding="utf-8",
+    )
     problems = "\n".join(sitehtml.internal_link_problems(broken))
     assert "no-such-page" in problems and "'no-such-anchor'" in problems, problems
 
@@ -66,8 +69,9 @@ def test_publishing_settings_reach_the_pages(built_site: Path) -> None:
     html = (built_site / "en" / "docker" / "index.html").read_text(encoding="utf-8")
     assert '<link rel="canonical" href="https://snipcheck-ci.github.io/go-containerization/en/docker/">' in html
     assert 'href="https://github.com/snipcheck-ci/go-containerization"' in html, "no repository link"
-    assert "https://github.com/snipcheck-ci/go-containerization/edit/main/docs/docker.en.md" in html, \
+    assert "https://github.com/snipcheck-ci/go-containerization/edit/main/docs/docker.en.md" in html, (
         "the English page's edit link does not open its .en.md"
+    )
 
 
 def test_english_pages_show_no_russian_interface_text(built_site: Path) -> None:
@@ -87,7 +91,7 @@ def test_a_russian_footer_on_an_english_page_is_reported(broken: Path, built_sit
 def _copyright(page: Path) -> str:
     html = page.read_text(encoding="utf-8")
     start = html.index('<div class="md-copyright__highlight">') + len('<div class="md-copyright__highlight">')
-    return html[start:html.index("</div>", start)].strip()
+    return html[start : html.index("</div>", start)].strip()
 
 
 def test_links_to_the_russian_only_course_say_so(built_site: Path) -> None:

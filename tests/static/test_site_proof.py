@@ -25,15 +25,17 @@ from snipcheck.results import head_commit
 pytestmark = [pytest.mark.static]
 
 
-def build(out: Path, report_path: Path, *, publish: bool, config: Path = ROOT / "mkdocs.yml",
-          strict: bool = True) -> subprocess.CompletedProcess[str]:
+def build(
+    out: Path, report_path: Path, *, publish: bool, config: Path = ROOT / "mkdocs.yml", strict: bool = True
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SNIPCHECK_REPORT": str(report_path)}
     env.pop("SNIPCHECK_PUBLISH", None)
     if publish:
         env["SNIPCHECK_PUBLISH"] = "1"
     cmd = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config), "-d", str(out)]
-    return subprocess.run([*cmd, *(["--strict"] if strict else [])], cwd=ROOT, capture_output=True, text=True,
-                          timeout=240, env=env)
+    return subprocess.run(
+        [*cmd, *(["--strict"] if strict else [])], cwd=ROOT, capture_output=True, text=True, timeout=240, env=env
+    )
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +93,7 @@ def test_measured_figures_and_charts_come_from_the_report(published: Path) -> No
 @pytest.mark.timeout(300)
 def test_publishing_build_refuses_a_missing_result(tmp_path: Path) -> None:
     head = head_commit() or "0" * 40
-    rep = write(tmp_path / "report.json",
-                report(manifest.load(SNIPPETS), head, drop={"docker/multi-stage/Dockerfile"}))
+    rep = write(tmp_path / "report.json", report(manifest.load(SNIPPETS), head, drop={"docker/multi-stage/Dockerfile"}))
     proc = build(tmp_path / "site", rep, publish=True)
     assert proc.returncode != 0
     assert "publishing build refused" in proc.stderr

@@ -20,8 +20,7 @@ DECLARED = manifest.by_check("yamllint")
 
 
 def yamllint(*paths: Path) -> tuple[int, str]:
-    res = run([tool("yamllint"), "--strict", "-c", str(CONFIG), "-f", "parsable",
-               *[str(p) for p in paths]], timeout=60)
+    res = run([tool("yamllint"), "--strict", "-c", str(CONFIG), "-f", "parsable", *[str(p) for p in paths]], timeout=60)
     if res.returncode not in (0, 1, 2):
         fail(f"yamllint did not run:\n{res.describe()}")
     return res.returncode, res.stdout.strip()
@@ -46,14 +45,15 @@ def test_yamllint(snippet: Snippet, measure: dict[str, Any]) -> None:
 
 def test_every_yaml_snippet_is_linted() -> None:
     """YAML snippets that do not declare the check are still linted (one run for all of them)."""
-    undeclared = sorted((s for s in manifest.load().values()
-                         if s.kind in YAML_KINDS and "yamllint" not in s.checks), key=lambda s: s.path)
+    undeclared = sorted(
+        (s for s in manifest.load().values() if s.kind in YAML_KINDS and "yamllint" not in s.checks),
+        key=lambda s: s.path,
+    )
     if not undeclared:
         return
     code, out = yamllint(*[s.file for s in undeclared])
     if code != 0:
-        fail("YAML snippets without a declared `yamllint` check fail yamllint "
-             f"(declare it and fix them):\n{out}")
+        fail(f"YAML snippets without a declared `yamllint` check fail yamllint (declare it and fix them):\n{out}")
 
 
 @pytest.mark.parametrize("path", project_yaml(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -65,8 +65,7 @@ def test_project_yaml(path: Path) -> None:
 
 def test_yamllint_flags_bad_indentation(tmp_path: Path) -> None:
     bad = tmp_path / "compose.yaml"
-    bad.write_text("services:\n  app:\n     image: myapp:1.0\n    ports:\n      - 8080:8080\n",
-                   encoding="utf-8")
+    bad.write_text("services:\n  app:\n     image: myapp:1.0\n    ports:\n      - 8080:8080\n", encoding="utf-8")
     code, out = yamllint(bad)
     assert code != 0, "yamllint accepted broken indentation"
     assert "syntax" in out or "indentation" in out, out
@@ -75,7 +74,8 @@ def test_yamllint_flags_bad_indentation(tmp_path: Path) -> None:
 def test_yamllint_flags_a_warning_level_problem(tmp_path: Path) -> None:
     """Strict mode: a warning (comment indentation) fails like an error."""
     bad = tmp_path / "pod.yaml"
-    bad.write_text("spec:\n  containers:\n    - name: app\n# misplaced comment\n      image: myapp:1.0\n",
-                   encoding="utf-8")
+    bad.write_text(
+        "spec:\n  containers:\n    - name: app\n# misplaced comment\n      image: myapp:1.0\n", encoding="utf-8"
+    )
     code, out = yamllint(bad)
     assert code != 0 and "comments-indentation" in out, out

@@ -22,8 +22,7 @@ def _cli_ensure(refs: list[str], rebuild: bool = False) -> int:
     sources = ensure(refs, rebuild=rebuild)
     failed = 0
     for ref, src in sources.items():
-        action = "built" if src.built and src.kind != "registry" else \
-            "pulled" if src.built else "up to date"
+        action = "built" if src.built and src.kind != "registry" else "pulled" if src.built else "up to date"
         if not src.available:
             action = "FAILED"
             failed += 1
@@ -47,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "mode":
         print(mode())
         return 0
-    print("usage: python -m snipcheck.imagekit [ensure-all | ensure REF... | table | mode] [--rebuild]",
-          file=sys.stderr)
+    print(
+        "usage: python -m snipcheck.imagekit [ensure-all | ensure REF... | table | mode] [--rebuild]", file=sys.stderr
+    )
     return 2
 
 

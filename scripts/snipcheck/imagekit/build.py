@@ -49,15 +49,23 @@ def recipe_hash(recipe: Recipe) -> str:
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         data = path.read_bytes()
         files[path.relative_to(directory).as_posix()] = {
-            "sha256": hashlib.sha256(data).hexdigest(), "exec": os.access(path, os.X_OK)}
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "exec": os.access(path, os.X_OK),
+        }
     parents = {}
     for parent in recipe.parents:
         pid = image_id(parent)
         if pid is None:
             raise RuntimeError(f"{recipe.key}: parent image {parent} is missing")
         parents[parent] = pid
-    doc = {"recipe": recipe.key, "files": files, "args": recipe.args, "target": recipe.target,
-           "parents": parents, "standin": recipe.standin}
+    doc = {
+        "recipe": recipe.key,
+        "files": files,
+        "args": recipe.args,
+        "target": recipe.target,
+        "parents": parents,
+        "standin": recipe.standin,
+    }
     if recipe.host_ca:
         doc["host_ca"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in host_local_cas()}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
@@ -76,8 +84,7 @@ def _build_rootfs(recipe: Recipe, digest: str) -> None:
     script = KIT / recipe.directory / "mkrootfs.sh"
     with tempfile.TemporaryDirectory(prefix="snipcheck-kit-") as tmp:
         tar = Path(tmp) / "rootfs.tar"
-        cmd = ["bash", str(script), recipe.args["SUITE"], recipe.args["MIRROR"],
-               recipe.args["SECURITY"], str(tar)]
+        cmd = ["bash", str(script), recipe.args["SUITE"], recipe.args["MIRROR"], recipe.args["SECURITY"], str(tar)]
         res = proc.run(cmd, timeout=900)
         if res.returncode != 0:
             raise RuntimeError(f"{rel(script)} failed ({res.returncode}):\n{proc.tail(res.stderr, 40)}")
@@ -119,10 +126,19 @@ def _build_dockerfile(recipe: Recipe, digest: str, no_cache: bool = False) -> No
             for i, cert in enumerate(host_local_cas()):
                 (Path(tmp) / f"host-{i:02d}-{cert.name}").write_bytes(cert.read_bytes())
             contexts["hostca"] = tmp
-        docker.build(directory, recipe.refs[0], dockerfile=directory / "Dockerfile",
-                     build_args=recipe.args, target=recipe.target, no_cache=no_cache,
-                     secrets=[f"id=host-ca,src={ca}"] if ca else [], build_contexts=contexts,
-                     labels=_labels(recipe, digest), run_label=False, timeout=1800)
+        docker.build(
+            directory,
+            recipe.refs[0],
+            dockerfile=directory / "Dockerfile",
+            build_args=recipe.args,
+            target=recipe.target,
+            no_cache=no_cache,
+            secrets=[f"id=host-ca,src={ca}"] if ca else [],
+            build_contexts=contexts,
+            labels=_labels(recipe, digest),
+            run_label=False,
+            timeout=1800,
+        )
 
 
 @dataclass
@@ -142,8 +158,7 @@ def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
     for parent in recipe.parents:
         src = _ensure_recipe(BY_REF[parent], ps)
         if not src.available:
-            res = ImageSource(recipe.refs[0], "unavailable",
-                              reason=f"parent {parent} unavailable: {src.reason}")
+            res = ImageSource(recipe.refs[0], "unavailable", reason=f"parent {parent} unavailable: {src.reason}")
             done[recipe.key] = res
             return res
     start = time.monotonic()
@@ -152,8 +167,10 @@ def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
         digest = recipe_hash(recipe)
         current = [docker.image_label(ref, RECIPE_LABEL) for ref in recipe.refs]
         if current[0] != digest or ps.rebuild:
-            _log(f"building {recipe.refs[0]} from {rel(KIT / recipe.directory)} "
-                 f"(recipe {digest[:12]}, had {(current[0] or 'none')[:12]})")
+            _log(
+                f"building {recipe.refs[0]} from {rel(KIT / recipe.directory)} "
+                f"(recipe {digest[:12]}, had {(current[0] or 'none')[:12]})"
+            )
             if recipe.rootfs:
                 _build_rootfs(recipe, digest)
             else:
@@ -166,12 +183,19 @@ def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
             if built or label != digest:
                 docker.docker("tag", recipe.refs[0], ref, timeout=60)
     except (docker.DockerError, RuntimeError, OSError) as exc:
-        res = ImageSource(recipe.refs[0], "unavailable", reason=f"kit build failed: {exc}",
-                          seconds=time.monotonic() - start)
+        res = ImageSource(
+            recipe.refs[0], "unavailable", reason=f"kit build failed: {exc}", seconds=time.monotonic() - start
+        )
         done[recipe.key] = res
         return res
-    res = ImageSource(recipe.refs[0], recipe.kind, detail=digest, what=recipe.standin or "",
-                      seconds=time.monotonic() - start, built=built)
+    res = ImageSource(
+        recipe.refs[0],
+        recipe.kind,
+        detail=digest,
+        what=recipe.standin or "",
+        seconds=time.monotonic() - start,
+        built=built,
+    )
     done[recipe.key] = res
     return res
 
@@ -193,18 +217,20 @@ def _pull(ref: str) -> ImageSource:
     start = time.monotonic()
     res = docker.docker("pull", ref, timeout=900, check=False)
     if res.returncode != 0:
-        return ImageSource(ref, "unavailable", seconds=time.monotonic() - start,
-                           reason="docker pull failed: " + res.stderr.strip()[-300:])
+        return ImageSource(
+            ref,
+            "unavailable",
+            seconds=time.monotonic() - start,
+            reason="docker pull failed: " + res.stderr.strip()[-300:],
+        )
     cached = _registry_cached(ref)
     detail = cached.detail if cached else ""
-    return ImageSource(ref, "registry", detail=detail, seconds=time.monotonic() - start,
-                       built=True)
+    return ImageSource(ref, "registry", detail=detail, seconds=time.monotonic() - start, built=True)
 
 
 def _unavailable_reason(ref: str) -> str:
     if "alpine" in ref.split(":")[-1] or ref.split(":")[0].endswith("alpine"):
-        return ("needs registry: Alpine userland is never faked offline "
-                "(apk cannot reach its repositories)")
+        return "needs registry: Alpine userland is never faked offline (apk cannot reach its repositories)"
     return "needs registry: not produced by the image kit (scripts/imagekit)"
 
 
@@ -256,8 +282,7 @@ def _prebuild(recipes: list[Recipe], ps: _Pass) -> None:
         if recipe.parents:
             lanes.setdefault(recipe.lane, []).append(recipe)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(lambda rs=rs: [_ensure_recipe(r, ps) for r in rs])
-                   for rs in lanes.values()]
+        futures = [pool.submit(lambda rs=rs: [_ensure_recipe(r, ps) for r in rs]) for rs in lanes.values()]
         for fut in futures:
             fut.result()
 
@@ -280,13 +305,11 @@ def _ensure(refs: list[str], rebuild: bool) -> dict[str, ImageSource]:
         elif recipe is not None:
             src = _ensure_recipe(recipe, ps)
             if recipe.refs[0] != ref:
-                src = ImageSource(ref, src.kind, src.detail, src.what, src.reason, src.seconds,
-                                  src.built)
+                src = ImageSource(ref, src.kind, src.detail, src.what, src.reason, src.seconds, src.built)
                 if src.available and not docker.image_exists(ref):
                     docker.docker("tag", recipe.refs[0], ref, timeout=60)
         else:
-            src = _registry_cached(ref) or ImageSource(ref, "unavailable",
-                                                       reason=_unavailable_reason(ref))
+            src = _registry_cached(ref) or ImageSource(ref, "unavailable", reason=_unavailable_reason(ref))
         out[ref] = src
     return out
 
@@ -307,5 +330,6 @@ def source_of(ref: str) -> ImageSource:
     if RECIPE_LABEL not in labels:
         return ImageSource(ref, "unavailable", reason="in the store but of unknown origin")
     kind = "standin" if labels.get(STANDIN_LABEL) == "true" else "local"
-    return ImageSource(ref, kind, detail=labels[RECIPE_LABEL],
-                       what=labels.get(DESCRIPTION_LABEL, "") if kind == "standin" else "")
+    return ImageSource(
+        ref, kind, detail=labels[RECIPE_LABEL], what=labels.get(DESCRIPTION_LABEL, "") if kind == "standin" else ""
+    )

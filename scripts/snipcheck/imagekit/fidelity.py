@@ -19,8 +19,16 @@ def _dpkg_versions(ref: str, packages: tuple[str, ...]) -> dict[str, str]:
     info = docker.inspect(ref)
     has_shell = not (info.get("Config") or {}).get("User") and ref.split("/")[0] != "gcr.io"
     if has_shell:
-        res = docker.run_once(ref, "-W", "-f", "${Package}=${Version}\\n", *packages,
-                              extra=["--entrypoint", "dpkg-query"], check=False, timeout=120)
+        res = docker.run_once(
+            ref,
+            "-W",
+            "-f",
+            "${Package}=${Version}\\n",
+            *packages,
+            extra=["--entrypoint", "dpkg-query"],
+            check=False,
+            timeout=120,
+        )
         pairs = [line.split("=", 1) for line in res.stdout.splitlines() if "=" in line]
         return {k: v for k, v in pairs}
     versions: dict[str, str] = {}
@@ -32,10 +40,10 @@ def _dpkg_versions(ref: str, packages: tuple[str, ...]) -> dict[str, str]:
                 if name.startswith("var/lib/dpkg/status.d/") and member.isfile():
                     fh = tar.extractfile(member)
                     text = fh.read().decode() if fh else ""
-                    fields = dict(line.split(": ", 1) for line in text.splitlines()
-                                  if ": " in line and not line.startswith(" "))
-                    versions[fields.get("Package", name.rsplit("/", 1)[-1])] = \
-                        fields.get("Version", "?")
+                    fields = dict(
+                        line.split(": ", 1) for line in text.splitlines() if ": " in line and not line.startswith(" ")
+                    )
+                    versions[fields.get("Package", name.rsplit("/", 1)[-1])] = fields.get("Version", "?")
     return {p: versions.get(p, "?") for p in packages}
 
 
@@ -46,18 +54,20 @@ def _mb(size: int) -> str:
 def _ingredients(recipe: Recipe, ref: str) -> str:
     parts = []
     if recipe.rootfs:
-        parts.append(f"debootstrap --variant=minbase {recipe.args['SUITE']} "
-                     f"({recipe.args['MIRROR']} + security updates)")
+        parts.append(
+            f"debootstrap --variant=minbase {recipe.args['SUITE']} ({recipe.args['MIRROR']} + security updates)"
+        )
     if recipe.key == "golang":
-        parts.append(f"Go {GO_VERSION} (golang.org/toolchain module zip, sha256 "
-                     f"{GO_ZIP_SHA256[:12]}...)")
+        parts.append(f"Go {GO_VERSION} (golang.org/toolchain module zip, sha256 {GO_ZIP_SHA256[:12]}...)")
     if recipe.host_ca:
         cas = host_local_cas()
         parts.append("host-local CAs added: " + (", ".join(p.name for p in cas) if cas else "none"))
     if recipe.key == "dockerfile-frontend":
-        parts.append(f"github.com/moby/buildkit {BUILDKIT_VERSION} "
-                     f"(frontend {FRONTEND_VERSION}), CGO_ENABLED=0, tags netgo static_build "
-                     f"osusergo, Go {GO_VERSION}")
+        parts.append(
+            f"github.com/moby/buildkit {BUILDKIT_VERSION} "
+            f"(frontend {FRONTEND_VERSION}), CGO_ENABLED=0, tags netgo static_build "
+            f"osusergo, Go {GO_VERSION}"
+        )
     versions = _dpkg_versions(ref, recipe.packages)
     parts += [f"{k} {v}" for k, v in versions.items()]
     return "; ".join(parts)
@@ -87,11 +97,17 @@ def table() -> str:
         if src.kind == "registry":
             lines.append(f"| {name} | registry `{src.detail}` | upstream | {size} | none |")
             continue
-        source = ("stand-in: " + (recipe.standin or "")) if src.kind == "standin" \
+        source = (
+            ("stand-in: " + (recipe.standin or ""))
+            if src.kind == "standin"
             else f"local rebuild, recipe `{src.detail[:12]}`"
+        )
         cell = _ingredients(recipe, ref).replace("|", "\\|")
-        lines.append(f"| {name} | {source} | {cell} | {size} / {recipe.upstream_size} | "
-                     f"{recipe.differences} |")
-    lines += ["", "Never faked (need a registry): Alpine images other than the two stand-ins, "
-              "e.g. `golang:1.26-alpine`, `alpine:3.20`.", ""]
+        lines.append(f"| {name} | {source} | {cell} | {size} / {recipe.upstream_size} | {recipe.differences} |")
+    lines += [
+        "",
+        "Never faked (need a registry): Alpine images other than the two stand-ins, "
+        "e.g. `golang:1.26-alpine`, `alpine:3.20`.",
+        "",
+    ]
     return "\n".join(lines)

@@ -47,98 +47,159 @@ DISTROLESS_PKGS = ("base-files", "netbase", "tzdata", "media-types", "ca-certifi
 class Recipe:
     """How the kit produces one image (possibly under several tags)."""
 
-    key: str                      # unique name, also the value of io.snipcheck.kit
-    refs: tuple[str, ...]         # tags produced; refs[0] is built, the rest are tagged
-    directory: str                # under scripts/imagekit/
+    key: str  # unique name, also the value of io.snipcheck.kit
+    refs: tuple[str, ...]  # tags produced; refs[0] is built, the rest are tagged
+    directory: str  # under scripts/imagekit/
     parents: tuple[str, ...] = ()  # images the recipe builds FROM (all produced by the kit)
     args: dict[str, str] = field(default_factory=dict)
     target: str | None = None
-    rootfs: bool = False          # debootstrap + docker import instead of a Dockerfile
-    standin: str | None = None    # what a stand-in really is
+    rootfs: bool = False  # debootstrap + docker import instead of a Dockerfile
+    standin: str | None = None  # what a stand-in really is
     packages: tuple[str, ...] = ()  # Debian packages worth naming in the fidelity table
     differences: str = ""
-    upstream_size: str = ""       # approximate uncompressed linux/amd64 size upstream
-    lane: str = "debian"          # recipes in different lanes may build at the same time
-    host_ca: bool = False         # gets the host-local CAs as build context `hostca`
+    upstream_size: str = ""  # approximate uncompressed linux/amd64 size upstream
+    lane: str = "debian"  # recipes in different lanes may build at the same time
+    host_ca: bool = False  # gets the host-local CAs as build context `hostca`
 
     @property
     def kind(self) -> str:
         return "standin" if self.standin else "local"
 
 
-def _distroless(key: str, ref: str, target: str, extra: tuple[str, ...], diff: str,
-                size: str) -> Recipe:
-    return Recipe(key, (ref,), "distroless", parents=(DEBIAN,), target=target,
-                  packages=DISTROLESS_PKGS + extra, differences=diff, upstream_size=size)
+def _distroless(key: str, ref: str, target: str, extra: tuple[str, ...], diff: str, size: str) -> Recipe:
+    return Recipe(
+        key,
+        (ref,),
+        "distroless",
+        parents=(DEBIAN,),
+        target=target,
+        packages=DISTROLESS_PKGS + extra,
+        differences=diff,
+        upstream_size=size,
+    )
 
 
-_DL_DIFF = ("Package versions are today's Debian bookworm (upstream: its last rebuild); "
-            "assembled with dpkg-deb instead of Bazel rules_distroless")
+_DL_DIFF = (
+    "Package versions are today's Debian bookworm (upstream: its last rebuild); "
+    "assembled with dpkg-deb instead of Bazel rules_distroless"
+)
 
 RECIPES: tuple[Recipe, ...] = (
-    Recipe("debian-bookworm-slim", (DEBIAN,), "debian", rootfs=True,
-           args={"SUITE": DEBIAN_SUITE, "MIRROR": DEBIAN_MIRROR, "SECURITY": DEBIAN_SECURITY},
-           differences=("debootstrap --variant=minbase + debuerreotype-style minimizing/slimify "
-                        "on today's archive (upstream: debuerreotype from a snapshot.debian.org "
-                        "timestamp, reproducible); not bit-identical"),
-           upstream_size="~75 MB"),
-    Recipe("golang", (GOLANG, "golang:1.26"), "golang", parents=(DEBIAN,),
-           args={"GO_VERSION": GO_VERSION, "GO_ZIP_SHA256": GO_ZIP_SHA256},
-           packages=("git", "gcc", "g++", "libc6-dev", "make", "pkg-config", "curl"),
-           lane="go", host_ca=True,
-           differences=("Go from the module proxy's golang.org/toolchain zip (same binaries as "
-                        "go.dev/dl's tarball); buildpack-deps layers squashed into two RUNs; "
-                        "upstream's plain `golang:1.26` most likely points at the trixie variant "
-                        "since Debian 13's release, the kit tags its bookworm build under both "
-                        "names (project decision; snippets pin -bookworm); host-local CAs (if the "
-                        "host has any in /usr/local/share/ca-certificates) added as a last layer"),
-           upstream_size="~0.8-0.9 GB"),
-    _distroless("distroless-static", f"{DISTROLESS_STATIC}:latest", "static", (), _DL_DIFF,
-                "~2 MB"),
-    _distroless("distroless-static-nonroot", f"{DISTROLESS_STATIC}:nonroot", "static-nonroot",
-                (), _DL_DIFF, "~2 MB"),
-    _distroless("distroless-static-debug", f"{DISTROLESS_STATIC}:debug", "static-debug",
-                ("busybox-static",), _DL_DIFF + "; busybox is Debian's busybox-static",
-                "~3.5 MB"),
-    _distroless("distroless-static-debug-nonroot", f"{DISTROLESS_STATIC}:debug-nonroot",
-                "static-debug-nonroot", ("busybox-static",),
-                _DL_DIFF + "; busybox is Debian's busybox-static", "~3.5 MB"),
-    _distroless("distroless-base", f"{DISTROLESS_BASE}:latest", "base", ("libc6", "libssl3"),
-                _DL_DIFF, "~20 MB"),
-    _distroless("distroless-base-nonroot", f"{DISTROLESS_BASE}:nonroot", "base-nonroot",
-                ("libc6", "libssl3"), _DL_DIFF, "~20 MB"),
-    Recipe("dockerfile-frontend",
-           ("docker/dockerfile:1", "docker/dockerfile:1.10", f"docker/dockerfile:{FRONTEND_VERSION}"),
-           "dockerfile-frontend", parents=(GOLANG,), lane="go",
-           args={"BUILDKIT_VERSION": BUILDKIT_VERSION, "BUILDKIT_REVISION": BUILDKIT_REVISION,
-                 "FRONTEND_VERSION": FRONTEND_VERSION},
-           differences=(f"pinned to frontend {FRONTEND_VERSION} (buildkit {BUILDKIT_VERSION}); "
-                        "upstream's :1 floats to the newest 1.x; built with Go "
-                        f"{GO_VERSION} instead of upstream's Go; dependencies from the module proxy at "
-                        "buildkit's go.mod versions (upstream: its vendor/ tree, same versions)"),
-           upstream_size="~25-35 MB"),
-    Recipe("postgres-standin", ("postgres:16-alpine",), "postgres", parents=(DEBIAN,),
-           args={"PG_MAJOR": PG_MAJOR},
-           standin=f"PostgreSQL {PG_MAJOR} from Debian bookworm (postgresql-{PG_MAJOR}) on "
-                   "debian:bookworm-slim with an entrypoint honouring the official image's "
-                   "interface; not postgres:16-alpine",
-           packages=(f"postgresql-{PG_MAJOR}", "gosu"),
-           differences=(f"PostgreSQL {PG_MAJOR}, not 16; glibc Debian userland, not Alpine/musl; "
-                        "uid/gid 70 like the Alpine image; entrypoint reimplements the documented "
-                        "interface only (no POSTGRES_INITDB_WALDIR, no *.sql.xz/zst, no docker_* "
-                        "shell functions for sourced scripts)"),
-           upstream_size="~0.25-0.28 GB"),
-    Recipe("redis-standin", ("redis:7-alpine",), "redis", parents=(DEBIAN,),
-           standin=("Redis 7.0 from Debian bookworm (redis-server) on debian:bookworm-slim "
-                    "with an entrypoint modelled on the official image's; not redis:7-alpine"),
-           packages=("redis-server", "redis-tools", "gosu"),
-           differences=("Redis 7.0.x (Debian), upstream 7-alpine tracks the newest 7.x; "
-                        "glibc Debian userland, not Alpine/musl; protected mode switched off by "
-                        "the entrypoint instead of at compile time; uid/gid 999/1000 like upstream"),
-           upstream_size="~40-45 MB"),
+    Recipe(
+        "debian-bookworm-slim",
+        (DEBIAN,),
+        "debian",
+        rootfs=True,
+        args={"SUITE": DEBIAN_SUITE, "MIRROR": DEBIAN_MIRROR, "SECURITY": DEBIAN_SECURITY},
+        differences=(
+            "debootstrap --variant=minbase + debuerreotype-style minimizing/slimify "
+            "on today's archive (upstream: debuerreotype from a snapshot.debian.org "
+            "timestamp, reproducible); not bit-identical"
+        ),
+        upstream_size="~75 MB",
+    ),
+    Recipe(
+        "golang",
+        (GOLANG, "golang:1.26"),
+        "golang",
+        parents=(DEBIAN,),
+        args={"GO_VERSION": GO_VERSION, "GO_ZIP_SHA256": GO_ZIP_SHA256},
+        packages=("git", "gcc", "g++", "libc6-dev", "make", "pkg-config", "curl"),
+        lane="go",
+        host_ca=True,
+        differences=(
+            "Go from the module proxy's golang.org/toolchain zip (same binaries as "
+            "go.dev/dl's tarball); buildpack-deps layers squashed into two RUNs; "
+            "upstream's plain `golang:1.26` most likely points at the trixie variant "
+            "since Debian 13's release, the kit tags its bookworm build under both "
+            "names (project decision; snippets pin -bookworm); host-local CAs (if the "
+            "host has any in /usr/local/share/ca-certificates) added as a last layer"
+        ),
+        upstream_size="~0.8-0.9 GB",
+    ),
+    _distroless("distroless-static", f"{DISTROLESS_STATIC}:latest", "static", (), _DL_DIFF, "~2 MB"),
+    _distroless("distroless-static-nonroot", f"{DISTROLESS_STATIC}:nonroot", "static-nonroot", (), _DL_DIFF, "~2 MB"),
+    _distroless(
+        "distroless-static-debug",
+        f"{DISTROLESS_STATIC}:debug",
+        "static-debug",
+        ("busybox-static",),
+        _DL_DIFF + "; busybox is Debian's busybox-static",
+        "~3.5 MB",
+    ),
+    _distroless(
+        "distroless-static-debug-nonroot",
+        f"{DISTROLESS_STATIC}:debug-nonroot",
+        "static-debug-nonroot",
+        ("busybox-static",),
+        _DL_DIFF + "; busybox is Debian's busybox-static",
+        "~3.5 MB",
+    ),
+    _distroless("distroless-base", f"{DISTROLESS_BASE}:latest", "base", ("libc6", "libssl3"), _DL_DIFF, "~20 MB"),
+    _distroless(
+        "distroless-base-nonroot",
+        f"{DISTROLESS_BASE}:nonroot",
+        "base-nonroot",
+        ("libc6", "libssl3"),
+        _DL_DIFF,
+        "~20 MB",
+    ),
+    Recipe(
+        "dockerfile-frontend",
+        ("docker/dockerfile:1", "docker/dockerfile:1.10", f"docker/dockerfile:{FRONTEND_VERSION}"),
+        "dockerfile-frontend",
+        parents=(GOLANG,),
+        lane="go",
+        args={
+            "BUILDKIT_VERSION": BUILDKIT_VERSION,
+            "BUILDKIT_REVISION": BUILDKIT_REVISION,
+            "FRONTEND_VERSION": FRONTEND_VERSION,
+        },
+        differences=(
+            f"pinned to frontend {FRONTEND_VERSION} (buildkit {BUILDKIT_VERSION}); "
+            "upstream's :1 floats to the newest 1.x; built with Go "
+            f"{GO_VERSION} instead of upstream's Go; dependencies from the module proxy at "
+            "buildkit's go.mod versions (upstream: its vendor/ tree, same versions)"
+        ),
+        upstream_size="~25-35 MB",
+    ),
+    Recipe(
+        "postgres-standin",
+        ("postgres:16-alpine",),
+        "postgres",
+        parents=(DEBIAN,),
+        args={"PG_MAJOR": PG_MAJOR},
+        standin=f"PostgreSQL {PG_MAJOR} from Debian bookworm (postgresql-{PG_MAJOR}) on "
+        "debian:bookworm-slim with an entrypoint honouring the official image's "
+        "interface; not postgres:16-alpine",
+        packages=(f"postgresql-{PG_MAJOR}", "gosu"),
+        differences=(
+            f"PostgreSQL {PG_MAJOR}, not 16; glibc Debian userland, not Alpine/musl; "
+            "uid/gid 70 like the Alpine image; entrypoint reimplements the documented "
+            "interface only (no POSTGRES_INITDB_WALDIR, no *.sql.xz/zst, no docker_* "
+            "shell functions for sourced scripts)"
+        ),
+        upstream_size="~0.25-0.28 GB",
+    ),
+    Recipe(
+        "redis-standin",
+        ("redis:7-alpine",),
+        "redis",
+        parents=(DEBIAN,),
+        standin=(
+            "Redis 7.0 from Debian bookworm (redis-server) on debian:bookworm-slim "
+            "with an entrypoint modelled on the official image's; not redis:7-alpine"
+        ),
+        packages=("redis-server", "redis-tools", "gosu"),
+        differences=(
+            "Redis 7.0.x (Debian), upstream 7-alpine tracks the newest 7.x; "
+            "glibc Debian userland, not Alpine/musl; protected mode switched off by "
+            "the entrypoint instead of at compile time; uid/gid 999/1000 like upstream"
+        ),
+        upstream_size="~40-45 MB",
+    ),
 )
 
 BY_REF: dict[str, Recipe] = {ref: r for r in RECIPES for ref in r.refs}
 # gcr.io/distroless/...-debian12 without a tag means :latest
-BY_REF.update({ref.removesuffix(":latest"): r for r in RECIPES for ref in r.refs
-               if ref.endswith(":latest")})
+BY_REF.update({ref.removesuffix(":latest"): r for r in RECIPES for ref in r.refs if ref.endswith(":latest")})

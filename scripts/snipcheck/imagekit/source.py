@@ -16,11 +16,11 @@ class ImageSource:
 
     ref: str
     kind: str
-    detail: str = ""       # registry digest, or recipe hash for local/standin
-    what: str = ""         # for stand-ins: what the image really is
-    reason: str = ""       # for unavailable: why
+    detail: str = ""  # registry digest, or recipe hash for local/standin
+    what: str = ""  # for stand-ins: what the image really is
+    reason: str = ""  # for unavailable: why
     seconds: float = 0.0
-    built: bool = False    # built (or pulled) during this call
+    built: bool = False  # built (or pulled) during this call
 
     @property
     def available(self) -> bool:
@@ -36,8 +36,15 @@ class ImageSource:
         return f"unavailable: {self.reason}"
 
     def as_dict(self) -> dict[str, object]:
-        return {"ref": self.ref, "kind": self.kind, "detail": self.detail, "what": self.what,
-                "reason": self.reason, "seconds": round(self.seconds, 1), "built": self.built}
+        return {
+            "ref": self.ref,
+            "kind": self.kind,
+            "detail": self.detail,
+            "what": self.what,
+            "reason": self.reason,
+            "seconds": round(self.seconds, 1),
+            "built": self.built,
+        }
 
 
 # --------------------------------------------------------------------------- mode
