@@ -69,10 +69,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for it in items:
         if tier_of(it) == "unmarked":
             raise pytest.UsageError(f"{it.nodeid}: every test needs a tier marker ({', '.join(TIERS)})")
-    selection = os.environ.get("SNIPCHECK_SELECTION")
-    if selection:
-        keep, drop = _apply_selection(changes.load(Path(selection)), items)
-        config.stash[_SELECTION] = changes.load(Path(selection))
+    sel = selection()
+    if sel:
+        keep, drop = _apply_selection(sel, items)
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
@@ -117,7 +116,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         )
 
 
-_SELECTION = pytest.StashKey[dict]()
+def selection() -> dict[str, Any] | None:
+    """The --changed selection (scripts/test.sh writes it; SNIPCHECK_SELECTION names the file). Read from
+    the environment, not collection state: under xdist only the workers collect, the controller reports."""
+    path = os.environ.get("SNIPCHECK_SELECTION")
+    return changes.load(Path(path)) if path else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -199,7 +202,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     selected = {t for t, c in _TIER_COUNTS.items() if sum(c.values())}
     # Coverage is judged only on whole-suite runs (tiers may be narrowed with -m, not -k or paths).
     whole = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS and not session.config.option.keyword
-    sel = session.config.stash.get(_SELECTION, None)
+    sel = selection()
     only = None if not sel or sel.get("everything") else set(sel["snippets"])
     missing = _missing_pairs(selected, only) if whole else []
     tiers = {
