@@ -163,6 +163,22 @@ def _kubeconform(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     return text
 
 
+def _apiserver(recs: list[dict], lang: Lang, snip: Snippet) -> str:
+    rec = recs[0]
+    version = rec.get("kubernetes_version") or "?"
+    if snip.expect == "fails" and rec.get("apiserver_message"):
+        return t(
+            lang,
+            f"kube-apiserver {version} отклоняет, как сказано в тексте",
+            f"kube-apiserver {version} rejects it as the text says",
+        )
+    return t(
+        lang,
+        f"принят kube-apiserver {version} (dry-run на сервере, строгая проверка полей)",
+        f"accepted by kube-apiserver {version} (server-side dry run, strict fields)",
+    )
+
+
 def _hadolint(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     codes = recs[0].get("hadolint_codes") or []
     if snip.expect == "fails" and recs[0].get("hadolint_expected"):
@@ -183,6 +199,7 @@ PHRASES: dict[str, Callable[[list[dict], Lang, Snippet], str]] = {
     "compose-antipattern": _antipattern,
     "compose-up": _compose_up,
     "kubeconform": _kubeconform,
+    "kube-apiserver": _apiserver,
     "hadolint": _hadolint,
     "yamllint": _tool("yamllint"),
     "compose-config": _tool("docker compose config"),

@@ -83,6 +83,21 @@ def tools(results: Results, lang: str) -> str:
         lines.append(
             f"| {t(lang, 'Kubernetes (схемы kubeconform)', 'Kubernetes (kubeconform schemas)')} | {', '.join(k8s)} |"
         )
+    servers = sorted(
+        {
+            str(r["kubernetes_version"])
+            for recs in results.snippets.values()
+            for r in recs
+            if r.get("check") == "kube-apiserver" and r.get("kubernetes_version")
+        }
+    )
+    if servers:
+        label = t(
+            lang,
+            "Kubernetes API-сервер (etcd на 127.0.0.1, без узла)",
+            "Kubernetes API server (etcd on 127.0.0.1, no node)",
+        )
+        lines.append(f"| {label} | {', '.join(servers)} |")
     return "\n".join(lines)
 
 

@@ -261,3 +261,12 @@ def test_verification_table_lists_every_declared_snippet_with_its_result(lang: s
     assert "#proof-docker-multi-stage-dockerfile)" in failed_row  # links to the block's proof line
     empty = verification.render("run", docs=DOCS, snippets=SNIPPETS_ALL, results=results(None), lang=lang, head=HEAD)
     assert "bash scripts/test.sh" in empty
+
+
+def test_api_server_result_names_the_server_version_in_both_languages() -> None:
+    snip = manifest.load()["kubernetes/deployment.yaml"]
+    rec = [{"check": "kube-apiserver", "result": "passed", "kubernetes_version": "v1.35.4", "accepted": True}]
+    assert proof.phrase("kube-apiserver", rec, "en", snip) == (
+        "accepted by kube-apiserver v1.35.4 (server-side dry run, strict fields)"
+    )
+    assert "принят kube-apiserver v1.35.4" in proof.phrase("kube-apiserver", rec, "ru", snip)
