@@ -244,8 +244,27 @@ def run_detached(
 
 
 def run_once(image: str, *args: str, extra: Sequence[str] = (), timeout: float = 120, check: bool = True) -> Result:
-    """`docker run --rm` a labelled container to completion."""
-    return docker("run", "--rm", "--label", f"{RUN_LABEL}={RUN_ID}", *extra, image, *args, timeout=timeout, check=check)
+    """Run a labelled container to completion; its output comes from the container's log.
+
+    Not `docker run --rm` attached: under load the attached stream of a container that exits at once can
+    come back empty with exit 0. Created, started, waited for, logs read, then removed.
+    """
+    cmd = ["docker", "run", *extra, image, *args]
+    created = docker("create", "--label", f"{RUN_LABEL}={RUN_ID}", *extra, image, *args, timeout=60, check=False)
+    if created.returncode != 0:
+        return created.check() if check else created
+    cid = created.stdout.strip()
+    try:
+        started = docker("start", cid, timeout=60, check=False)
+        if started.returncode != 0:  # the process could not start (missing binary or interpreter)
+            res = Result(cmd, started.returncode, started.stdout, started.stderr, started.seconds)
+        else:
+            waited = docker("wait", cid, timeout=timeout)
+            out = docker("logs", cid, timeout=60)
+            res = Result(cmd, int(waited.stdout.strip()), out.stdout, out.stderr, started.seconds + waited.seconds)
+    finally:
+        remove_container(cid)
+    return res.check() if check else res
 
 
 def host_port(container: str, port: int | str) -> int:
