@@ -102,32 +102,14 @@ def test_postgres_standin(kit_image, kit_sources, pad: Scratchpad, tmp_path: Pat
     # password auth from another container on a test network (listening on all interfaces)
     name = dk.inspect(cid, "container")["Name"].lstrip("/")
     client = ("--network", network, "--entrypoint", "psql")
-    good = dk.run_once(
-        PG,
-        "-h",
-        name,
-        "-U",
-        "app",
-        "-d",
-        "appdb",
-        "-tAc",
-        "SELECT 1",
-        extra=(*client, "-e", "PGPASSWORD=pw-secret"),
-        check=False,
-    )
-    bad = dk.run_once(
-        PG,
-        "-h",
-        name,
-        "-U",
-        "app",
-        "-d",
-        "appdb",
-        "-tAc",
-        "SELECT 1",
-        extra=(*client, "-e", "PGPASSWORD=wrong"),
-        check=False,
-    )
+
+    def psql_as_app(password: str) -> dk.Result:
+        return dk.run_once(
+            PG, "-h", name, "-U", "app", "-d", "appdb", "-tAc", "SELECT 1",
+            extra=(*client, "-e", f"PGPASSWORD={password}"), check=False,
+        )  # fmt: skip
+
+    good, bad = psql_as_app("pw-secret"), psql_as_app("wrong")
     assert good.returncode == 0 and good.stdout.strip() == "1", good.stderr
     assert bad.returncode != 0 and "password authentication failed" in bad.stderr, bad.stderr
 
