@@ -42,19 +42,23 @@ check_versions() { # prints problems; returns 1 when something is too old
 }
 
 start_engine() {
-  if docker info >/dev/null 2>&1; then return 0; fi
-  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-    log "starting docker with systemd"
-    as_root systemctl start docker
-  elif ! pgrep -x dockerd >/dev/null; then
-    log "starting dockerd in the background (log: /var/log/dockerd.log); it runs until the machine stops"
-    as_root sh -c 'nohup dockerd >/var/log/dockerd.log 2>&1 &'
-  fi
-  for _ in $(seq 1 60); do
+  # a dockerd that is still shutting down (or starting) is waited for; a new one starts once none runs
+  local started=""
+  for _ in $(seq 1 90); do
     docker info >/dev/null 2>&1 && return 0
+    if [ -z "$started" ] && ! pgrep -x dockerd >/dev/null; then
+      if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+        log "starting docker with systemd"
+        as_root systemctl start docker
+      else
+        log "starting dockerd in the background (log: /var/log/dockerd.log); it runs until the machine stops"
+        as_root sh -c 'nohup dockerd >/var/log/dockerd.log 2>&1 &'
+      fi
+      started=1
+    fi
     sleep 1
   done
-  log "dockerd did not answer within 60 s; last lines of /var/log/dockerd.log:"
+  log "dockerd did not answer within 90 s; last lines of /var/log/dockerd.log:"
   as_root tail -n 20 /var/log/dockerd.log || true
   return 1
 }
