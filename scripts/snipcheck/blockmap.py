@@ -32,8 +32,9 @@ from typing import Any
 
 import yaml
 
+from . import rendering
 from .comments import normalise
-from .pages import FENCE, SECTION_MARK
+from .pages import FENCE
 
 STATUSES = ("same", "comments", "changed", "diagram", "dropped")
 NEEDS_ERRATA = {"changed", "diagram", "dropped"}
@@ -41,7 +42,6 @@ NEEDS_TARGET = {"same", "comments", "changed"}
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 ATTR_ID = re.compile(r"\{:?\s*[^}]*#(?P<id>[A-Za-z0-9_-]+)[^}]*\}")
 HTML_ID = re.compile(r'\bid="(?P<id>[A-Za-z0-9_-]+)"')
-MARKER_LINE = re.compile(r"--8<--\s+\[(start|end):[A-Za-z0-9_.-]+\]")
 
 
 @dataclass(frozen=True)
@@ -93,28 +93,11 @@ def headings(markdown: str) -> list[tuple[int, str]]:
 
 
 def snippet_text(snippets: Path, target: str) -> str:
-    """What `--8<-- "target"` renders: the section (or the whole file) without section-marker lines."""
-    path, sep, section_name = target.partition(":")
-    section = section_name if sep else None
-    file = snippets / path
-    if not file.is_file():
+    """What `--8<-- "target"` renders on an English page (the section or the whole file, markers dropped)."""
+    path, sep, section = target.partition(":")
+    if not (snippets / path).is_file():
         raise LookupError(f"snippets/{path} does not exist")
-    lines = file.read_text(encoding="utf-8").splitlines()
-    if section is not None:
-        start = [
-            i
-            for i, t in enumerate(lines)
-            if (m := SECTION_MARK.search(t)) and m["kind"] == "start" and m["name"] == section
-        ]
-        end = [
-            i
-            for i, t in enumerate(lines)
-            if (m := SECTION_MARK.search(t)) and m["kind"] == "end" and m["name"] == section
-        ]
-        if not start or not end or end[0] < start[0]:
-            raise LookupError(f"snippets/{path} has no section '{section}'")
-        lines = lines[start[0] + 1 : end[0]]
-    return "\n".join(t for t in lines if not MARKER_LINE.search(t))
+    return rendering.as_rendered(path, section if sep else None, "en", snippets)
 
 
 def anchors(page: Path) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
+from pathlib import Path
 
 from . import comments, manifest
 from .paths import SNIPPETS
@@ -41,16 +42,16 @@ def _section(lines: list[str], name: str, where: str) -> list[str]:
         if inside:
             out.append(line)
     if not found:
-        raise SnippetSectionMissing(f"{where}: no `--8<-- [start:{name}]` marker")
+        raise SnippetSectionMissing(f"{where} has no section '{name}' (no `--8<-- [start:{name}]` marker)")
     # mkdocs.yml sets dedent_subsections: true
     return textwrap.dedent("\n".join(out)).split("\n")
 
 
-def as_rendered(path: str, section: str | None, lang: str) -> str:
+def as_rendered(path: str, section: str | None, lang: str, snippets: Path = SNIPPETS) -> str:
     """The text a `--8<-- "path:section"` code block shows on a page in `lang` (`ru` or `en`)."""
     if lang not in ("ru", "en"):
         raise ValueError(f"unknown page language {lang!r}")
-    file = SNIPPETS / path
+    file = snippets / path
     text = file.read_text(encoding="utf-8")
     if lang == "ru":
         text = _russian(path, text)

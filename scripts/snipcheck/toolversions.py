@@ -31,7 +31,8 @@ COMMANDS: dict[str, tuple[str, list[str], str]] = {
 }
 
 
-def _find(name: str) -> str | None:
+def find_tool(name: str) -> str | None:
+    """A tool from the venv, build/tools/bin or /usr/local/go/bin, else PATH (the suite and the report agree)."""
     for d in TOOL_DIRS:
         cand = d / name
         if cand.is_file() and os.access(cand, os.X_OK):
@@ -40,7 +41,7 @@ def _find(name: str) -> str | None:
 
 
 def version(exe: str, args: list[str], pattern: str, timeout: float = 10) -> str | None:
-    path = _find(exe)
+    path = find_tool(exe)
     if path is None:
         return None
     try:
@@ -53,7 +54,7 @@ def version(exe: str, args: list[str], pattern: str, timeout: float = 10) -> str
 
 def module_version(path: str, timeout: float = 10) -> str | None:
     """A `go install`ed tool built from source says "development"; its module version is in the binary."""
-    go = _find("go")
+    go = find_tool("go")
     if go is None:
         return None
     try:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,20 +11,12 @@ import pytest
 
 from snipcheck import proc
 from snipcheck.manifest import Snippet
-from snipcheck.paths import BUILD, ROOT, SNIPPETS
+from snipcheck.paths import ROOT, SNIPPETS
+from snipcheck.toolversions import find_tool
 from support import IN_CI, require  # noqa: F401 (the suite-wide rule, re-exported for the static tests)
 
 INSTALL_HINT = "run: bash scripts/install-tools.sh"
-TOOL_DIRS = [Path(sys.executable).parent, BUILD / "tools" / "bin", Path("/usr/local/go/bin")]
 K8S_VERSIONS = ("1.31.0", "1.33.0", "1.35.0")
-
-
-def find_tool(name: str) -> str | None:
-    for d in TOOL_DIRS:
-        cand = d / name
-        if cand.is_file() and os.access(cand, os.X_OK):
-            return str(cand)
-    return shutil.which(name)
 
 
 def tool(name: str) -> str:
