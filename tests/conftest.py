@@ -79,14 +79,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         _TIERS_SELECTED.add(tier_of(it))
         covers = recording(it).covers
         if tier_of(it) in ONE_WORKER:
-            it.add_marker(pytest.mark.xdist_group(tier_of(it)))  # one API server, started once
+            # one API server / one browser tour per run: every worker that got a share would start its own
+            it.add_marker(pytest.mark.xdist_group(tier_of(it)))
         elif covers and tier_of(it) in PARALLEL_BY_SNIPPET:
             # --dist loadgroup: the tests of one snippet share a worker and its built images
             it.add_marker(pytest.mark.xdist_group(covers[0]))
 
 
 PARALLEL_BY_SNIPPET = ("images", "compose")
-ONE_WORKER = ("cluster",)
+ONE_WORKER = ("site", "cluster")
 
 
 def _apply_selection(sel: dict[str, Any], items: list[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:

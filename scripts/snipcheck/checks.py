@@ -76,6 +76,9 @@ COMPOSE = Record(
             )
         ),
         "hot_reload": Record({"path": STR, "edit": STR, "replace": STR}, required=("path", "edit", "replace")),
+        # named volumes that are caches (Go modules, build cache): the test maps them to volumes of the
+        # suite that persist between runs, as a developer's volumes persist between `up`s (reported)
+        "cache_volumes": STRS,
     }
 )
 SIZE_CLAIM = STR  # the original's estimate, kept beside the measured size in the report

@@ -313,6 +313,18 @@ def cleanup_run(run_id: str = RUN_ID) -> None:
         remove_image(iid)
 
 
+CACHE_LABEL = "io.snipcheck.cache"
+
+
+def cache_volume(name: str, purpose: str) -> str:
+    """A volume that outlives the run on purpose (a cache, like BuildKit's): created once, labelled
+    CACHE_LABEL=purpose; `docker volume rm $(docker volume ls -q --filter label=io.snipcheck.cache)`
+    drops them all."""
+    if docker("volume", "inspect", name, timeout=30, check=False).returncode != 0:
+        docker("volume", "create", "--label", f"{CACHE_LABEL}={purpose}", name, timeout=60)
+    return name
+
+
 def compose(
     project: str,
     files: Sequence[Path],

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +29,7 @@ from snipcheck import docker as dk
 from snipcheck import dockerfile as dfile
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS
-from support import CALL_FAILED, recording, require
+from support import CALL_FAILED, http_get, recording, require, slug
 
 
 @dataclass
@@ -58,6 +59,49 @@ class Stack:
 
     def config(self) -> dict:
         return json.loads(self.compose("config", "--format", "json", timeout=60).stdout)
+
+    def boot_and_probe(self, measure: dict, wait_timeout: int = 240) -> None:
+        """`up --build --wait`, then the entry's HTTP probes; records seconds_to_healthy and the services."""
+        start = time.monotonic()
+        res = self.compose(
+            "up", "-d", "--build", "--wait", "--wait-timeout", str(wait_timeout), "--pull", "never",
+            timeout=wait_timeout + 660, check=False,
+        )  # fmt: skip
+        measure["seconds_to_healthy"] = round(time.monotonic() - start, 1)
+        if res.returncode != 0:
+            ps = self.compose("ps", "-a", timeout=30, check=False).stdout
+            logs = self.compose("logs", "--no-color", "--tail", "60", timeout=60, check=False).stdout
+            pytest.fail(
+                f"`up --wait` failed for {self.snippet.path}:\n{res.stderr[-3000:]}\n{ps}\n{logs[-6000:]}",
+                pytrace=False,
+            )
+        services = self.compose("ps", "--format", "json", timeout=30).stdout
+        rows = (
+            [json.loads(line) for line in services.splitlines() if line.strip()]
+            if not services.startswith("[")
+            else json.loads(services)
+        )
+        measure["services"] = sorted(r["Service"] for r in rows)
+        for probe in (self.snippet.settings.get("compose") or {}).get("probes", []):
+            url = f"http://127.0.0.1:{self.port(probe['service'], probe['port'])}{probe['path']}"
+            status, body = http_get(url, timeout=10)
+            assert status == probe.get("status", 200), f"{url}: HTTP {status} {body[:300]}"
+            if "contains" in probe:
+                assert probe["contains"] in body, f"{url}: {probe['contains']!r} not in {body[:300]}"
+
+    def down_leaving_nothing(self) -> None:
+        """`down -v`; then no container, network or volume of the project may be left."""
+        self.compose("down", "-v", "--remove-orphans", "-t", "10", timeout=180)
+        flt = f"label=com.docker.compose.project={self.project}"
+        left = []
+        for kind, cmd in (
+            ("container", ["ps", "-aq"]),
+            ("network", ["network", "ls", "-q"]),
+            ("volume", ["volume", "ls", "-q"]),
+        ):
+            ids = dk.docker(*cmd, "--filter", flt, timeout=30).stdout.split()
+            left += [f"{kind} {i}" for i in ids]
+        assert not left, f"left behind after down -v: {left}"
 
 
 READY = "ready to accept connections"
@@ -105,10 +149,26 @@ def startup_probing(health: dict) -> dict:
     return {"start_interval": "1s", "start_period": f"{int(period)}s"}
 
 
-def _test_override(config: dict, project: str, dest: Path) -> Path:
+def cache_volume_names(snippet: Snippet, config: dict) -> dict[str, str]:
+    """The suite's persistent volume for each of the entry's `cache_volumes` (see checks.COMPOSE)."""
+    wanted = (snippet.settings.get("compose") or {}).get("cache_volumes") or []
+    unknown = [v for v in wanted if v not in (config.get("volumes") or {})]
+    if unknown:
+        pytest.fail(f"{snippet.where()}: cache_volumes {unknown} are not volumes of the project", pytrace=False)
+    return {v: f"snipcheck-cache-{slug(snippet.path)}-{v}" for v in wanted}
+
+
+CACHE_OVERRIDE = (
+    "cache volumes {names} are the suite's own, kept between runs (a developer's second `up`); the first "
+    "`up` on a machine compiles everything"
+)
+
+
+def _test_override(config: dict, project: str, dest: Path, caches: dict[str, str]) -> Path:
     """An override file for the test run: every published port republished on 127.0.0.1 with an
     ephemeral host port, images the project builds tagged per run (so teardown can remove them
-    without touching anyone's `myapp:dev`), and fast probing during start-up (STARTUP_OVERRIDE)."""
+    without touching anyone's `myapp:dev`), fast probing during start-up (STARTUP_OVERRIDE), and the
+    cache volumes mapped to persistent ones (CACHE_OVERRIDE)."""
     services: dict[str, dict] = {}
     for name, svc in config.get("services", {}).items():
         ports = svc.get("ports") or []
@@ -122,7 +182,10 @@ def _test_override(config: dict, project: str, dest: Path) -> Path:
         health = svc.get("healthcheck") or {}
         if health.get("test") and not health.get("disable") and health.get("test") != ["NONE"]:
             services.setdefault(name, {})["healthcheck"] = startup_probing(health)
-    text = yaml.safe_dump({"services": services}, sort_keys=True)
+    override: dict[str, dict] = {"services": services}
+    if caches:
+        override["volumes"] = {vol: {"name": name, "external": True} for vol, name in caches.items()}
+    text = yaml.safe_dump(override, sort_keys=True)
     # `!override` replaces the list instead of appending to it (compose >= 2.24)
     text = re.sub(r"^(\s+)ports:\n", r"\1ports: !override\n", text, flags=re.M)
     text = text.replace("container_name: __RESET__", "container_name: !reset null")
@@ -169,14 +232,19 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
         pytest.fail(
             f"{snippet.where()}: images unavailable and the entry does not declare needs_registry: {msg}", pytrace=False
         )
-    st.files.append(_test_override(config, st.project, tmp_path / "snipcheck.override.yaml"))
+    caches = cache_volume_names(snippet, config)
+    for name in caches.values():
+        dk.cache_volume(name, "compose")
+    st.files.append(_test_override(config, st.project, tmp_path / "snipcheck.override.yaml", caches))
     built = [
         f"snipcheck/{st.project}-{name}:{dk.RUN_ID}".lower()
         for name, svc in config.get("services", {}).items()
         if svc.get("build")
     ]
     request.node.stash[SOURCES] = {ref: src.describe() for ref, src in sources.items()}
-    recording(request.node).measurements["test_override"] = STARTUP_OVERRIDE
+    recording(request.node).measurements["test_override"] = STARTUP_OVERRIDE + (
+        "; " + CACHE_OVERRIDE.format(names=", ".join(caches)) if caches else ""
+    )
     try:
         yield st
     finally:

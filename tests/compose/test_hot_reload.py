@@ -8,7 +8,7 @@ hot_reload: {edit: FILE, replace: TEXT, path: URL_PATH}}` (FILE relative to the 
 from __future__ import annotations
 
 import pytest
-from compose_stack import Stack
+from compose_stack import SOURCES, Stack
 
 from snipcheck import docker as dk
 from snipcheck import waiting
@@ -23,9 +23,10 @@ DEV = [s for s in by_check("compose-up") if (s.settings.get("compose") or {}).ge
 @pytest.mark.check("compose-up")
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("stack", DEV, ids=[s.path for s in DEV], indirect=True)
-def test_editing_go_source_reloads_the_server(stack: Stack, measure: dict) -> None:
+def test_editing_go_source_reloads_the_server(stack: Stack, request: pytest.FixtureRequest, measure: dict) -> None:
     spec = stack.snippet.settings["compose"]["hot_reload"]
-    stack.compose("up", "-d", "--build", "--wait", "--wait-timeout", "600", "--pull", "never", timeout=1200)
+    measure["image_sources"] = request.node.stash.get(SOURCES, {})
+    stack.boot_and_probe(measure, wait_timeout=600)  # the compose-up check of this project (see test_compose_up)
     source = (stack.workdir / spec["edit"]).resolve()  # inside the test's copy of snippets/
     text = source.read_text(encoding="utf-8")
     assert spec["replace"] in text, f"{spec['edit']} no longer contains {spec['replace']!r}"
@@ -53,3 +54,4 @@ def test_editing_go_source_reloads_the_server(stack: Stack, measure: dict) -> No
         details=app_logs,
     )
     measure["seconds_edit_to_new_response"] = round(waited.seconds, 1)
+    stack.down_leaving_nothing()

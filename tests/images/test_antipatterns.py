@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tarfile
@@ -87,7 +88,7 @@ def image_bytes_contain(tag: str, needle: str) -> bool:
 
 def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
     """ARG/ENV token: visible in history/config/layers. BuildKit secret mount: no trace anywhere."""
-    canary = f"snipcheck-canary-{dk.RUN_ID}"
+    canary = "snipcheck-canary-7f3d9c"  # fixed: an unchanged scenario is served from the cache
     if snippet.expect == "fails":
         arg = snippet.settings.get("secret_arg", "GITHUB_TOKEN")
         built = builder.build(snippet, extra_args={arg: canary}, variant="canary")
@@ -129,19 +130,25 @@ def dfile_stages(snippet: Snippet) -> list[str]:
 
 
 def _plant(ctx: Path, planted: list[str]) -> None:
-    """Files a careless context would carry: secrets, and a real git repository for `.git/...`."""
+    """Files a careless context would carry: secrets, and a real git repository for `.git/...`.
+
+    The same bytes every run (fixed text, fixed commit dates, no index with its stat data): BuildKit's
+    cache then serves an unchanged scenario from an earlier run, and the image it serves is the one these
+    inputs build; a change to the Dockerfile or the context still rebuilds it.
+    """
     for rel in planted:
         if rel.startswith(".git/"):
             continue
         target = ctx / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(f"planted by the test suite, run {dk.RUN_ID}\n")
+        target.write_text("planted by the test suite\n")
     if any(rel.startswith(".git/") for rel in planted):
         # a real repository: Go's VCS stamping reads it during `go build`
         git = ["git", "-C", str(ctx), "-c", "user.email=suite@example.com", "-c", "user.name=suite"]
-        subprocess.run([*git, "init", "-q"], check=True)
-        subprocess.run([*git, "add", "-A"], check=True)
-        subprocess.run([*git, "commit", "-qm", "planted"], check=True)
+        fixed = {**os.environ, "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+        for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "planted"]):
+            subprocess.run([*git, *args], check=True, env=fixed)
+        (ctx / ".git" / "index").unlink()  # holds inode numbers and times: different bytes on every run
 
 
 def _in_image(rel: str, files: set[str]) -> bool:
