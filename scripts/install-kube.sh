@@ -6,6 +6,7 @@
 #                              machine-wide directory, so a fresh clone (CI) reuses an earlier build:
 #                              ${SNIPCHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/snipcheck}/kube/<version>/
 #   etcd                    -> Debian 12 (bookworm) package etcd-server (3.4.x) with apt, when missing.
+#   bash scripts/install-kube.sh --cached   # exit 0 when every binary is cached and etcd present, else 1
 # Then links the binaries into build/tools/bin. Idempotent: a cached binary that reports the pinned
 # version is reused. Prints each step and how long each build took; the cache directory keeps a
 # BUILD-INFO file with the versions and build seconds.
@@ -53,6 +54,12 @@ reports_version() {
   esac
   [[ "$out" == *"$KUBE_VERSION"* ]]
 }
+
+if [ "${1:-}" = --cached ]; then
+  for name in kube-apiserver kube-controller-manager kubectl; do reports_version "$name" || exit 1; done
+  command -v etcd >/dev/null 2>&1 || exit 1
+  exit 0
+fi
 
 build() { # build NAME PACKAGE
   local name=$1 pkg=$2 start secs tmp

@@ -96,7 +96,19 @@ if wants_any kit images compose; then
 fi
 
 # 5. Kubernetes API server for the cluster tier ---------------------------------------------------
+# With SNIPCHECK_KUBE_BACKGROUND=1 (scripts/test.sh sets it) and other tiers to run, a cold build (about
+# 12 minutes) runs in the background beside them; tests/cluster waits for it (snipcheck.kubeapi) and
+# scripts/test.sh stops it if the run ends first. Its output: build/install-kube.log.
 if wants cluster && [ -f scripts/install-kube.sh ]; then
-  bash scripts/install-kube.sh
+  rm -f build/install-kube.pid build/install-kube.status
+  if [ "${SNIPCHECK_KUBE_BACKGROUND:-0}" = 1 ] && [ "$TIERS" != cluster ] && ! bash scripts/install-kube.sh --cached; then
+    mkdir -p build
+    log "Kubernetes binaries not cached: building them in the background while the other tiers run (log: build/install-kube.log)"
+    setsid bash -c 'bash scripts/install-kube.sh >build/install-kube.log 2>&1; echo $? >build/install-kube.status' \
+      </dev/null >/dev/null 2>&1 &
+    echo $! >build/install-kube.pid
+  else
+    bash scripts/install-kube.sh
+  fi
 fi
 log "setup complete for: $TIERS"

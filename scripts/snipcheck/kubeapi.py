@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from . import waiting
 from .paths import BUILD, SCRIPTS, rel
 
 GO_MOD = SCRIPTS / "kube" / "go.mod"
@@ -67,6 +68,36 @@ class Tools:
     kubectl: Path
     etcd: Path
     kube_controller_manager: Path
+
+
+BACKGROUND_PID = BUILD / "install-kube.pid"
+BACKGROUND_STATUS = BUILD / "install-kube.status"
+BACKGROUND_LOG = BUILD / "install-kube.log"
+
+
+def wait_for_background_build(timeout: float = 3600) -> str:
+    """scripts/setup.sh may build the binaries in the background while other tiers run: wait until it
+    has finished. Returns "" when there was none or it succeeded, else what went wrong with its log."""
+    if not BACKGROUND_PID.exists():
+        return ""
+    pid = int(BACKGROUND_PID.read_text().strip())
+
+    def finished() -> bool:
+        if BACKGROUND_STATUS.exists():
+            return True
+        if not process_alive(pid):
+            raise waiting.Abort(f"the background build (pid {pid}) ended without writing {rel(BACKGROUND_STATUS)}")
+        return False
+
+    try:
+        waiting.until(finished, timeout=timeout, what="the background build of the Kubernetes binaries", interval=2)
+    except (waiting.Abort, waiting.WaitTimeout) as exc:
+        return f"{exc}\n{_tail(BACKGROUND_LOG)}"
+    status = BACKGROUND_STATUS.read_text().strip()
+    if status != "0":
+        log = rel(BACKGROUND_LOG)
+        return f"scripts/install-kube.sh failed in the background (exit {status}); {log}:\n{_tail(BACKGROUND_LOG)}"
+    return ""
 
 
 def find_tools() -> tuple[Tools | None, str]:

@@ -17,6 +17,9 @@ from support import require
 
 @pytest.fixture(scope="session")
 def kube_tools() -> kubeapi.Tools:
+    problem = kubeapi.wait_for_background_build()  # a cold build runs beside the other tiers
+    if problem:
+        pytest.fail(problem, pytrace=False)
     tools, missing = kubeapi.find_tools()
     require(tools is not None, missing)
     assert tools is not None
