@@ -232,6 +232,33 @@ def allowed_settings(checks: list[str]) -> dict[str, Spec]:
     return allowed
 
 
+# What each check does, for the proof lines of the Russian pages (Check.what is the English one).
+WHAT_RU: dict[str, str] = {
+    "hadolint": "hadolint с порогом warning; для expect: fails выдаются правила из hadolint_rules",
+    "yamllint": "yamllint с настройками репозитория (.yamllint)",
+    "compose-config": "docker compose config: без предупреждений и незаданных переменных, сервисы по профилям",
+    "kubeconform": "kubeconform -strict по офлайн-схемам нескольких версий Kubernetes",
+    "actionlint": "actionlint (и shellcheck для блоков run:)",
+    "shellcheck": "shellcheck для shell-фрагментов",
+    "gofmt": "gofmt -l ничего не находит",
+    "go-vet": "go vet (фрагменты компилируются в собственном пакете)",
+    "parse": "разбирается в своём формате (TOML, JSON, YAML, SQL)",
+    "consistency": "правила между файлами: одна версия Go, закреплённые базовые образы, согласованные порты и имена",
+    "go-test": "go test -race и интеграционные тесты",
+    "image-build": "docker buildx build --load проходит",
+    "image-run": "образ работает так, как сказано в тексте (пробы, uid, остановка, размер)",
+    "image-antipattern": "антипаттерн ломается ровно так, как описано в тексте",
+    "compose-up": "up --wait, проверки поведения, остановка без остатков",
+    "compose-antipattern": "compose-файл с антипаттерном ведёт себя ровно так, как описано в тексте",
+    "kube-apiserver": "server-side apply --dry-run=server --validate=strict настоящим API-сервером",
+}
+
+
+def what(check: str, lang: str) -> str:
+    """The check's one-line description in the page's language."""
+    return WHAT_RU[check] if lang == "ru" else CHECKS[check].what
+
+
 def readers(key: str) -> list[str]:
     """The checks that read a settings key (for error messages)."""
     return sorted(name for name, c in CHECKS.items() if key in c.settings)

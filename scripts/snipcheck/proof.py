@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .checks import CHECKS
+from .checks import what as describe
 from .figures import number, with_unit
 from .manifest import Snippet
 from .results import Results
@@ -366,8 +367,7 @@ def details(snip: Snippet, ctx: Context) -> str:
     for check in snip.checks:
         recs = ctx.results.records(snip.path, check)
         state = check_state(recs) if ctx.results.present else MISSING
-        spec = CHECKS.get(check)
-        what = f' — <span lang="en">{_e(spec.what)}</span>' if spec else ""
+        what = f" — {_e(describe(check, lang))}" if check in CHECKS else ""
         lines = [f'<span class="sc-mark sc-{state}">{MARK[state]}</span> {test_link(check, ctx)}{what}']
         for rec in recs:
             bits = [

@@ -270,3 +270,13 @@ def test_api_server_result_names_the_server_version_in_both_languages() -> None:
         "accepted by kube-apiserver v1.35.4 (server-side dry run, strict fields)"
     )
     assert "принят kube-apiserver v1.35.4" in proof.phrase("kube-apiserver", rec, "ru", snip)
+
+
+def test_each_check_is_described_in_the_page_language() -> None:
+    from snipcheck.checks import CHECKS, WHAT_RU
+
+    assert set(WHAT_RU) == set(CHECKS), f"checks without a Russian description: {set(CHECKS) - set(WHAT_RU)}"
+    doc = report(SNIPPETS_ALL, HEAD)
+    ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")
+    assert WHAT_RU["image-run"] in ru and CHECKS["image-run"].what not in ru
+    assert CHECKS["image-run"].what in en and WHAT_RU["image-run"] not in en
