@@ -69,6 +69,8 @@ stop_background_build() {
   rm -f build/install-kube.pid
 }
 trap stop_background_build EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export SNIPCHECK_KUBE_BACKGROUND=1
 setup_start=$(date +%s)
 bash scripts/setup.sh --tiers "$tiers"
@@ -85,8 +87,10 @@ fi
 go_bin=$(cat build/.go-bin 2>/dev/null || echo /usr/local/go/bin)
 export PATH=$go_bin:$HOME/go/bin:$PWD/build/tools/bin:$PWD/.venv/bin:$PATH
 # Parallel workers (pytest-xdist): the tests of one snippet share a worker (--dist loadgroup), Docker
-# objects are named per worker. SNIPCHECK_WORKERS=1 runs serially; an explicit -n/-p wins.
-parallel=(-n "${SNIPCHECK_WORKERS:-2}" --dist loadgroup)
+# objects are named per worker. Groups start in the order tests/conftest.py sorts them (the site's
+# tour early, the cluster last: a cold run builds its binaries meanwhile), not largest first.
+# SNIPCHECK_WORKERS=1 runs serially; an explicit -n/-p wins.
+parallel=(-n "${SNIPCHECK_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder)
 for arg in "$@"; do
   case "$arg" in -n|-n*|--numprocesses*|-p|no:xdist) parallel=() ;; esac
 done

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from snipcheck import changes, manifest, sitebuild, toolversions
+from snipcheck import changes, kubeapi, manifest, sitebuild, toolversions
 from snipcheck import docker as dk
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
@@ -64,7 +64,7 @@ def _is_worker(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group markers added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    order = {t: i for i, t in enumerate(TIERS)}
+    order = {t: i for i, t in enumerate(RUN_ORDER)}
     items.sort(key=lambda it: order.get(tier_of(it), len(order)))
     for it in items:
         if tier_of(it) == "unmarked":
@@ -75,9 +75,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
+    building_kube = kubeapi.BACKGROUND_PID.exists() and not kubeapi.BACKGROUND_STATUS.exists()
     for it in items:
         _TIERS_SELECTED.add(tier_of(it))
         covers = recording(it).covers
+        if tier_of(it) == "cluster" and building_kube:
+            # its first test waits for setup.sh's background build of the Kubernetes binaries
+            it.add_marker(pytest.mark.timeout(KUBE_BUILD_WAIT), append=False)
         if tier_of(it) in ONE_WORKER:
             # one API server / one browser tour per run: every worker that got a share would start its own
             it.add_marker(pytest.mark.xdist_group(tier_of(it)))
@@ -88,6 +92,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 PARALLEL_BY_SNIPPET = ("images", "compose")
 ONE_WORKER = ("site", "cluster")
+# The order groups are handed to workers (scripts/test.sh passes --no-loadscope-reorder): the site's
+# tour, the longest single group, early; the cluster last, so that on a cold machine the background
+# build of its binaries has the images and compose tiers' time to finish.
+RUN_ORDER = ("inventory", "static", "site", "service", "kit", "images", "compose", "cluster")
+assert sorted(RUN_ORDER) == sorted(TIERS), "RUN_ORDER must name every tier once"
+KUBE_BUILD_WAIT = 3600  # s: the per-test timeout of cluster tests while that build runs
 
 
 def _apply_selection(sel: dict[str, Any], items: list[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
