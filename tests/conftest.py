@@ -92,9 +92,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 PARALLEL_BY_SNIPPET = ("images", "compose")
 ONE_WORKER = ("site", "cluster")
-# The order groups are handed to workers (scripts/test.sh passes --no-loadscope-reorder): the site's
-# tour, the longest single group, early; the cluster last, so that on a cold machine the background
-# build of its binaries has the images and compose tiers' time to finish.
+# The order groups are handed to workers while setup.sh builds the Kubernetes binaries in the background
+# (scripts/test.sh then passes --no-loadscope-reorder; otherwise xdist starts the largest groups first):
+# the site's tour, the longest single group, early; the cluster last, so that the build has the images
+# and compose tiers' time to finish.
 RUN_ORDER = ("inventory", "static", "site", "service", "kit", "images", "compose", "cluster")
 assert sorted(RUN_ORDER) == sorted(TIERS), "RUN_ORDER must name every tier once"
 KUBE_BUILD_WAIT = 3600  # s: the per-test timeout of cluster tests while that build runs
