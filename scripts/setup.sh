@@ -104,9 +104,13 @@ if wants cluster && [ -f scripts/install-kube.sh ]; then
   if [ "${SNIPCHECK_KUBE_BACKGROUND:-0}" = 1 ] && [ "$TIERS" != cluster ] && ! bash scripts/install-kube.sh --cached; then
     mkdir -p build
     log "Kubernetes binaries not cached: building them in the background while the other tiers run (log: build/install-kube.log)"
-    setsid bash -c 'bash scripts/install-kube.sh >build/install-kube.log 2>&1; echo $? >build/install-kube.status' \
+    # its own process group (test.sh stops it with kill -- -PGID); the group leader writes its pid itself,
+    # in case setsid had to fork
+    echo 0 >build/install-kube.pid
+    setsid bash -c 'echo $$ >build/install-kube.pid
+      bash scripts/install-kube.sh >build/install-kube.log 2>&1; echo $? >build/install-kube.status' \
       </dev/null >/dev/null 2>&1 &
-    echo $! >build/install-kube.pid
+    for _ in $(seq 50); do [ "$(cat build/install-kube.pid)" != 0 ] && break; sleep 0.1; done
   else
     bash scripts/install-kube.sh
   fi
