@@ -6,6 +6,11 @@
 #                              machine-wide directory, so a fresh clone (CI) reuses an earlier build:
 #                              ${SNIPCHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/snipcheck}/kube/<version>/
 #   etcd                    -> Debian 12 (bookworm) package etcd-server (3.4.x) with apt, when missing.
+#   With SNIPCHECK_NODE=1 (the node of tests/cluster/test_node*.py; .ci/run sets it), also:
+#   kubelet, kube-scheduler, kube-proxy -> the same module, the same way
+#   coredns                 -> github.com/coredns/coredns at the version scripts/kube/coredns/go.mod requires
+#   pause                   -> build/pause/linux/pause.c of k8s.io/kubernetes, gcc -static
+#   CNI plugins             -> Debian package containernetworking-plugins (/usr/lib/cni), with apt, when missing
 #   bash scripts/install-kube.sh --cached   # exit 0 when every binary is cached and etcd present, else 1
 # Then links the binaries into build/tools/bin. Idempotent: a cached binary that reports the pinned
 # version is reused. Prints each step and how long each build took; the cache directory keeps a
@@ -44,32 +49,44 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   LDFLAGS+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 done
 
+# The one CoreDNS pin: `require github.com/coredns/coredns vX.Y.Z` in scripts/kube/coredns/go.mod.
+COREDNS_VERSION="$(awk '$1 == "require" && $2 == "github.com/coredns/coredns" { print $3 }' "$MODULE_DIR/coredns/go.mod")"
+[ -n "$COREDNS_VERSION" ] || die "scripts/kube/coredns/go.mod: no 'require github.com/coredns/coredns vX.Y.Z' line"
+# The pause version: the one kubelet 1.35 expects (build/pause/Makefile TAG of the module).
+PAUSE_VERSION=3.10.1
+
+BINARIES=(kube-apiserver kube-controller-manager kubectl)
+[ "${SNIPCHECK_NODE:-0}" = 1 ] && BINARIES+=(kubelet kube-scheduler kube-proxy coredns pause)
+
 # reports_version BIN -> true when the cached binary prints the pinned version
 reports_version() {
-  local out
+  local out want=$KUBE_VERSION
   [ -x "$CACHE_DIR/$1" ] || return 1
   case "$1" in
-    kube-apiserver|kube-controller-manager) out="$("$CACHE_DIR/$1" --version 2>/dev/null || true)" ;;
     kubectl) out="$("$CACHE_DIR/$1" version --client 2>/dev/null || true)" ;;
+    coredns) out="$("$CACHE_DIR/$1" -version 2>/dev/null || true)"; want="CoreDNS-${COREDNS_VERSION#v}" ;;
+    pause) out="$("$CACHE_DIR/$1" -v 2>&1 || true)"; want="v$PAUSE_VERSION" ;;
+    *) out="$("$CACHE_DIR/$1" --version 2>/dev/null || true)" ;;
   esac
-  [[ "$out" == *"$KUBE_VERSION"* ]]
+  [[ "$out" == *"$want"* ]]
 }
 
 if [ "${1:-}" = --cached ]; then
-  for name in kube-apiserver kube-controller-manager kubectl; do reports_version "$name" || exit 1; done
+  for name in "${BINARIES[@]}"; do reports_version "$name" || exit 1; done
   command -v etcd >/dev/null 2>&1 || exit 1
+  [ "${SNIPCHECK_NODE:-0}" = 1 ] && { [ -x /usr/lib/cni/bridge ] || exit 1; }
   exit 0
 fi
 
-build() { # build NAME PACKAGE
-  local name=$1 pkg=$2 start secs tmp
+build() { # build NAME PACKAGE [MODULE_DIR]
+  local name=$1 pkg=$2 dir=${3:-$MODULE_DIR} start secs tmp
   if reports_version "$name"; then
     log "$name $KUBE_VERSION: cached ($CACHE_DIR/$name)"
   else
     log "building $name $KUBE_VERSION from $pkg (CGO_ENABLED=0 -trimpath; slow on a cold Go cache)"
     tmp="$CACHE_DIR/.$name.$$"
     start=$(date +%s)
-    (cd "$MODULE_DIR" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
+    (cd "$dir" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
       "$GO" build -trimpath -ldflags "$LDFLAGS" -o "$tmp" "$pkg") || { rm -f "$tmp"; die "go build $pkg failed"; }
     mv -f "$tmp" "$CACHE_DIR/$name"
     secs=$(( $(date +%s) - start ))
@@ -84,17 +101,44 @@ build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
 build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
 build kubectl k8s.io/kubernetes/cmd/kubectl
 
+apt_install() { # apt_install PACKAGE: from Debian 12 (bookworm), whose packages this project pins
+  grep -qs 'bookworm' /etc/apt/sources.list /etc/apt/sources.list.d/* \
+    || die "$1 is missing and no Debian 12 (bookworm) apt source is configured: install it by hand"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "installing $1 from Debian 12 (bookworm) with apt"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends -t bookworm "$1"
+}
+
+if [ "${SNIPCHECK_NODE:-0}" = 1 ]; then
+  build kubelet k8s.io/kubernetes/cmd/kubelet
+  build kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
+  build kube-proxy k8s.io/kubernetes/cmd/kube-proxy
+  LDFLAGS="-s -w" build coredns snipcheck.local/kube/coredns "$MODULE_DIR/coredns"
+  if reports_version pause; then
+    log "pause $PAUSE_VERSION: cached ($CACHE_DIR/pause)"
+  else
+    command -v gcc >/dev/null 2>&1 || die "gcc is needed to build the pause binary: apt-get install gcc libc6-dev"
+    src="$(cd "$MODULE_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=mod "$GO" list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c"
+    [ -f "$src" ] || die "pause source not found: $src"
+    log "building pause $PAUSE_VERSION from $src (gcc -static)"
+    start=$(date +%s)
+    gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION" -o "$CACHE_DIR/.pause.$$" "$src" \
+      || { rm -f "$CACHE_DIR/.pause.$$"; die "gcc failed on $src"; }
+    strip "$CACHE_DIR/.pause.$$"; mv -f "$CACHE_DIR/.pause.$$" "$CACHE_DIR/pause"
+    printf '%s\n' "$(( $(date +%s) - start ))" > "$CACHE_DIR/pause.build-seconds"
+    reports_version pause || die "$CACHE_DIR/pause does not report v$PAUSE_VERSION"
+    ln -sfn "$CACHE_DIR/pause" "$TOOLS_BIN/pause"
+  fi
+  if [ -x /usr/lib/cni/bridge ]; then log "CNI plugins present: /usr/lib/cni"; else apt_install containernetworking-plugins; fi
+fi
+
 # etcd: the Debian 12 package (3.4.x; the 1.35 API server accepts it).
 if command -v etcd >/dev/null 2>&1; then
   log "etcd present: $(command -v etcd)"
 else
-  grep -qs 'bookworm' /etc/apt/sources.list /etc/apt/sources.list.d/* \
-    || die "etcd is missing and no Debian 12 (bookworm) apt source is configured: install etcd >= 3.4 on PATH"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  log "installing etcd-server from Debian 12 (bookworm) with apt"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends -t bookworm etcd-server
+  apt_install etcd-server
 fi
 ETCD_VERSION="$(etcd --version 2>/dev/null | awk '/^etcd Version:/ { print $3 }')"
 
@@ -102,7 +146,8 @@ ETCD_VERSION="$(etcd --version 2>/dev/null | awk '/^etcd Version:/ { print $3 }'
   echo "kubernetes=$KUBE_VERSION"
   echo "go=$("$GO" env GOVERSION)"
   echo "etcd=$ETCD_VERSION"
-  for name in kube-apiserver kube-controller-manager kubectl; do
+  [ "${SNIPCHECK_NODE:-0}" = 1 ] && echo "coredns=$COREDNS_VERSION" && echo "pause=v$PAUSE_VERSION"
+  for name in "${BINARIES[@]}"; do
     echo "$name.build_seconds=$(cat "$CACHE_DIR/$name.build-seconds" 2>/dev/null || echo unknown)"
   done
 } > "$CACHE_DIR/BUILD-INFO"

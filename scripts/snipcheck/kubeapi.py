@@ -37,6 +37,7 @@ INSTALL_HINT = (
     "run: bash scripts/install-kube.sh (builds kube-apiserver, kube-controller-manager, kubectl; ~15 min cold, cached)"
 )
 READY_DEADLINE_S = 60.0
+SERVICE_CIDR = "10.96.0.0/16"
 BUILT = ("kube-apiserver", "kube-controller-manager", "kubectl")  # by install-kube.sh
 
 
@@ -168,16 +169,20 @@ class ControlPlane:
     kubeconfig: Path = Path()
     startup_seconds: float = 0.0
     server_version: str = ""
+    address: str = "127.0.0.1"  # where the API server listens and what it advertises
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, tools: Tools, parent: Path | None = None) -> ControlPlane:
-        """Start etcd and kube-apiserver with their files in a new directory under `parent` (default: TMPDIR)."""
+    def start(
+        cls, tools: Tools, parent: Path | None = None, address: str = "127.0.0.1", extra_args: Sequence[str] = ()
+    ) -> ControlPlane:
+        """Start etcd and kube-apiserver with their files in a new directory under `parent` (default: TMPDIR).
+        `address`: the API server's listen and advertise address (a node's Pods need one they can reach)."""
         workdir = Path(tempfile.mkdtemp(prefix="snipcheck-kubeapi-", dir=parent))
-        cp = cls(tools, workdir)
+        cp = cls(tools, workdir, address=address)
         try:
-            cp._start()
+            cp._start(extra_args)
         except BaseException:
             cp.stop()
             raise
@@ -205,7 +210,7 @@ class ControlPlane:
         self.procs.append(proc)
         return proc
 
-    def _start(self) -> None:
+    def _start(self, extra_args: Sequence[str]) -> None:
         t0 = time.monotonic()
         w = self.workdir
         etcd_client, etcd_peer, self.api_port = free_port(), free_port(), free_port()
@@ -251,8 +256,8 @@ class ControlPlane:
             [
                 str(self.tools.kube_apiserver),
                 f"--etcd-servers={etcd_url}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
+                f"--bind-address={self.address}",
+                f"--advertise-address={self.address}",
                 f"--secure-port={self.api_port}",
                 f"--cert-dir={w / 'certs'}",
                 "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
@@ -261,12 +266,13 @@ class ControlPlane:
                 "--authorization-mode=AlwaysAllow",
                 f"--token-auth-file={w / 'tokens.csv'}",
                 # a loopback advertise address is refused for the `kubernetes` Endpoints
-                "--endpoint-reconciler-type=none",
-                "--service-cluster-ip-range=10.96.0.0/16",
+                *(["--endpoint-reconciler-type=none"] if self.address.startswith("127.") else []),
+                f"--service-cluster-ip-range={SERVICE_CIDR}",
                 "--enable-priority-and-fairness=false",
+                *extra_args,
             ],
         )
-        url = f"https://127.0.0.1:{self.api_port}"
+        url = f"https://{self.address}:{self.api_port}"
         self._wait(api, f"{url}/readyz", lambda body: body.strip() == "ok", token=token)
 
         ca = w / "certs" / "apiserver.crt"

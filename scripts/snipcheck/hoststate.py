@@ -1,0 +1,202 @@
+"""What a Kubernetes node changes on its host, recorded before it starts and put back after it stops.
+
+kubelet, kube-proxy, containerd's CRI and the CNI plugins change machine-wide state while they run:
+sysctls (kubelet sets vm.overcommit_memory, kernel.panic, kernel.panic_on_oops, ...), iptables chains
+and rules (KUBE-*, CNI-*), network links (the bridge, veth pairs), network namespaces (/run/netns/cni-*),
+mounts, cgroups (`kubepods` in every v1 hierarchy) and directories (/var/lib/cni, /run/containerd/s,
+/var/log/containers, ...). `HostState.record()` notes all of that; `restore(before)` removes only what
+is new and of the node's kinds — never the Docker engine's rules, links or mounts, which other tests
+change at the same time — and `differences(before)` lists whatever is still not as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+# kubelet (pkg/kubelet/cm/container_manager_linux.go setupKernelTunables) and kube-proxy (conntrack,
+# route_localnet) write these; the bridge needs the last three.
+SYSCTLS = (
+    "vm.overcommit_memory",
+    "vm.panic_on_oom",
+    "kernel.panic",
+    "kernel.panic_on_oops",
+    "kernel.keys.root_maxkeys",
+    "kernel.keys.root_maxbytes",
+    "net.ipv4.conf.all.route_localnet",
+    "net.netfilter.nf_conntrack_max",
+    "net.netfilter.nf_conntrack_tcp_timeout_established",
+    "net.netfilter.nf_conntrack_tcp_timeout_close_wait",
+    "net.ipv4.ip_forward",
+    "net.bridge.bridge-nf-call-iptables",
+    "net.bridge.bridge-nf-call-ip6tables",
+)
+# Directories a node creates outside its own work directory when they do not exist yet.
+PATHS = (
+    "/var/lib/cni",
+    "/run/containerd",
+    "/var/log/containers",
+    "/var/log/pods",
+    "/var/lib/kubelet",
+    "/etc/kubernetes",
+    "/run/netns",
+    "/var/run/nri",
+)
+NODE_CHAIN = re.compile(r"\b(KUBE-[A-Z0-9-]+|CNI-[A-Za-z0-9-]+)\b")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_NAMES = ("kubepods", "kubepods.slice")
+
+
+def _run(*args: str) -> str:
+    res = subprocess.run(list(args), capture_output=True, text=True, timeout=60)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} exited {res.returncode}: {res.stderr.strip()}")
+    return res.stdout
+
+
+def _sysctl_path(key: str) -> Path:
+    return Path("/proc/sys") / key.replace(".", "/")
+
+
+def _iptables_rules(save: str) -> set[tuple[str, str]]:
+    """(table, line) of every chain declaration and rule in `iptables-save` output."""
+    rules: set[tuple[str, str]] = set()
+    table = ""
+    for line in save.splitlines():
+        if line.startswith("*"):
+            table = line[1:]
+        elif line.startswith((":", "-A ")):
+            # a chain's packet counters change all the time: keep its name only
+            rules.add((table, line.split()[0] if line.startswith(":") else line))
+    return rules
+
+
+@dataclass(frozen=True)
+class HostState:
+    sysctls: dict[str, str]
+    iptables: dict[str, frozenset[tuple[str, str]]]  # per command (iptables, ip6tables)
+    links: frozenset[str]
+    netns: frozenset[str]
+    mounts: frozenset[str]
+    cgroups: frozenset[str]
+    paths: frozenset[str]
+    nft_tables: frozenset[str]
+
+    @classmethod
+    def record(cls) -> HostState:
+        sysctls = {}
+        for key in SYSCTLS:
+            try:
+                sysctls[key] = _sysctl_path(key).read_text().strip()
+            except OSError:
+                continue  # not on this kernel
+        iptables = {
+            cmd: frozenset(_iptables_rules(_run(f"{cmd}-save"))) for cmd in ("iptables", "ip6tables") if shutil.which(cmd)
+        }
+        links = frozenset(
+            line.split(":")[1].strip().split("@")[0] for line in _run("ip", "-o", "link", "show").splitlines()
+        )
+        netns = frozenset(os.listdir("/run/netns")) if Path("/run/netns").is_dir() else frozenset()
+        mounts = frozenset(line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
+        cgroups = frozenset(
+            str(d) for name in CGROUP_NAMES for d in CGROUP_ROOT.glob(f"*/{name}") if d.is_dir()
+        )
+        paths = frozenset(p for p in PATHS if os.path.lexists(p))
+        nft = frozenset(_run("nft", "list", "tables").splitlines()) if shutil.which("nft") else frozenset()
+        return cls(sysctls, iptables, links, netns, mounts, cgroups, paths, nft)
+
+    def differences(self, before: HostState) -> list[str]:
+        """What is not as it was in `before`, for the node's kinds of state (one line each)."""
+        out = [
+            f"sysctl {k} = {self.sysctls.get(k)} (was {v})" for k, v in before.sysctls.items() if self.sysctls.get(k) != v
+        ]
+        for cmd, rules in self.iptables.items():
+            new = rules - before.iptables.get(cmd, frozenset())
+            out += [f"{cmd} -t {t}: {r}" for t, r in sorted(new) if NODE_CHAIN.search(r)]
+        out += [f"network link {n}" for n in sorted(self.links - before.links) if _node_link(n)]
+        out += [f"network namespace /run/netns/{n}" for n in sorted(self.netns - before.netns)]
+        out += [f"mount {m}" for m in sorted(self.mounts - before.mounts) if _node_mount(m)]
+        out += [f"cgroup {c}" for c in sorted(self.cgroups - before.cgroups)]
+        out += [f"directory {p}" for p in sorted(self.paths - before.paths)]
+        out += [f"nftables {t}" for t in sorted(self.nft_tables - before.nft_tables)]
+        return out
+
+
+def _node_link(name: str) -> bool:
+    """Links of a node: its bridge (named by the caller with this prefix) and the Pods' veth ends."""
+    return name.startswith(("snipk8s", "veth", "cni"))
+
+
+def _node_mount(point: str) -> bool:
+    return point.startswith(("/run/netns/", "/run/containerd/", "/var/lib/kubelet/", "/tmp/snipcheck-node-"))
+
+
+def restore(before: HostState, workdir: Path | None = None) -> list[str]:
+    """Put back what a stopped node changed since `before`; returns what it did (one line each).
+    Only state of the node's kinds is touched, and only what is new since `before`."""
+    done: list[str] = []
+    now = HostState.record()
+    # mounts first (deepest first), then network namespaces, links, firewall, cgroups, sysctls, paths
+    for point in sorted(now.mounts - before.mounts, key=len, reverse=True):
+        if _node_mount(point) or (workdir is not None and point.startswith(f"{workdir}/")):
+            if subprocess.run(["umount", "-l", point], capture_output=True).returncode == 0:
+                done.append(f"unmounted {point}")
+    for ns in sorted(now.netns - before.netns):
+        subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
+        done.append(f"deleted network namespace {ns}")
+    for link in sorted(HostState.record().links - before.links):
+        if _node_link(link) and subprocess.run(["ip", "link", "delete", link], capture_output=True).returncode == 0:
+            done.append(f"deleted link {link}")
+    for cmd, rules in now.iptables.items():
+        done += _restore_iptables(cmd, before.iptables.get(cmd, frozenset()), rules)
+    for table in sorted(now.nft_tables - before.nft_tables):
+        subprocess.run(["nft", "delete", *table.split()[1:]], capture_output=True)  # "table ip kube-proxy"
+        done.append(f"deleted nftables {table}")
+    for cgroup in sorted(now.cgroups - before.cgroups):
+        done += _remove_cgroup(Path(cgroup))
+    for key, value in before.sysctls.items():
+        path = _sysctl_path(key)
+        try:
+            if path.read_text().strip() != value:
+                path.write_text(value)
+                done.append(f"sysctl {key} = {value} again")
+        except OSError as exc:
+            done.append(f"could not restore sysctl {key}: {exc}")
+    for p in sorted(now.paths - before.paths, key=len, reverse=True):
+        shutil.rmtree(p, ignore_errors=True) if os.path.isdir(p) else os.unlink(p)
+        done.append(f"removed {p}")
+    return done
+
+
+def _restore_iptables(cmd: str, before: frozenset[tuple[str, str]], now: frozenset[tuple[str, str]]) -> list[str]:
+    """Delete the node's new rules (those naming KUBE-/CNI- chains), then its new chains."""
+    done = []
+    for table, rule in sorted(now - before):
+        if rule.startswith("-A ") and NODE_CHAIN.search(rule):
+            args = shlex.split(rule)
+            if subprocess.run([cmd, "-w", "-t", table, "-D", *args[1:]], capture_output=True).returncode == 0:
+                done.append(f"{cmd} -t {table} -D {' '.join(args[1:])}")
+    for table, rule in sorted(now - before):
+        if rule.startswith(":") and NODE_CHAIN.fullmatch(rule[1:]):
+            subprocess.run([cmd, "-w", "-t", table, "-F", rule[1:]], capture_output=True)
+    for table, rule in sorted(now - before):
+        if rule.startswith(":") and NODE_CHAIN.fullmatch(rule[1:]):
+            if subprocess.run([cmd, "-w", "-t", table, "-X", rule[1:]], capture_output=True).returncode == 0:
+                done.append(f"{cmd} -t {table} -X {rule[1:]}")
+    return done
+
+
+def _remove_cgroup(top: Path) -> list[str]:
+    """rmdir a cgroup tree bottom-up (a v1 cgroup directory holds only kernel files once empty)."""
+    dirs = sorted((d for d in top.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True)
+    for d in [*dirs, top]:
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+    return [] if top.exists() else [f"removed cgroup {top}"]

@@ -1,0 +1,562 @@
+"""A real one-node Kubernetes cluster on this machine, for the cluster tier's node tests (opt-in).
+
+Pieces, all pinned and built by scripts/install-kube.sh with SNIPCHECK_NODE=1:
+- a bridge `snipk8s<hex>` with the node's address (10.244.0.1/24): a network of this run. The API
+  server listens there (Pods reach it through the `kubernetes` Service), kubelet serves there;
+- etcd + kube-apiserver (kubeapi.ControlPlane on that address), kube-controller-manager, kube-scheduler;
+- a second containerd (Debian's, the binary Docker's engine runs) with CRI enabled, its own config,
+  socket, root and state in the work directory; Docker's containerd is not touched;
+- CNI from Debian's containernetworking-plugins: bridge + host-local (IPs kept in the work directory)
+  + firewall (Docker sets FORWARD to DROP; the plugin admits the Pods' traffic);
+- kubelet (cgroupfs driver, cgroup v1 allowed, root dir and Pod logs in the work directory);
+- kube-proxy (iptables mode, conntrack sysctls left alone, no localhost NodePorts);
+- CoreDNS as the cluster DNS Deployment behind the Service 10.96.0.10;
+- a pause image built from Kubernetes' own pause.c.
+
+Images get into the node with `ctr images import` from `docker save` tars. `Node.stop()` deletes the
+Pods through the API (so CNI tears their networks down), stops every process, and hoststate.restore()
+puts back what the node changed on the host; a difference that stays is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import hoststate, waiting
+from .kubeapi import ControlPlane, KubeError, Tools, _Proc, _tail, cache_dir, free_port
+
+NODE_ENV = "SNIPCHECK_NODE"
+POD_SUBNET = "10.244.0.0/24"
+NODE_IP = "10.244.0.1"
+CLUSTER_DNS = "10.96.0.10"
+NODE_NAME = "snipcheck-node"
+PAUSE_IMAGE = "snipcheck.local/pause:3.10.1"
+COREDNS_IMAGE = "snipcheck.local/coredns:{version}"
+CNI_BIN = Path("/usr/lib/cni")
+READY_S = 120.0
+NODE_BINARIES = ("kubelet", "kube-scheduler", "kube-proxy", "coredns", "pause")
+INSTALL_HINT = "run: SNIPCHECK_NODE=1 bash scripts/install-kube.sh (kubelet, kube-scheduler, kube-proxy, CoreDNS, pause)"
+
+
+def wanted() -> bool:
+    return os.environ.get(NODE_ENV) == "1"
+
+
+def missing_tools() -> str:
+    """"" when everything the node needs is here, else what is missing and how to get it."""
+    missing = [n for n in NODE_BINARIES if not os.access(cache_dir() / n, os.X_OK)]
+    missing += [f"{CNI_BIN}/{p}" for p in ("bridge", "host-local", "firewall", "loopback") if not (CNI_BIN / p).exists()]
+    missing += [t for t in ("containerd", "ctr", "runc", "iptables", "ip") if not shutil.which(t)]
+    if os.geteuid() != 0:
+        missing.append("root (the node changes cgroups, network links and iptables)")
+    return f"missing {', '.join(missing)} - {INSTALL_HINT}" if missing else ""
+
+
+def coredns_version() -> str:
+    out = subprocess.run([str(cache_dir() / "coredns"), "-version"], capture_output=True, text=True, timeout=20)
+    return out.stdout.split()[0].removeprefix("CoreDNS-") if out.stdout else "unknown"
+
+
+@dataclass
+class Node:
+    tools: Tools
+    workdir: Path
+    before: hoststate.HostState
+    bridge: str = f"snipk8s{secrets.token_hex(2)}"
+    cp: ControlPlane | None = None
+    procs: list[_Proc] = field(default_factory=list)
+    containerd_sock: Path = Path()
+    timings: dict[str, float] = field(default_factory=dict)
+    restored: list[str] = field(default_factory=list)
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, tools: Tools) -> Node:
+        workdir = Path(tempfile.mkdtemp(prefix="snipcheck-node-"))
+        node = cls(tools, workdir, hoststate.HostState.record())
+        try:
+            node._start()
+        except BaseException:
+            node.stop(check=False)
+            raise
+        return node
+
+    def _start(self) -> None:
+        t0 = time.monotonic()
+        self._ip("link", "add", self.bridge, "type", "bridge")
+        self._ip("addr", "add", f"{NODE_IP}/24", "dev", self.bridge)
+        self._ip("link", "set", self.bridge, "up")
+        self.cp = ControlPlane.start(
+            self.tools,
+            parent=self.workdir,
+            address=NODE_IP,
+            extra_args=[
+                f"--kubelet-client-certificate={self.workdir / 'pki' / 'apiserver-kubelet-client.crt'}",
+                f"--kubelet-client-key={self.workdir / 'pki' / 'apiserver-kubelet-client.key'}",
+                "--kubelet-preferred-address-types=InternalIP",
+            ]
+            if self._kubelet_client_pki()
+            else [],
+        )
+        self.timings["control_plane_s"] = self.cp.startup_seconds
+        self.cp.start_controller_manager()
+        self._spawn(
+            "kube-scheduler",
+            [str(cache_dir() / "kube-scheduler"), f"--kubeconfig={self.cp.kubeconfig}", "--leader-elect=false",
+             "--bind-address=127.0.0.1", f"--secure-port={free_port()}"],  # fmt: skip
+        )
+        self._start_containerd()
+        self._import_pause()
+        self._start_kubelet()
+        self._start_kube_proxy()
+        self._start_coredns()
+        self.timings["node_ready_s"] = time.monotonic() - t0
+
+    def _kubelet_client_pki(self) -> bool:
+        """A CA that kubelet trusts for client certificates, and the API server's client cert signed by it
+        (for logs, exec and port-forward; kubelet refuses anonymous requests)."""
+        pki = self.workdir / "pki"
+        pki.mkdir(mode=0o700)
+        self._openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=snipcheck-kubelet-ca",
+                      "-keyout", str(pki / "ca.key"), "-out", str(pki / "ca.crt"))  # fmt: skip
+        self._openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=system:masters/CN=kube-apiserver",
+                      "-keyout", str(pki / "apiserver-kubelet-client.key"), "-out", str(pki / "client.csr"))  # fmt: skip
+        self._openssl("x509", "-req", "-in", str(pki / "client.csr"), "-CA", str(pki / "ca.crt"),
+                      "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "1",
+                      "-out", str(pki / "apiserver-kubelet-client.crt"))  # fmt: skip
+        return True
+
+    def _start_containerd(self) -> None:
+        w = self.workdir / "containerd"
+        (w / "cni").mkdir(parents=True)
+        self.containerd_sock = w / "containerd.sock"
+        (w / "cni" / "10-snipcheck.conflist").write_text(
+            json.dumps(
+                {
+                    "cniVersion": "1.0.0",
+                    "name": "snipcheck",
+                    "plugins": [
+                        {
+                            "type": "bridge",
+                            "bridge": self.bridge,
+                            "isGateway": True,
+                            "ipMasq": False,  # Pods talk to each other and to the node only
+                            "hairpinMode": True,  # a Pod reaches itself through its Service
+                            "ipam": {
+                                "type": "host-local",
+                                "ranges": [[{"subnet": POD_SUBNET, "gateway": NODE_IP}]],
+                                "routes": [{"dst": "0.0.0.0/0"}],  # Service IPs are routed via the node
+                                "dataDir": str(w / "ipam"),
+                            },
+                        },
+                        {"type": "firewall", "backend": "iptables"},
+                    ],
+                }
+            )
+        )
+        config = f"""version = 2
+root = "{w / "root"}"
+state = "{w / "state"}"
+[grpc]
+  address = "{self.containerd_sock}"
+[ttrpc]
+  address = "{w / "containerd.sock.ttrpc"}"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{w / "opt"}"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{PAUSE_IMAGE}"
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        Root = "{w / "runc"}"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "{CNI_BIN}"
+    conf_dir = "{w / "cni"}"
+"""
+        (w / "config.toml").write_text(config)
+        proc = self._spawn("containerd", ["containerd", "--config", str(w / "config.toml"), "--log-level", "warn"])
+        waiting.until(
+            lambda: self._alive(proc) and self.ctr("version", check=False).returncode == 0,
+            timeout=30,
+            what="the node's containerd",
+        )
+
+    def ctr(self, *args: str, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        res = subprocess.run(
+            ["ctr", "--address", str(self.containerd_sock), "--namespace", "k8s.io", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and res.returncode != 0:
+            raise KubeError(f"ctr {' '.join(args)} exited {res.returncode}: {res.stderr.strip()}")
+        return res
+
+    def import_image(self, tar: Path, name: str) -> None:
+        """Import a `docker save` tar (one image) and name it `name` in the node's image store."""
+        out = self.ctr("images", "import", "--all-platforms=false", str(tar)).stdout
+        # "unpacking docker.io/library/x:tag (sha256:...)...done"
+        refs = [line.split()[1] for line in out.splitlines() if line.startswith("unpacking ")]
+        if not refs:
+            raise KubeError(f"ctr images import {tar}: no image in its output: {out!r}")
+        if refs[0] != name:
+            self.ctr("images", "tag", "--force", refs[0], name)
+
+    def _import_pause(self) -> None:
+        """The pause image: Kubernetes' pause.c built by install-kube.sh, as a one-layer image."""
+        self.import_image(_scratch_image(self.workdir, cache_dir() / "pause", "/pause", ["/pause"]), PAUSE_IMAGE)
+
+    def _start_kubelet(self) -> None:
+        w = self.workdir / "kubelet"
+        w.mkdir()
+        (w / "resolv.conf").write_text("")  # Pods get the cluster DNS only; nothing outside is a target
+        config = {
+            "apiVersion": "kubelet.config.k8s.io/v1beta1",
+            "kind": "KubeletConfiguration",
+            "address": NODE_IP,
+            "port": free_port(),
+            "readOnlyPort": 0,
+            "healthzBindAddress": "127.0.0.1",
+            "healthzPort": free_port(),
+            "authentication": {
+                "anonymous": {"enabled": False},
+                "webhook": {"enabled": True},
+                "x509": {"clientCAFile": str(self.workdir / "pki" / "ca.crt")},
+            },
+            "authorization": {"mode": "AlwaysAllow"},
+            "cgroupDriver": "cgroupfs",
+            "failCgroupV1": False,  # this machine runs cgroup v1
+            "failSwapOn": False,
+            "containerRuntimeEndpoint": f"unix://{self.containerd_sock}",
+            "clusterDNS": [CLUSTER_DNS],
+            "clusterDomain": "cluster.local",
+            "resolvConf": str(w / "resolv.conf"),
+            "podLogsDir": str(w / "pod-logs"),
+            "imageGCHighThresholdPercent": 100,
+            "evictionHard": {"memory.available": "100Mi", "nodefs.available": "1%", "imagefs.available": "1%"},
+            "serializeImagePulls": False,
+        }
+        (w / "config.json").write_text(json.dumps(config))
+        self._spawn(
+            "kubelet",
+            [
+                str(cache_dir() / "kubelet"),
+                f"--config={w / 'config.json'}",
+                f"--kubeconfig={self.cp_().kubeconfig}",
+                f"--root-dir={w / 'root'}",
+                f"--cert-dir={w / 'pki'}",
+                f"--hostname-override={NODE_NAME}",
+                f"--node-ip={NODE_IP}",
+            ],
+        )
+        t0 = time.monotonic()
+        self.wait_for("node Ready", lambda: self._node_ready(), READY_S)
+        self.timings["kubelet_ready_s"] = time.monotonic() - t0
+
+    def _node_ready(self) -> bool:
+        res = self.cp_().kubectl("get", "node", NODE_NAME, "-o", "json")
+        if res.returncode != 0:
+            return False
+        conds = json.loads(res.stdout).get("status", {}).get("conditions", [])
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in conds)
+
+    def _start_kube_proxy(self) -> None:
+        self._spawn(
+            "kube-proxy",
+            [
+                str(cache_dir() / "kube-proxy"),
+                f"--kubeconfig={self.cp_().kubeconfig}",
+                f"--hostname-override={NODE_NAME}",
+                "--proxy-mode=iptables",
+                f"--cluster-cidr={POD_SUBNET}",
+                # leave the host's conntrack settings and route_localnet alone
+                "--conntrack-max-per-core=0",
+                "--conntrack-tcp-timeout-established=0",
+                "--conntrack-tcp-timeout-close-wait=0",
+                "--iptables-localhost-nodeports=false",
+                f"--metrics-bind-address=127.0.0.1:{free_port()}",
+                f"--healthz-bind-address=127.0.0.1:{free_port()}",
+            ],
+        )
+
+    def _start_coredns(self) -> None:
+        version = coredns_version()
+        image = COREDNS_IMAGE.format(version=version)
+        self.import_image(
+            _scratch_image(self.workdir, cache_dir() / "coredns", "/coredns", ["/coredns", "-conf", "/etc/coredns/Corefile"]),
+            image,
+        )
+        res = self.cp_().kubectl("apply", "-f", "-", stdin=coredns_manifest(image))
+        if res.returncode != 0:
+            raise KubeError(f"CoreDNS manifest refused:\n{res.describe()}")
+        t0 = time.monotonic()
+        res = self.cp_().kubectl(
+            "rollout", "status", "deployment/coredns", "-n", "kube-system", f"--timeout={READY_S:.0f}s", timeout=READY_S + 10
+        )
+        if res.returncode != 0:
+            raise KubeError(f"CoreDNS did not become available:\n{res.describe()}\n{self.logs()}")
+        self.timings["coredns_ready_s"] = time.monotonic() - t0
+
+    # ---- helpers ---------------------------------------------------------------------------------
+
+    def cp_(self) -> ControlPlane:
+        assert self.cp is not None, "the control plane is not started"
+        return self.cp
+
+    def kubectl(self, *args: str, stdin: str | None = None, timeout: float = 120):  # noqa: ANN201
+        return self.cp_().kubectl(*args, stdin=stdin, timeout=timeout)
+
+    def wait_for(self, what: str, ok, timeout: float) -> None:  # noqa: ANN001
+        """Poll `ok()`; a node process exiting or the deadline raises with the logs."""
+
+        def check() -> bool:
+            for p in self.procs:
+                if (why := p.died()) is not None:
+                    raise waiting.Abort(why)
+            return bool(ok())
+
+        try:
+            waiting.until(check, timeout=timeout, what=what, interval=0.5)
+        except (waiting.Abort, waiting.WaitTimeout) as exc:
+            raise KubeError(f"{exc}\n{self.logs()}") from None
+
+    def _spawn(self, name: str, args: list[str]) -> _Proc:
+        log = self.workdir / f"{name}.log"
+        handle = log.open("wb")
+        popen = subprocess.Popen(
+            args, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.workdir
+        )
+        proc = _Proc(name, popen, log, handle)
+        self.procs.append(proc)
+        return proc
+
+    @staticmethod
+    def _alive(proc: _Proc) -> bool:
+        if (why := proc.died()) is not None:
+            raise waiting.Abort(why)
+        return True
+
+    def _ip(self, *args: str) -> None:
+        res = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
+        if res.returncode != 0:
+            raise KubeError(f"ip {' '.join(args)}: {res.stderr.strip()}")
+
+    def _openssl(self, *args: str) -> None:
+        res = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
+        if res.returncode != 0:
+            raise KubeError(f"openssl {' '.join(args)} failed: {res.stderr}")
+
+    def logs(self, lines: int = 15) -> str:
+        own = "\n".join(f"--- {p.name} ---\n{_tail(p.log, lines)}" for p in self.procs)
+        return own + ("\n" + self.cp.logs(lines) if self.cp else "")
+
+    def pids(self) -> list[int]:
+        return [p.popen.pid for p in self.procs] + (self.cp.pids() if self.cp else [])
+
+    # ---- teardown --------------------------------------------------------------------------------
+
+    def stop(self, check: bool = True) -> None:
+        """Delete every Pod through the API (CNI releases its network), stop the processes, put the host
+        back as it was. With `check`, raise if anything differs from before the node started."""
+        problems: list[str] = []
+        if self.cp is not None and any(p.name == "kubelet" and p.popen.poll() is None for p in self.procs):
+            self._delete_pods(problems)
+        for name in ("kube-proxy", "kubelet"):
+            self._stop_proc(name)
+        if self.containerd_sock.exists():
+            self._remove_containers()
+        for proc in reversed(self.procs):
+            self._stop_proc(proc.name)
+        # kube-proxy's own cleanup of the rules it made (iptables, ipvs and nftables)
+        subprocess.run(
+            [str(cache_dir() / "kube-proxy"), "--cleanup", "--proxy-mode=iptables"], capture_output=True, timeout=60
+        )
+        if self.cp is not None:
+            try:
+                self.cp.stop()
+            except KubeError as exc:
+                problems.append(str(exc))
+        subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
+        self.restored = hoststate.restore(self.before, self.workdir)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        left = hoststate.HostState.record().differences(self.before)
+        problems += [f"left on the host: {d}" for d in left]
+        problems += [f"process group {p.name} still running" for p in self.procs if _group_alive(p.popen.pid)]
+        if self.workdir.exists():
+            problems.append(f"could not remove {self.workdir}")
+        if problems and check:
+            raise KubeError("the node did not leave the host as it found it:\n" + "\n".join(problems))
+
+    def _delete_pods(self, problems: list[str]) -> None:
+        """Delete the namespaces of the tests and CoreDNS, then wait until kubelet has no Pod left."""
+        cp = self.cp_()
+        res = cp.kubectl("get", "namespaces", "-o", "jsonpath={.items[*].metadata.name}")
+        system = {"default", "kube-system", "kube-public", "kube-node-lease"}
+        for ns in set(res.stdout.split()) - system:
+            cp.kubectl("delete", "namespace", ns, "--wait=false")
+        cp.kubectl("delete", "deployment", "--all", "-n", "kube-system", "--wait=false")
+        cp.kubectl("delete", "pods", "--all", "-n", "default", "--wait=false")
+        try:
+            self.wait_for(
+                "every Pod deleted",
+                lambda: cp.kubectl("get", "pods", "-A", "-o", "name").stdout.strip() == "",
+                timeout=90,
+            )
+            # the Pods are gone from the API; kubelet stops their sandboxes (CNI DEL) right after
+            self.wait_for(
+                "every Pod sandbox stopped",
+                lambda: "READY" not in self.ctr("tasks", "ls", check=False).stdout.replace("STATUS", ""),
+                timeout=30,
+            )
+        except KubeError as exc:
+            problems.append(f"Pods not deleted cleanly: {exc}")
+
+    def _remove_containers(self) -> None:
+        """Kill and delete whatever containers are left (a failed run), so their shims exit."""
+        for line in self.ctr("tasks", "ls", "-q", check=False).stdout.split():
+            self.ctr("tasks", "kill", "--signal", "SIGKILL", line, check=False, timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and self.ctr("tasks", "ls", "-q", check=False).stdout.strip():
+            for line in self.ctr("tasks", "ls", "-q", check=False).stdout.split():
+                self.ctr("tasks", "delete", "--force", line, check=False, timeout=30)
+            time.sleep(0.5)
+        for line in self.ctr("containers", "ls", "-q", check=False).stdout.split():
+            self.ctr("containers", "delete", line, check=False, timeout=30)
+
+    def _stop_proc(self, name: str) -> None:
+        for proc in self.procs:
+            if proc.name != name:
+                continue
+            if proc.popen.poll() is None:
+                os.killpg(proc.popen.pid, 15)
+                try:
+                    proc.popen.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.popen.pid, 9)
+                    proc.popen.wait(timeout=10)
+            proc.handle.close()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _scratch_image(workdir: Path, binary: Path, path: str, entrypoint: list[str]) -> Path:
+    """A `docker save`-format tar of a one-layer image holding one static binary (what `FROM scratch`
+    + `COPY` gives), so that the node needs no registry and no Docker build for its system images."""
+    import hashlib
+    import io
+
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w") as tar:
+        info = tar.gettarinfo(str(binary), arcname=path.lstrip("/"))
+        info.uid = info.gid = 0
+        info.uname = info.gname = ""
+        info.mtime = 0
+        with binary.open("rb") as f:
+            tar.addfile(info, f)
+    layer_bytes = layer.getvalue()
+    diff_id = "sha256:" + hashlib.sha256(layer_bytes).hexdigest()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"Entrypoint": entrypoint},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        }
+    ).encode()
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    name = binary.name
+    dest = workdir / f"{name}-image.tar"
+    with tarfile.open(dest, "w") as out:
+        for arcname, data in (
+            ("layer.tar", layer_bytes),
+            (config_name, config),
+            ("manifest.json", json.dumps([{"Config": config_name, "RepoTags": [f"snipcheck.local/{name}:image"],
+                                           "Layers": ["layer.tar"]}]).encode()),  # fmt: skip
+        ):
+            info = tarfile.TarInfo(arcname)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+    return dest
+
+
+def coredns_manifest(image: str) -> str:
+    """CoreDNS as the cluster DNS: a ConfigMap with its Corefile, a Deployment, the Service 10.96.0.10."""
+    corefile = (
+        ".:53 {\n    errors\n    health :8080\n    ready :8181\n"
+        "    kubernetes cluster.local in-addr.arpa ip6.arpa {\n        pods insecure\n"
+        "        fallthrough in-addr.arpa ip6.arpa\n    }\n    cache 30\n}\n"
+    )
+    docs = [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "coredns", "namespace": "kube-system"},
+            "data": {"Corefile": corefile},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "coredns", "namespace": "kube-system"},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                "template": {
+                    "metadata": {"labels": {"k8s-app": "kube-dns"}},
+                    "spec": {
+                        "dnsPolicy": "Default",
+                        "containers": [
+                            {
+                                "name": "coredns",
+                                "image": image,
+                                "imagePullPolicy": "Never",
+                                "ports": [
+                                    {"containerPort": 53, "protocol": "UDP", "name": "dns"},
+                                    {"containerPort": 53, "protocol": "TCP", "name": "dns-tcp"},
+                                ],
+                                "readinessProbe": {"httpGet": {"path": "/ready", "port": 8181}, "periodSeconds": 1},
+                                "livenessProbe": {"httpGet": {"path": "/health", "port": 8080}},
+                                "volumeMounts": [{"name": "config", "mountPath": "/etc/coredns"}],
+                            }
+                        ],
+                        "volumes": [{"name": "config", "configMap": {"name": "coredns"}}],
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+            "spec": {
+                "clusterIP": CLUSTER_DNS,
+                "selector": {"k8s-app": "kube-dns"},
+                "ports": [
+                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
+                    {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
+                ],
+            },
+        },
+    ]
+    return "\n---\n".join(json.dumps(d) for d in docs)
