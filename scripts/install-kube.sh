@@ -11,6 +11,7 @@
 #   coredns                 -> github.com/coredns/coredns at the version scripts/kube/coredns/go.mod requires
 #   pause                   -> build/pause/linux/pause.c of k8s.io/kubernetes, gcc -static
 #   CNI plugins             -> Debian package containernetworking-plugins (/usr/lib/cni), with apt, when missing
+#   busybox (static)        -> Debian package busybox-static, with apt, when missing (the client Pod's tools)
 #   bash scripts/install-kube.sh --cached   # exit 0 when every binary is cached and etcd present, else 1
 # Then links the binaries into build/tools/bin. Idempotent: a cached binary that reports the pinned
 # version is reused. Prints each step and how long each build took; the cache directory keeps a
@@ -74,7 +75,7 @@ reports_version() {
 if [ "${1:-}" = --cached ]; then
   for name in "${BINARIES[@]}"; do reports_version "$name" || exit 1; done
   command -v etcd >/dev/null 2>&1 || exit 1
-  [ "${SNIPCHECK_NODE:-0}" = 1 ] && { [ -x /usr/lib/cni/bridge ] || exit 1; }
+  [ "${SNIPCHECK_NODE:-0}" = 1 ] && { [ -x /usr/lib/cni/bridge ] && dpkg -s busybox-static >/dev/null 2>&1 || exit 1; }
   exit 0
 fi
 
@@ -132,6 +133,8 @@ if [ "${SNIPCHECK_NODE:-0}" = 1 ]; then
     ln -sfn "$CACHE_DIR/pause" "$TOOLS_BIN/pause"
   fi
   if [ -x /usr/lib/cni/bridge ]; then log "CNI plugins present: /usr/lib/cni"; else apt_install containernetworking-plugins; fi
+  # the node tests' client Pod: one static binary with sh, wget and nslookup
+  if dpkg -s busybox-static >/dev/null 2>&1; then log "busybox-static present"; else apt_install busybox-static; fi
 fi
 
 # etcd: the Debian 12 package (3.4.x; the 1.35 API server accepts it).

@@ -221,6 +221,12 @@ CHECKS: dict[str, Check] = {
         "server-side apply --dry-run=server --validate=strict by a real API server",
         {"apiserver_error": STR},
     ),
+    # cluster tier, opt-in node (SNIPCHECK_NODE=1): kubelet, kube-proxy, CoreDNS on this machine
+    "kube-node": Check(
+        "cluster",
+        ("tests/cluster/test_node.py",),
+        "run on a real node: rollout, Service and DNS, readiness, rolling update under load, limits",
+    ),
 }
 
 
@@ -251,6 +257,7 @@ WHAT_RU: dict[str, str] = {
     "compose-up": "up --wait, проверки поведения, остановка без остатков",
     "compose-antipattern": "compose-файл с антипаттерном ведёт себя ровно так, как описано в тексте",
     "kube-apiserver": "server-side apply --dry-run=server --validate=strict настоящим API-сервером",
+    "kube-node": "запуск на настоящем узле: раскатка, Service и DNS, readiness, обновление под нагрузкой, лимиты",
 }
 
 

@@ -11,6 +11,7 @@ change at the same time — and `differences(before)` lists whatever is still no
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -96,16 +97,17 @@ class HostState:
             except OSError:
                 continue  # not on this kernel
         iptables = {
-            cmd: frozenset(_iptables_rules(_run(f"{cmd}-save"))) for cmd in ("iptables", "ip6tables") if shutil.which(cmd)
+            cmd: frozenset(_iptables_rules(_run(f"{cmd}-save")))
+            for cmd in ("iptables", "ip6tables")
+            if shutil.which(cmd)
         }
         links = frozenset(
             line.split(":")[1].strip().split("@")[0] for line in _run("ip", "-o", "link", "show").splitlines()
         )
-        netns = frozenset(os.listdir("/run/netns")) if Path("/run/netns").is_dir() else frozenset()
+        run_netns = Path("/run/netns")
+        netns = frozenset(p.name for p in run_netns.iterdir()) if run_netns.is_dir() else frozenset()
         mounts = frozenset(line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
-        cgroups = frozenset(
-            str(d) for name in CGROUP_NAMES for d in CGROUP_ROOT.glob(f"*/{name}") if d.is_dir()
-        )
+        cgroups = frozenset(str(d) for name in CGROUP_NAMES for d in CGROUP_ROOT.glob(f"*/{name}") if d.is_dir())
         paths = frozenset(p for p in PATHS if os.path.lexists(p))
         nft = frozenset(_run("nft", "list", "tables").splitlines()) if shutil.which("nft") else frozenset()
         return cls(sysctls, iptables, links, netns, mounts, cgroups, paths, nft)
@@ -113,7 +115,9 @@ class HostState:
     def differences(self, before: HostState) -> list[str]:
         """What is not as it was in `before`, for the node's kinds of state (one line each)."""
         out = [
-            f"sysctl {k} = {self.sysctls.get(k)} (was {v})" for k, v in before.sysctls.items() if self.sysctls.get(k) != v
+            f"sysctl {k} = {self.sysctls.get(k)} (was {v})"
+            for k, v in before.sysctls.items()
+            if self.sysctls.get(k) != v
         ]
         for cmd, rules in self.iptables.items():
             new = rules - before.iptables.get(cmd, frozenset())
@@ -143,9 +147,9 @@ def restore(before: HostState, workdir: Path | None = None) -> list[str]:
     now = HostState.record()
     # mounts first (deepest first), then network namespaces, links, firewall, cgroups, sysctls, paths
     for point in sorted(now.mounts - before.mounts, key=len, reverse=True):
-        if _node_mount(point) or (workdir is not None and point.startswith(f"{workdir}/")):
-            if subprocess.run(["umount", "-l", point], capture_output=True).returncode == 0:
-                done.append(f"unmounted {point}")
+        ours = _node_mount(point) or (workdir is not None and point.startswith(f"{workdir}/"))
+        if ours and subprocess.run(["umount", "-l", point], capture_output=True).returncode == 0:
+            done.append(f"unmounted {point}")
     for ns in sorted(now.netns - before.netns):
         subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
         done.append(f"deleted network namespace {ns}")
@@ -167,9 +171,13 @@ def restore(before: HostState, workdir: Path | None = None) -> list[str]:
                 done.append(f"sysctl {key} = {value} again")
         except OSError as exc:
             done.append(f"could not restore sysctl {key}: {exc}")
-    for p in sorted(now.paths - before.paths, key=len, reverse=True):
-        shutil.rmtree(p, ignore_errors=True) if os.path.isdir(p) else os.unlink(p)
-        done.append(f"removed {p}")
+    for created in sorted(now.paths - before.paths, key=len, reverse=True):
+        path = Path(created)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        done.append(f"removed {created}")
     return done
 
 
@@ -181,13 +189,12 @@ def _restore_iptables(cmd: str, before: frozenset[tuple[str, str]], now: frozens
             args = shlex.split(rule)
             if subprocess.run([cmd, "-w", "-t", table, "-D", *args[1:]], capture_output=True).returncode == 0:
                 done.append(f"{cmd} -t {table} -D {' '.join(args[1:])}")
-    for table, rule in sorted(now - before):
-        if rule.startswith(":") and NODE_CHAIN.fullmatch(rule[1:]):
-            subprocess.run([cmd, "-w", "-t", table, "-F", rule[1:]], capture_output=True)
-    for table, rule in sorted(now - before):
-        if rule.startswith(":") and NODE_CHAIN.fullmatch(rule[1:]):
-            if subprocess.run([cmd, "-w", "-t", table, "-X", rule[1:]], capture_output=True).returncode == 0:
-                done.append(f"{cmd} -t {table} -X {rule[1:]}")
+    chains = [(t, r[1:]) for t, r in sorted(now - before) if r.startswith(":") and NODE_CHAIN.fullmatch(r[1:])]
+    for table, chain in chains:
+        subprocess.run([cmd, "-w", "-t", table, "-F", chain], capture_output=True)
+    for table, chain in chains:
+        if subprocess.run([cmd, "-w", "-t", table, "-X", chain], capture_output=True).returncode == 0:
+            done.append(f"{cmd} -t {table} -X {chain}")
     return done
 
 
@@ -195,8 +202,6 @@ def _remove_cgroup(top: Path) -> list[str]:
     """rmdir a cgroup tree bottom-up (a v1 cgroup directory holds only kernel files once empty)."""
     dirs = sorted((d for d in top.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True)
     for d in [*dirs, top]:
-        try:
+        with contextlib.suppress(OSError):  # still in use: reported by HostState.differences
             d.rmdir()
-        except OSError:
-            pass
     return [] if top.exists() else [f"removed cgroup {top}"]

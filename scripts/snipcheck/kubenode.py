@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import hoststate, waiting
-from .kubeapi import ControlPlane, KubeError, Tools, _Proc, _tail, cache_dir, free_port
+from .kubeapi import SERVICE_CIDR, ControlPlane, KubeError, Tools, _Proc, _tail, cache_dir, free_port
 
 NODE_ENV = "SNIPCHECK_NODE"
 POD_SUBNET = "10.244.0.0/24"
@@ -44,7 +44,9 @@ COREDNS_IMAGE = "snipcheck.local/coredns:{version}"
 CNI_BIN = Path("/usr/lib/cni")
 READY_S = 120.0
 NODE_BINARIES = ("kubelet", "kube-scheduler", "kube-proxy", "coredns", "pause")
-INSTALL_HINT = "run: SNIPCHECK_NODE=1 bash scripts/install-kube.sh (kubelet, kube-scheduler, kube-proxy, CoreDNS, pause)"
+INSTALL_HINT = (
+    "run: SNIPCHECK_NODE=1 bash scripts/install-kube.sh (kubelet, kube-scheduler, kube-proxy, CoreDNS, pause)"
+)
 
 
 def wanted() -> bool:
@@ -52,10 +54,14 @@ def wanted() -> bool:
 
 
 def missing_tools() -> str:
-    """"" when everything the node needs is here, else what is missing and how to get it."""
+    """ "" when everything the node needs is here, else what is missing and how to get it."""
     missing = [n for n in NODE_BINARIES if not os.access(cache_dir() / n, os.X_OK)]
-    missing += [f"{CNI_BIN}/{p}" for p in ("bridge", "host-local", "firewall", "loopback") if not (CNI_BIN / p).exists()]
+    missing += [
+        f"{CNI_BIN}/{p}" for p in ("bridge", "host-local", "firewall", "loopback") if not (CNI_BIN / p).exists()
+    ]
     missing += [t for t in ("containerd", "ctr", "runc", "iptables", "ip") if not shutil.which(t)]
+    if subprocess.run(["dpkg", "-s", "busybox-static"], capture_output=True).returncode != 0:
+        missing.append("busybox-static (the client Pod's tools)")
     if os.geteuid() != 0:
         missing.append("root (the node changes cgroups, network links and iptables)")
     return f"missing {', '.join(missing)} - {INSTALL_HINT}" if missing else ""
@@ -96,6 +102,8 @@ class Node:
         self._ip("link", "add", self.bridge, "type", "bridge")
         self._ip("addr", "add", f"{NODE_IP}/24", "dev", self.bridge)
         self._ip("link", "set", self.bridge, "up")
+        # Service IPs lead to the bridge even before kube-proxy's rules exist: never out of the machine
+        self._ip("route", "add", SERVICE_CIDR, "dev", self.bridge)
         self.cp = ControlPlane.start(
             self.tools,
             parent=self.workdir,
@@ -112,8 +120,13 @@ class Node:
         self.cp.start_controller_manager()
         self._spawn(
             "kube-scheduler",
-            [str(cache_dir() / "kube-scheduler"), f"--kubeconfig={self.cp.kubeconfig}", "--leader-elect=false",
-             "--bind-address=127.0.0.1", f"--secure-port={free_port()}"],  # fmt: skip
+            [
+                str(cache_dir() / "kube-scheduler"),
+                f"--kubeconfig={self.cp.kubeconfig}",
+                "--leader-elect=false",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={free_port()}",
+            ],  # fmt: skip
         )
         self._start_containerd()
         self._import_pause()
@@ -127,13 +140,14 @@ class Node:
         (for logs, exec and port-forward; kubelet refuses anonymous requests)."""
         pki = self.workdir / "pki"
         pki.mkdir(mode=0o700)
-        self._openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=snipcheck-kubelet-ca",
-                      "-keyout", str(pki / "ca.key"), "-out", str(pki / "ca.crt"))  # fmt: skip
-        self._openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=system:masters/CN=kube-apiserver",
-                      "-keyout", str(pki / "apiserver-kubelet-client.key"), "-out", str(pki / "client.csr"))  # fmt: skip
-        self._openssl("x509", "-req", "-in", str(pki / "client.csr"), "-CA", str(pki / "ca.crt"),
-                      "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "1",
-                      "-out", str(pki / "apiserver-kubelet-client.crt"))  # fmt: skip
+        ca, key, crt = pki / "ca", pki / "apiserver-kubelet-client.key", pki / "apiserver-kubelet-client.crt"
+        new_key = ("req", "-newkey", "rsa:2048", "-nodes")
+        self._openssl(*new_key, "-x509", "-days", "1", "-subj", "/CN=snipcheck-kubelet-ca",
+                      "-keyout", f"{ca}.key", "-out", f"{ca}.crt")  # fmt: skip
+        self._openssl(*new_key, "-subj", "/O=system:masters/CN=kube-apiserver",
+                      "-keyout", str(key), "-out", str(pki / "client.csr"))  # fmt: skip
+        self._openssl("x509", "-req", "-in", str(pki / "client.csr"), "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+                      "-CAcreateserial", "-days", "1", "-out", str(crt))  # fmt: skip
         return True
 
     def _start_containerd(self) -> None:
@@ -218,9 +232,13 @@ state = "{w / "state"}"
         if refs[0] != name:
             self.ctr("images", "tag", "--force", refs[0], name)
 
+    def import_binary(self, binary: Path, name: str, entrypoint: list[str]) -> None:
+        """A one-layer image holding `binary` at /<its name>, named `name` in the node's image store."""
+        self.import_image(_scratch_image(self.workdir, binary, f"/{binary.name}", entrypoint), name)
+
     def _import_pause(self) -> None:
         """The pause image: Kubernetes' pause.c built by install-kube.sh, as a one-layer image."""
-        self.import_image(_scratch_image(self.workdir, cache_dir() / "pause", "/pause", ["/pause"]), PAUSE_IMAGE)
+        self.import_binary(cache_dir() / "pause", PAUSE_IMAGE, ["/pause"])
 
     def _start_kubelet(self) -> None:
         w = self.workdir / "kubelet"
@@ -298,16 +316,19 @@ state = "{w / "state"}"
     def _start_coredns(self) -> None:
         version = coredns_version()
         image = COREDNS_IMAGE.format(version=version)
-        self.import_image(
-            _scratch_image(self.workdir, cache_dir() / "coredns", "/coredns", ["/coredns", "-conf", "/etc/coredns/Corefile"]),
-            image,
-        )
+        self.import_binary(cache_dir() / "coredns", image, ["/coredns", "-conf", "/etc/coredns/Corefile"])
         res = self.cp_().kubectl("apply", "-f", "-", stdin=coredns_manifest(image))
         if res.returncode != 0:
             raise KubeError(f"CoreDNS manifest refused:\n{res.describe()}")
         t0 = time.monotonic()
         res = self.cp_().kubectl(
-            "rollout", "status", "deployment/coredns", "-n", "kube-system", f"--timeout={READY_S:.0f}s", timeout=READY_S + 10
+            "rollout",
+            "status",
+            "deployment/coredns",
+            "-n",
+            "kube-system",
+            f"--timeout={READY_S:.0f}s",
+            timeout=READY_S + 10,
         )
         if res.returncode != 0:
             raise KubeError(f"CoreDNS did not become available:\n{res.describe()}\n{self.logs()}")
@@ -340,7 +361,12 @@ state = "{w / "state"}"
         log = self.workdir / f"{name}.log"
         handle = log.open("wb")
         popen = subprocess.Popen(
-            args, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.workdir
+            args,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=self.workdir,
         )
         proc = _Proc(name, popen, log, handle)
         self.procs.append(proc)
@@ -492,8 +518,12 @@ def _scratch_image(workdir: Path, binary: Path, path: str, entrypoint: list[str]
         for arcname, data in (
             ("layer.tar", layer_bytes),
             (config_name, config),
-            ("manifest.json", json.dumps([{"Config": config_name, "RepoTags": [f"snipcheck.local/{name}:image"],
-                                           "Layers": ["layer.tar"]}]).encode()),  # fmt: skip
+            (
+                "manifest.json",
+                json.dumps(
+                    [{"Config": config_name, "RepoTags": [f"snipcheck.local/{name}:image"], "Layers": ["layer.tar"]}]
+                ).encode(),
+            ),  # fmt: skip
         ):
             info = tarfile.TarInfo(arcname)
             info.size = len(data)

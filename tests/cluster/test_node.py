@@ -1,0 +1,463 @@
+"""Example 3 on a real node: what the chapter claims about the Deployment, proven by running it.
+
+Opt-in (SNIPCHECK_NODE=1; .ci/run sets it): the node changes sysctls, iptables, cgroups and network
+links while it runs, and snipcheck.hoststate puts them back (a leftover fails the teardown).
+Setup (snipcheck.kubenode): etcd + kube-apiserver + kube-controller-manager + kube-scheduler, kubelet
+with a second containerd (CRI), CNI bridge, kube-proxy (iptables), CoreDNS — all built from the pinned
+modules. The chapter's image is built from snippets/myapp and imported as the kustomization names it.
+
+Test-only stand-ins (not in the chapter): PostgreSQL in namespace `database` and Redis in `cache`, the
+images of example 2's compose.yaml, so that the ConfigMap's DNS names resolve; PostgreSQL serves TLS
+with a throw-away certificate because the ConfigMap says DB_SSLMODE=require.
+Requests come from the host to the Service's ClusterIP (kube-proxy's rules), and from a client Pod
+(busybox) by DNS name. `kubectl port-forward svc/...` attaches to one Pod, so it is used for one
+request only, not for the rolling update (it ends when that Pod is replaced).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from clustertools import fail, parse
+
+from snipcheck import docker as dk
+from snipcheck import kubenode, manifest
+from snipcheck.kubeapi import KubeError, Tools, free_port
+from snipcheck.kubenode import Node
+from snipcheck.paths import SNIPPETS
+from support import require
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
+
+APP = SNIPPETS / "myapp"
+KUSTOMIZATION = APP / "k8s"
+NS = "myapp"  # example 3's namespace: the node is this run's own cluster
+COVERS_ROLLOUT = ("myapp/k8s/kustomization.yaml", "myapp/k8s/deployment.yaml")
+CLIENT_IMAGE = "snipcheck.local/busybox:static"
+
+
+@pytest.fixture(scope="module")
+def node(kube_tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+    require(
+        kubenode.wanted(),
+        f"the node tests are opt-in: {kubenode.NODE_ENV}=1 bash scripts/test.sh -m cluster (root; kubelet changes "
+        "sysctls, iptables and cgroups while it runs and the tests put them back; .ci/run sets it)",
+    )
+    require(not kubenode.missing_tools(), kubenode.missing_tools())
+    require(dk.engine_problem() is None, f"the node needs the chapter's image from Docker: {dk.engine_problem()}")
+    try:
+        n = Node.start(kube_tools)
+    except KubeError as exc:
+        fail(f"the node did not start: {exc}")
+    try:
+        yield n
+    finally:
+        n.stop()  # raises, naming what it could not put back
+
+
+def _image_tar(ref: str, dest: Path) -> Path:
+    if not dk.image_exists(ref):
+        fail(f"{ref} is not in Docker's image store (the kit tier builds it: bash scripts/build-image-kit.sh)")
+    return dk.save(ref, dest)
+
+
+@pytest.fixture(scope="module")
+def example3(node: Node, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Stand-ins, then example 3's kustomization applied for real; returns facts measured on the way."""
+    tmp = tmp_path_factory.mktemp("node-images")
+    facts: dict[str, Any] = {}
+    # the chapter's image, built as the images tier builds it, named as the kustomization names it
+    docs = parse(node.kubectl("kustomize", str(KUSTOMIZATION)).stdout, str(KUSTOMIZATION))
+    deployment = next(d for d in docs if d["kind"] == "Deployment")
+    app_image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    settings = manifest.load()["myapp/Dockerfile"].settings["build"]
+    tag = f"snipcheck-node-myapp:{dk.RUN_ID}"
+    t0 = time.monotonic()
+    dk.build(APP, tag, build_args=settings["args"]).check()
+    try:
+        node.import_image(dk.save(tag, tmp / "myapp.tar"), app_image)
+    finally:
+        dk.remove_image(tag)
+    compose = yaml.safe_load((APP / "compose.yaml").read_text())["services"]
+    for svc in ("postgres", "redis"):
+        ref = compose[svc]["image"]
+        node.import_image(_image_tar(ref, tmp / f"{svc}.tar"), ref)
+    node.import_binary(Path("/bin/busybox"), CLIENT_IMAGE, ["/busybox", "sleep", "3600"])
+    facts["images_s"] = round(time.monotonic() - t0, 1)
+
+    secret = next(d for d in docs if d["kind"] == "Secret")
+    standins = standins_manifest(node, compose["postgres"]["image"], compose["redis"]["image"], secret)
+    res = node.kubectl("apply", "-f", "-", stdin=standins)
+    if res.returncode != 0:
+        fail(f"the stand-ins were refused:\n{res.describe()}")
+    for ns, name in (("database", "postgres"), ("cache", "redis")):
+        rollout(node, ns, name)
+
+    t0 = time.monotonic()
+    res = node.kubectl("apply", "--server-side", "--validate=strict", "-k", str(KUSTOMIZATION))
+    if res.returncode != 0:
+        fail(f"example 3 was refused:\n{res.describe()}")
+    rollout(node, NS, "myapp")
+    facts["available_s"] = round(time.monotonic() - t0, 1)
+    facts["deployment"] = deployment
+    return facts
+
+
+def standins_manifest(node: Node, pg_image: str, redis_image: str, app_secret: dict[str, Any]) -> str:
+    """PostgreSQL (TLS, example 2's init.sql) in `database`, Redis in `cache`: what the ConfigMap names."""
+    key, crt = node.workdir / "pg.key", node.workdir / "pg.crt"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+         "/CN=postgres.database.svc.cluster.local", "-keyout", str(key), "-out", str(crt)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    password = app_secret["stringData"]["DB_PASSWORD"]
+
+    def deployment(ns: str, name: str, image: str, port: int, ready: list[str], spec: dict[str, Any]) -> list[dict]:
+        container = {
+            "name": name,
+            "image": image,
+            "imagePullPolicy": "Never",
+            "ports": [{"containerPort": port}],
+            "readinessProbe": {"exec": {"command": ready}, "periodSeconds": 2},
+            **spec.pop("container", {}),
+        }
+        return [
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": name, "namespace": ns},
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"matchLabels": {"app": name}},
+                    "template": {
+                        "metadata": {"labels": {"app": name}},
+                        "spec": {"containers": [container], **spec},
+                    },
+                },
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": name, "namespace": ns},
+                "spec": {"selector": {"app": name}, "ports": [{"port": port, "targetPort": port}]},
+            },
+        ]
+
+    pg = deployment(
+        "database",
+        "postgres",
+        pg_image,
+        5432,
+        ["pg_isready", "-U", "myapp", "-d", "myapp", "-h", "127.0.0.1"],
+        {
+            "container": {
+                "args": [
+                    "postgres",
+                    "-c",
+                    "ssl=on",
+                    "-c",
+                    "ssl_cert_file=/tls/tls.crt",
+                    "-c",
+                    "ssl_key_file=/tls/tls.key",
+                ],
+                "env": [
+                    {"name": "POSTGRES_USER", "value": "myapp"},
+                    {"name": "POSTGRES_DB", "value": "myapp"},
+                    {"name": "POSTGRES_PASSWORD", "value": password},
+                ],
+                "volumeMounts": [
+                    {"name": "tls", "mountPath": "/tls"},
+                    {"name": "init", "mountPath": "/docker-entrypoint-initdb.d"},
+                ],
+            },
+            "securityContext": {"fsGroup": 70},  # the image's postgres group may read the key (0640)
+            "volumes": [
+                {"name": "tls", "secret": {"secretName": "postgres-tls", "defaultMode": 0o640}},
+                {"name": "init", "configMap": {"name": "postgres-init"}},
+            ],
+        },
+    )
+    pg += [
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "postgres-tls", "namespace": "database"},
+            "type": "kubernetes.io/tls",
+            "stringData": {"tls.crt": crt.read_text(), "tls.key": key.read_text()},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "postgres-init", "namespace": "database"},
+            "data": {"init.sql": (APP / "scripts" / "init.sql").read_text()},
+        },
+    ]
+    redis = deployment("cache", "redis", redis_image, 6379, ["redis-cli", "ping"], {})
+    # namespaces first, so that `apply` finds them
+    ordered = sorted(pg + redis, key=lambda d: d["kind"] != "Namespace")
+    return "\n---\n".join(json.dumps(d) for d in ordered)
+
+
+def rollout(node: Node, ns: str, name: str, timeout: int = 240) -> None:
+    res = node.kubectl(
+        "rollout", "status", f"deployment/{name}", "-n", ns, f"--timeout={timeout}s", timeout=timeout + 15
+    )
+    if res.returncode != 0:
+        pods = node.kubectl("get", "pods", "-n", ns, "-o", "wide").stdout
+        events = node.kubectl("get", "events", "-n", ns, "--sort-by=.lastTimestamp").stdout[-3000:]
+        logs = node.kubectl("logs", "-n", ns, f"deployment/{name}", "--tail=20").stdout
+        fail(f"deployment {ns}/{name} not available:\n{res.describe()}\n{pods}\n{events}\n{logs}")
+
+
+def pods(node: Node, ns: str, selector: str) -> list[dict[str, Any]]:
+    res = node.kubectl("get", "pods", "-n", ns, "-l", selector, "-o", "json")
+    if res.returncode != 0:
+        fail(res.describe())
+    return json.loads(res.stdout)["items"]
+
+
+def service_url(node: Node, path: str) -> str:
+    ip = node.kubectl("get", "svc", "myapp", "-n", NS, "-o", "jsonpath={.spec.clusterIP}").stdout.strip()
+    return f"http://{ip}:80{path}"
+
+
+def get(url: str, timeout: float = 5) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (this run's Service network)
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+    except OSError as exc:
+        return 0, str(exc)
+
+
+def json_logs(node: Node, pod: str) -> list[dict[str, Any]]:
+    out = node.kubectl("logs", "-n", NS, pod).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+# ---- the proofs -------------------------------------------------------------------------------------
+
+
+@pytest.mark.check("kube-node")
+@pytest.mark.covers(*COVERS_ROLLOUT)
+def test_deployment_rolls_out_and_serves(node: Node, example3: dict[str, Any], measure: dict[str, Any]) -> None:
+    """All replicas Ready behind the Service; requests through the ClusterIP reach the database."""
+    replicas = example3["deployment"]["spec"]["replicas"]
+    ready = [p for p in pods(node, NS, "app=myapp") if _ready(p)]
+    measure.update(node.timings)
+    measure.update(seconds_to_available=example3["available_s"], replicas_ready=len(ready))
+    measure["node"] = f"kubelet {node.tools.version}, containerd CRI, CNI bridge, kube-proxy iptables, CoreDNS"
+    assert len(ready) == replicas, f"{len(ready)} of {replicas} Pods Ready"
+    status, body = get(service_url(node, "/api/v1/users"))
+    assert status == 200 and "alice@example.com" in body, f"GET /api/v1/users through the Service: {status} {body}"
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod.get("status", {}).get("conditions", []))
+
+
+@pytest.mark.check("kube-node")
+@pytest.mark.covers("myapp/k8s/deployment.yaml")
+def test_limits_and_go_runtime_settings_inside_the_pod(
+    node: Node, example3: dict[str, Any], measure: dict[str, Any]
+) -> None:
+    """The cgroup that kubelet made enforces the text's limits; the service logs GOMEMLIMIT and GOMAXPROCS."""
+    spec = example3["deployment"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in spec["env"]}
+    pod = pods(node, NS, "app=myapp")[0]
+    uid = pod["metadata"]["uid"]
+    cid = pod["status"]["containerStatuses"][0]["containerID"].split("//", 1)[1]
+    qos = pod["status"]["qosClass"].lower()
+    mem_dir = Path(f"/sys/fs/cgroup/memory/kubepods/{qos}/pod{uid}/{cid}")
+    cpu_dir = next(Path("/sys/fs/cgroup").glob(f"*/kubepods/{qos}/pod{uid}/{cid}/cpu.cfs_quota_us")).parent
+    limit = int((mem_dir / "memory.limit_in_bytes").read_text())
+    quota = int((cpu_dir / "cpu.cfs_quota_us").read_text())
+    period = int((cpu_dir / "cpu.cfs_period_us").read_text())
+    start = next(line for line in json_logs(node, pod["metadata"]["name"]) if line.get("msg") == "starting")
+    measure.update(
+        memory_limit_bytes=limit,
+        cpu_quota=f"{quota}/{period}",
+        gomemlimit=start["gomemlimit"],
+        gomaxprocs=start["gomaxprocs"],
+        node_cpus=_cpus(),
+    )
+    assert limit == 256 * 1024 * 1024, f"memory.limit_in_bytes {limit} (limits.memory: 256Mi)"
+    assert quota * 1000 // period == 500, f"cpu quota {quota}/{period} (limits.cpu: 500m)"
+    assert env["GOMEMLIMIT"] == "205MiB" and start["gomemlimit"] == 205 * 1024 * 1024, start
+    # Go >= 1.25 derives GOMAXPROCS from the quota: ceil(0.5) = 1, raised to its minimum 2, never above the CPUs
+    assert start["gomaxprocs"] == min(2, _cpus()), start
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+@pytest.mark.check("kube-node")
+@pytest.mark.covers("myapp/k8s/service.yaml", "myapp/k8s/configmap.yaml")
+def test_service_and_dns_from_another_pod(node: Node, example3: dict[str, Any], measure: dict[str, Any]) -> None:
+    """A client Pod reaches the Service by its DNS name; the ConfigMap's database and cache names resolve."""
+    res = node.kubectl("run", "client", "-n", NS, f"--image={CLIENT_IMAGE}", "--image-pull-policy=Never",
+                       "--restart=Never", "--command", "--", "/busybox", "sleep", "600")  # fmt: skip
+    assert res.returncode == 0, res.describe()
+    node.wait_for("the client Pod Ready", lambda: all(_ready(p) for p in pods(node, NS, "run=client")), 60)
+    try:
+        res = node.kubectl("exec", "-n", NS, "client", "--", "/busybox", "wget", "-qO-",
+                           "http://myapp.myapp.svc.cluster.local/version")  # fmt: skip
+        assert res.returncode == 0 and '"version":"1.0.0"' in res.stdout, res.describe()
+        resolved = {}
+        for name in ("postgres.database.svc.cluster.local", "redis.cache.svc.cluster.local"):
+            r = node.kubectl("exec", "-n", NS, "client", "--", "/busybox", "nslookup", name)
+            assert r.returncode == 0, r.describe()
+            resolved[name] = r.stdout.strip().splitlines()[-1]
+        measure["resolved"] = resolved
+    finally:
+        node.kubectl("delete", "pod", "client", "-n", NS, "--grace-period=0", "--force")
+    # the same Service from 127.0.0.1 through kubectl port-forward (one Pod; the API server -> kubelet stream)
+    port = free_port()
+    pf = subprocess.Popen(
+        [str(node.tools.kubectl), f"--kubeconfig={node.cp_().kubeconfig}", "port-forward", "-n", NS, "svc/myapp",
+         f"{port}:80", "--address=127.0.0.1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        node.wait_for("port-forward", lambda: get(f"http://127.0.0.1:{port}/version", 2)[0] == 200, 30)
+    finally:
+        pf.terminate()
+        pf.wait(timeout=10)
+
+
+@pytest.mark.check("kube-node")
+@pytest.mark.covers("myapp/k8s/hpa.yaml")
+def test_hpa_reads_its_target(node: Node, example3: dict[str, Any], measure: dict[str, Any]) -> None:
+    """Without metrics-server the HPA finds its Deployment and says it cannot read metrics; it does not
+    scale below minReplicas or change the replicas."""
+
+    def status() -> dict[str, Any]:
+        return json.loads(node.kubectl("get", "hpa", "myapp", "-n", NS, "-o", "json").stdout).get("status", {})
+
+    node.wait_for(
+        "HPA conditions",
+        lambda: {"AbleToScale", "ScalingActive"} <= {c["type"] for c in status().get("conditions", [])},
+        90,
+    )
+    conds = {c["type"]: c for c in status()["conditions"]}
+    measure["able_to_scale"] = conds["AbleToScale"]["status"]
+    measure["scaling_active"] = f"{conds['ScalingActive']['status']} ({conds['ScalingActive']['reason']})"
+    measure["current_replicas"] = status().get("currentReplicas")
+    assert conds["AbleToScale"]["status"] == "True", conds
+    assert conds["ScalingActive"]["status"] == "False" and "metrics" in conds["ScalingActive"]["message"].lower(), conds
+    assert status().get("currentReplicas") == example3["deployment"]["spec"]["replicas"]
+
+
+@pytest.mark.check("kube-node")
+@pytest.mark.covers("myapp/k8s/deployment.yaml")
+def test_readiness_takes_pods_out_of_the_service_without_restarts(
+    node: Node, example3: dict[str, Any], measure: dict[str, Any]
+) -> None:
+    """Redis down: every Pod fails readiness and leaves the EndpointSlice, liveness keeps them running
+    (no restart); Redis back: they return. The test stops Redis itself and waits for each state."""
+
+    def ready_endpoints() -> int:
+        res = node.kubectl("get", "endpointslices", "-n", NS, "-l", "kubernetes.io/service-name=myapp", "-o", "json")
+        eps = [e for s in json.loads(res.stdout)["items"] for e in s.get("endpoints") or []]
+        return sum(1 for e in eps if e.get("conditions", {}).get("ready"))
+
+    replicas = example3["deployment"]["spec"]["replicas"]
+    assert ready_endpoints() == replicas
+    restarts_before = sum(
+        c["restartCount"] for p in pods(node, NS, "app=myapp") for c in p["status"]["containerStatuses"]
+    )
+    t0 = time.monotonic()
+    assert node.kubectl("scale", "deployment/redis", "-n", "cache", "--replicas=0").returncode == 0
+    try:
+        node.wait_for("no ready endpoint while Redis is down", lambda: ready_endpoints() == 0, 120)
+        out_s = time.monotonic() - t0
+        time.sleep(35)  # > livenessProbe failureThreshold x periodSeconds (3 x 10 s): liveness had its chance
+        status, body = get(service_url(node, "/health/live"), 3)
+        restarts = sum(c["restartCount"] for p in pods(node, NS, "app=myapp") for c in p["status"]["containerStatuses"])
+    finally:
+        node.kubectl("scale", "deployment/redis", "-n", "cache", "--replicas=1")
+    t1 = time.monotonic()
+    node.wait_for("every endpoint ready again", lambda: ready_endpoints() == replicas, 180)
+    measure.update(seconds_until_out=round(out_s, 1), seconds_until_back=round(time.monotonic() - t1, 1))
+    measure["restarts_while_not_ready"] = restarts - restarts_before
+    assert restarts == restarts_before, (
+        f"liveness restarted Pods while only Redis was down ({restarts_before} -> {restarts})"
+    )
+    assert status == 0, f"the Service still answered with no ready endpoint: {status} {body[:200]}"
+
+
+@pytest.mark.check("kube-node")
+@pytest.mark.covers(*COVERS_ROLLOUT)
+def test_rolling_update_drops_no_request(node: Node, example3: dict[str, Any], measure: dict[str, Any]) -> None:
+    """`kubectl rollout restart` under a steady stream of requests through the Service: maxUnavailable 0,
+    readiness and SHUTDOWN_DELAY mean no request fails; every old Pod logs a graceful shutdown that ends
+    within terminationGracePeriodSeconds."""
+    grace = example3["deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    old = [p["metadata"]["name"] for p in pods(node, NS, "app=myapp")]
+    kubectl = [str(node.tools.kubectl), f"--kubeconfig={node.cp_().kubeconfig}"]
+    followers = {
+        name: subprocess.Popen([*kubectl, "logs", "-f", "-n", NS, name], stdout=subprocess.PIPE, text=True)
+        for name in old
+    }
+    url = service_url(node, "/api/v1/users")
+    results: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def stream() -> None:
+        while not stop.is_set() and len(results) < 50_000:
+            results.append(get(url, 5))
+
+    workers = [threading.Thread(target=stream) for _ in range(2)]
+    for w in workers:
+        w.start()
+    t0 = time.monotonic()
+    try:
+        time.sleep(2)  # requests flow before the update starts
+        assert node.kubectl("rollout", "restart", "deployment/myapp", "-n", NS).returncode == 0
+        rollout(node, NS, "myapp")
+        node.wait_for(
+            "the old Pods gone",
+            lambda: not {p["metadata"]["name"] for p in pods(node, NS, "app=myapp")} & set(old),
+            120,
+        )
+        time.sleep(2)
+    finally:
+        stop.set()
+        for w in workers:
+            w.join(timeout=30)
+    update_s = time.monotonic() - t0
+    logs = {}
+    for name, proc in followers.items():
+        out, _ = proc.communicate(timeout=60)
+        logs[name] = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    failed = [r for r in results if r[0] != 200]
+    measure.update(requests=len(results), failed=len(failed), update_seconds=round(update_s, 1))
+    shutdown_s = {}
+    for name, lines in logs.items():
+        msgs = {line.get("msg"): line for line in lines}
+        assert "shutdown started" in msgs and "server stopped" in msgs, f"{name}: no graceful shutdown in its log"
+        shutdown_s[name] = _seconds(msgs["server stopped"]["time"]) - _seconds(msgs["shutdown started"]["time"])
+    measure["shutdown_seconds"] = {k: round(v, 1) for k, v in shutdown_s.items()}
+    assert results and not failed, f"{len(failed)} of {len(results)} requests failed during the update: {failed[:5]}"
+    assert all(s < grace for s in shutdown_s.values()), f"shutdowns {shutdown_s} not within {grace}s"
+
+
+def _seconds(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
