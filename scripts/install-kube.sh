@@ -102,14 +102,13 @@ build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
 build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
 build kubectl k8s.io/kubernetes/cmd/kubectl
 
-apt_install() { # apt_install PACKAGE: from Debian 12 (bookworm), whose packages this project pins
-  grep -qs 'bookworm' /etc/apt/sources.list /etc/apt/sources.list.d/* \
-    || die "$1 is missing and no Debian 12 (bookworm) apt source is configured: install it by hand"
-  local sudo=""
+apt_install() { # apt_install PACKAGE: from Debian 12 (bookworm) where that source is configured, else the host's archive
+  local sudo="" release=()
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  log "installing $1 from Debian 12 (bookworm) with apt"
+  grep -qs 'bookworm' /etc/apt/sources.list /etc/apt/sources.list.d/* && release=(-t bookworm)
+  log "installing $1 with apt ${release[*]}"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends -t bookworm "$1"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${release[@]}" "$1"
 }
 
 if [ "${SNIPCHECK_NODE:-0}" = 1 ]; then

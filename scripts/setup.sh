@@ -86,7 +86,8 @@ if wants site; then
 fi
 
 # 4. Docker engine and base images --------------------------------------------------------------
-if wants_any kit images compose; then
+# The cluster tier's node (SNIPCHECK_NODE=1) runs the chapter's image and example 2's PostgreSQL and Redis.
+if wants_any kit images compose || { wants cluster && [ "${SNIPCHECK_NODE:-0}" = 1 ]; }; then
   bash scripts/install-docker-engine.sh
   log "ensuring base images (SNIPCHECK_IMAGES=${SNIPCHECK_IMAGES:-auto})"
   PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit ensure-all

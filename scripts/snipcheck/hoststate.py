@@ -48,8 +48,9 @@ PATHS = (
     "/run/netns",
     "/var/run/nri",
 )
-NODE_CHAIN = re.compile(r"\b(KUBE-[A-Z0-9-]+|CNI-[A-Za-z0-9-]+)\b")
+NODE_CHAIN = re.compile(r"\b(?:KUBE|CNI)-[A-Za-z0-9-]+\b")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+BRIDGE_PREFIX = "snipk8s"
 CGROUP_NAMES = ("kubepods", "kubepods.slice")
 
 
@@ -81,7 +82,7 @@ def _iptables_rules(save: str) -> set[tuple[str, str]]:
 class HostState:
     sysctls: dict[str, str]
     iptables: dict[str, frozenset[tuple[str, str]]]  # per command (iptables, ip6tables)
-    links: frozenset[str]
+    links: frozenset[str]  # the node's kind only: its bridge and the veths enslaved to it
     netns: frozenset[str]
     mounts: frozenset[str]
     cgroups: frozenset[str]
@@ -101,18 +102,22 @@ class HostState:
             for cmd in ("iptables", "ip6tables")
             if shutil.which(cmd)
         }
-        links = frozenset(
-            line.split(":")[1].strip().split("@")[0] for line in _run("ip", "-o", "link", "show").splitlines()
-        )
+        links = frozenset(_node_links())
         run_netns = Path("/run/netns")
         netns = frozenset(p.name for p in run_netns.iterdir()) if run_netns.is_dir() else frozenset()
         mounts = frozenset(line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
-        cgroups = frozenset(str(d) for name in CGROUP_NAMES for d in CGROUP_ROOT.glob(f"*/{name}") if d.is_dir())
+        cgroups = frozenset(
+            str(d)
+            for name in CGROUP_NAMES
+            for pattern in (name, f"*/{name}")
+            for d in CGROUP_ROOT.glob(pattern)
+            if d.is_dir()
+        )  # v2: one hierarchy; v1: one per controller
         paths = frozenset(p for p in PATHS if os.path.lexists(p))
         nft = frozenset(_run("nft", "list", "tables").splitlines()) if shutil.which("nft") else frozenset()
         return cls(sysctls, iptables, links, netns, mounts, cgroups, paths, nft)
 
-    def differences(self, before: HostState) -> list[str]:
+    def differences(self, before: HostState, workdir: Path | None = None) -> list[str]:
         """What is not as it was in `before`, for the node's kinds of state (one line each)."""
         out = [
             f"sysctl {k} = {self.sysctls.get(k)} (was {v})"
@@ -122,22 +127,33 @@ class HostState:
         for cmd, rules in self.iptables.items():
             new = rules - before.iptables.get(cmd, frozenset())
             out += [f"{cmd} -t {t}: {r}" for t, r in sorted(new) if NODE_CHAIN.search(r)]
-        out += [f"network link {n}" for n in sorted(self.links - before.links) if _node_link(n)]
-        out += [f"network namespace /run/netns/{n}" for n in sorted(self.netns - before.netns)]
-        out += [f"mount {m}" for m in sorted(self.mounts - before.mounts) if _node_mount(m)]
+        out += [f"network link {n}" for n in sorted(self.links - before.links)]
+        out += [f"network namespace /run/netns/{n}" for n in sorted(self.netns - before.netns) if n.startswith("cni-")]
+        out += [f"mount {m}" for m in sorted(self.mounts - before.mounts) if _node_mount(m, workdir)]
         out += [f"cgroup {c}" for c in sorted(self.cgroups - before.cgroups)]
         out += [f"directory {p}" for p in sorted(self.paths - before.paths)]
         out += [f"nftables {t}" for t in sorted(self.nft_tables - before.nft_tables)]
         return out
 
 
-def _node_link(name: str) -> bool:
-    """Links of a node: its bridge (named by the caller with this prefix) and the Pods' veth ends."""
-    return name.startswith(("snipk8s", "veth", "cni"))
+def _node_links() -> list[str]:
+    """Links of a node: its bridge (`snipk8s…`, named by snipcheck.kubenode) and the Pods' veth ends on it.
+    Docker's veths look alike (`veth…`) and appear while other tests run: only the bridge's own count."""
+    out = []
+    for line in _run("ip", "-o", "link", "show").splitlines():
+        fields = line.split()
+        name = fields[1].rstrip(":").split("@")[0]
+        master = fields[fields.index("master") + 1] if "master" in fields else ""
+        if name.startswith(BRIDGE_PREFIX) or master.startswith(BRIDGE_PREFIX):
+            out.append(name)
+    return out
 
 
-def _node_mount(point: str) -> bool:
-    return point.startswith(("/run/netns/", "/run/containerd/", "/var/lib/kubelet/", "/tmp/snipcheck-node-"))
+def _node_mount(point: str, workdir: Path | None) -> bool:
+    """Mounts of a node: under its work directory (kubelet's volumes, containerd's snapshots and shm) and
+    the CNI network namespaces. Not /run/containerd/...: a system containerd (Docker's on many hosts)
+    mounts its containers there while other tests run."""
+    return point.startswith("/run/netns/cni-") or (workdir is not None and point.startswith(f"{workdir}/"))
 
 
 def restore(before: HostState, workdir: Path | None = None) -> list[str]:
@@ -147,14 +163,14 @@ def restore(before: HostState, workdir: Path | None = None) -> list[str]:
     now = HostState.record()
     # mounts first (deepest first), then network namespaces, links, firewall, cgroups, sysctls, paths
     for point in sorted(now.mounts - before.mounts, key=len, reverse=True):
-        ours = _node_mount(point) or (workdir is not None and point.startswith(f"{workdir}/"))
-        if ours and subprocess.run(["umount", "-l", point], capture_output=True).returncode == 0:
+        if _node_mount(point, workdir) and subprocess.run(["umount", "-l", point], capture_output=True).returncode == 0:
             done.append(f"unmounted {point}")
-    for ns in sorted(now.netns - before.netns):
+    for ns in sorted(n for n in now.netns - before.netns if n.startswith("cni-")):
         subprocess.run(["ip", "netns", "delete", ns], capture_output=True)
         done.append(f"deleted network namespace {ns}")
-    for link in sorted(HostState.record().links - before.links):
-        if _node_link(link) and subprocess.run(["ip", "link", "delete", link], capture_output=True).returncode == 0:
+    links = sorted(set(_node_links()) - before.links, key=lambda n: n.startswith(BRIDGE_PREFIX))  # veths first
+    for link in links:
+        if subprocess.run(["ip", "link", "delete", link], capture_output=True).returncode == 0:
             done.append(f"deleted link {link}")
     for cmd, rules in now.iptables.items():
         done += _restore_iptables(cmd, before.iptables.get(cmd, frozenset()), rules)

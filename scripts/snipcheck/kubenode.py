@@ -54,7 +54,7 @@ def wanted() -> bool:
 
 
 def missing_tools() -> str:
-    """ "" when everything the node needs is here, else what is missing and how to get it."""
+    """Empty when everything the node needs is here, else what is missing and how to get it."""
     missing = [n for n in NODE_BINARIES if not os.access(cache_dir() / n, os.X_OK)]
     missing += [
         f"{CNI_BIN}/{p}" for p in ("bridge", "host-local", "firewall", "loopback") if not (CNI_BIN / p).exists()
@@ -64,7 +64,11 @@ def missing_tools() -> str:
         missing.append("busybox-static (the client Pod's tools)")
     if os.geteuid() != 0:
         missing.append("root (the node changes cgroups, network links and iptables)")
-    return f"missing {', '.join(missing)} - {INSTALL_HINT}" if missing else ""
+    if missing:
+        return f"missing {', '.join(missing)} - {INSTALL_HINT}"
+    if "\n:KUBE-" in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout:
+        return "this host runs Kubernetes networking of its own (KUBE-* iptables chains): the node would share them"
+    return ""
 
 
 def coredns_version() -> str:
@@ -77,12 +81,13 @@ class Node:
     tools: Tools
     workdir: Path
     before: hoststate.HostState
-    bridge: str = f"snipk8s{secrets.token_hex(2)}"
+    bridge: str = field(default_factory=lambda: f"{hoststate.BRIDGE_PREFIX}{secrets.token_hex(2)}")
     cp: ControlPlane | None = None
     procs: list[_Proc] = field(default_factory=list)
     containerd_sock: Path = Path()
     timings: dict[str, float] = field(default_factory=dict)
     restored: list[str] = field(default_factory=list)
+    loaded_br_netfilter: bool = False
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -99,6 +104,7 @@ class Node:
 
     def _start(self) -> None:
         t0 = time.monotonic()
+        self._bridge_netfilter()
         self._ip("link", "add", self.bridge, "type", "bridge")
         self._ip("addr", "add", f"{NODE_IP}/24", "dev", self.bridge)
         self._ip("link", "set", self.bridge, "up")
@@ -134,6 +140,19 @@ class Node:
         self._start_kube_proxy()
         self._start_coredns()
         self.timings["node_ready_s"] = time.monotonic() - t0
+
+    def _bridge_netfilter(self) -> None:
+        """kube-proxy's rules must see traffic between Pods on the same bridge (a Pod -> Service -> Pod
+        reply is un-NATed there): br_netfilter with bridge-nf-call-iptables = 1. hoststate puts the
+        sysctl back afterwards; a module that cannot be loaded is an error naming it."""
+        knob = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
+        if not knob.exists():
+            subprocess.run(["modprobe", "br_netfilter"], capture_output=True, timeout=30)
+            self.loaded_br_netfilter = knob.exists()  # stop() unloads it again
+        if not knob.exists():
+            raise KubeError("the br_netfilter module is not loaded and `modprobe br_netfilter` failed")
+        if knob.read_text().strip() != "1":
+            knob.write_text("1")
 
     def _kubelet_client_pki(self) -> bool:
         """A CA that kubelet trusts for client certificates, and the API server's client cert signed by it
@@ -409,10 +428,8 @@ state = "{w / "state"}"
             self._remove_containers()
         for proc in reversed(self.procs):
             self._stop_proc(proc.name)
-        # kube-proxy's own cleanup of the rules it made (iptables, ipvs and nftables)
-        subprocess.run(
-            [str(cache_dir() / "kube-proxy"), "--cleanup", "--proxy-mode=iptables"], capture_output=True, timeout=60
-        )
+        # (not `kube-proxy --cleanup`: it removes every KUBE-* rule, not only this node's; hoststate removes
+        # exactly the rules that appeared since the node started)
         if self.cp is not None:
             try:
                 self.cp.stop()
@@ -420,8 +437,13 @@ state = "{w / "state"}"
                 problems.append(str(exc))
         subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True)
         self.restored = hoststate.restore(self.before, self.workdir)
+        if (
+            self.loaded_br_netfilter
+            and subprocess.run(["modprobe", "-r", "br_netfilter"], capture_output=True).returncode
+        ):
+            problems.append("could not unload br_netfilter, which the node loaded (modprobe -r br_netfilter)")
         shutil.rmtree(self.workdir, ignore_errors=True)
-        left = hoststate.HostState.record().differences(self.before)
+        left = hoststate.HostState.record().differences(self.before, self.workdir)
         problems += [f"left on the host: {d}" for d in left]
         problems += [f"process group {p.name} still running" for p in self.procs if _group_alive(p.popen.pid)]
         if self.workdir.exists():

@@ -28,6 +28,13 @@ COMMANDS: dict[str, tuple[str, list[str], str]] = {
     "shellcheck": ("shellcheck", ["--version"], r"version: (\S+)"),
     "actionlint": ("actionlint", ["--version"], r"(\d+\.\d+\.\d+)"),
     "kustomize": ("kustomize", ["version"], r"(v\d+\.\d+\.\d+)"),
+    # the cluster tier (scripts/install-kube.sh); the node's parts only with SNIPCHECK_NODE=1
+    "kube-apiserver": ("kube-apiserver", ["--version"], r"Kubernetes (v\S+)"),
+    "etcd": ("etcd", ["--version"], r"etcd Version: (\S+)"),
+    "kubelet": ("kubelet", ["--version"], r"Kubernetes (v\S+)"),
+    "kube-proxy": ("kube-proxy", ["--version"], r"Kubernetes (v\S+)"),
+    "CoreDNS": ("coredns", ["-version"], r"CoreDNS-(\S+)"),
+    "containerd (the node's CRI)": ("containerd", ["--version"], r"containerd \S+ (v?\d+\.\d+\.\d+\S*)"),
 }
 
 

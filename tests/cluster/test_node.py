@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -280,11 +281,7 @@ def test_limits_and_go_runtime_settings_inside_the_pod(
     uid = pod["metadata"]["uid"]
     cid = pod["status"]["containerStatuses"][0]["containerID"].split("//", 1)[1]
     qos = pod["status"]["qosClass"].lower()
-    mem_dir = Path(f"/sys/fs/cgroup/memory/kubepods/{qos}/pod{uid}/{cid}")
-    cpu_dir = next(Path("/sys/fs/cgroup").glob(f"*/kubepods/{qos}/pod{uid}/{cid}/cpu.cfs_quota_us")).parent
-    limit = int((mem_dir / "memory.limit_in_bytes").read_text())
-    quota = int((cpu_dir / "cpu.cfs_quota_us").read_text())
-    period = int((cpu_dir / "cpu.cfs_period_us").read_text())
+    limit, quota, period = _cgroup_limits(f"kubepods/{qos}/pod{uid}/{cid}")
     start = next(line for line in json_logs(node, pod["metadata"]["name"]) if line.get("msg") == "starting")
     measure.update(
         memory_limit_bytes=limit,
@@ -298,6 +295,21 @@ def test_limits_and_go_runtime_settings_inside_the_pod(
     assert env["GOMEMLIMIT"] == "205MiB" and start["gomemlimit"] == 205 * 1024 * 1024, start
     # Go >= 1.25 derives GOMAXPROCS from the quota: ceil(0.5) = 1, raised to its minimum 2, never above the CPUs
     assert start["gomaxprocs"] == min(2, _cpus()), start
+
+
+def _cgroup_limits(rel: str) -> tuple[int, int, int]:
+    """Memory limit (bytes), CPU quota and period (µs) of the container's cgroup, v1 or v2 (kubelet's
+    cgroupfs driver names it kubepods/<qos>/pod<uid>/<container id>)."""
+    root = Path("/sys/fs/cgroup")
+    if (root / "cgroup.controllers").exists():  # v2: one hierarchy
+        quota, period = (root / rel / "cpu.max").read_text().split()
+        return int((root / rel / "memory.max").read_text()), int(quota), int(period)
+    cpu = next(root.glob(f"*/{rel}/cpu.cfs_quota_us")).parent  # "cpu,cpuacct" or "cpu" here
+    return (
+        int((root / "memory" / rel / "memory.limit_in_bytes").read_text()),
+        int((cpu / "cpu.cfs_quota_us").read_text()),
+        int((cpu / "cpu.cfs_period_us").read_text()),
+    )
 
 
 def _cpus() -> int:
@@ -377,6 +389,8 @@ def test_readiness_takes_pods_out_of_the_service_without_restarts(
         return sum(1 for e in eps if e.get("conditions", {}).get("ready"))
 
     replicas = example3["deployment"]["spec"]["replicas"]
+    liveness = example3["deployment"]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
+    liveness_window = liveness["periodSeconds"] * liveness["failureThreshold"]  # 10 s x 3 in the text
     assert ready_endpoints() == replicas
     restarts_before = sum(
         c["restartCount"] for p in pods(node, NS, "app=myapp") for c in p["status"]["containerStatuses"]
@@ -386,7 +400,7 @@ def test_readiness_takes_pods_out_of_the_service_without_restarts(
     try:
         node.wait_for("no ready endpoint while Redis is down", lambda: ready_endpoints() == 0, 120)
         out_s = time.monotonic() - t0
-        time.sleep(35)  # > livenessProbe failureThreshold x periodSeconds (3 x 10 s): liveness had its chance
+        time.sleep(liveness_window + 5)  # liveness had every chance to restart them
         status, body = get(service_url(node, "/health/live"), 3)
         restarts = sum(c["restartCount"] for p in pods(node, NS, "app=myapp") for c in p["status"]["containerStatuses"])
     finally:
@@ -401,13 +415,31 @@ def test_readiness_takes_pods_out_of_the_service_without_restarts(
     assert status == 0, f"the Service still answered with no ready endpoint: {status} {body[:200]}"
 
 
-@pytest.mark.check("kube-node")
-@pytest.mark.covers(*COVERS_ROLLOUT)
-def test_rolling_update_drops_no_request(node: Node, example3: dict[str, Any], measure: dict[str, Any]) -> None:
-    """`kubectl rollout restart` under a steady stream of requests through the Service: maxUnavailable 0,
-    readiness and SHUTDOWN_DELAY mean no request fails; every old Pod logs a graceful shutdown that ends
-    within terminationGracePeriodSeconds."""
-    grace = example3["deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+@dataclass
+class Update:
+    """A rolling update watched from outside: the requests sent during it and the old Pods' JSON logs."""
+
+    results: list[tuple[int, str]]
+    logs: dict[str, list[dict[str, Any]]]
+    seconds: float
+
+    @property
+    def failed(self) -> list[tuple[int, str]]:
+        return [r for r in self.results if r[0] != 200]
+
+    def shutdown_seconds(self) -> dict[str, float]:
+        """Per old Pod: from "shutdown started" to "server stopped" in its own log."""
+        out = {}
+        for name, lines in self.logs.items():
+            msgs = {line.get("msg"): line for line in lines}
+            assert "shutdown started" in msgs and "server stopped" in msgs, f"{name}: no graceful shutdown in its log"
+            out[name] = _seconds(msgs["server stopped"]["time"]) - _seconds(msgs["shutdown started"]["time"])
+        return out
+
+
+def update_under_load(node: Node) -> Update:
+    """`kubectl rollout restart` while two clients send requests through the Service's ClusterIP without
+    pause (from 2 s before the update until 2 s after the last old Pod is gone)."""
     old = [p["metadata"]["name"] for p in pods(node, NS, "app=myapp")]
     kubectl = [str(node.tools.kubectl), f"--kubeconfig={node.cp_().kubeconfig}"]
     followers = {
@@ -419,7 +451,7 @@ def test_rolling_update_drops_no_request(node: Node, example3: dict[str, Any], m
     stop = threading.Event()
 
     def stream() -> None:
-        while not stop.is_set() and len(results) < 50_000:
+        while not stop.is_set() and len(results) < 100_000:
             results.append(get(url, 5))
 
     workers = [threading.Thread(target=stream) for _ in range(2)]
@@ -440,21 +472,56 @@ def test_rolling_update_drops_no_request(node: Node, example3: dict[str, Any], m
         stop.set()
         for w in workers:
             w.join(timeout=30)
-    update_s = time.monotonic() - t0
+    seconds = time.monotonic() - t0
     logs = {}
     for name, proc in followers.items():
         out, _ = proc.communicate(timeout=60)
         logs[name] = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    failed = [r for r in results if r[0] != 200]
-    measure.update(requests=len(results), failed=len(failed), update_seconds=round(update_s, 1))
-    shutdown_s = {}
-    for name, lines in logs.items():
-        msgs = {line.get("msg"): line for line in lines}
-        assert "shutdown started" in msgs and "server stopped" in msgs, f"{name}: no graceful shutdown in its log"
-        shutdown_s[name] = _seconds(msgs["server stopped"]["time"]) - _seconds(msgs["shutdown started"]["time"])
+    return Update(results, logs, seconds)
+
+
+@pytest.mark.check("kube-node")
+@pytest.mark.covers(*COVERS_ROLLOUT)
+def test_rolling_update_drops_no_request(node: Node, example3: dict[str, Any], measure: dict[str, Any]) -> None:
+    """maxUnavailable 0, readiness and SHUTDOWN_DELAY: no request fails during a rolling update, and every
+    old Pod logs a graceful shutdown that ends within terminationGracePeriodSeconds."""
+    grace = example3["deployment"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    update = update_under_load(node)
+    shutdown_s = update.shutdown_seconds()
+    measure.update(requests=len(update.results), failed=len(update.failed), update_seconds=round(update.seconds, 1))
     measure["shutdown_seconds"] = {k: round(v, 1) for k, v in shutdown_s.items()}
-    assert results and not failed, f"{len(failed)} of {len(results)} requests failed during the update: {failed[:5]}"
+    assert update.results and not update.failed, (
+        f"{len(update.failed)} of {len(update.results)} requests failed during the update: {update.failed[:5]}"
+    )
     assert all(s < grace for s in shutdown_s.values()), f"shutdowns {shutdown_s} not within {grace}s"
+
+
+@pytest.mark.check("kube-node")
+@pytest.mark.covers("myapp/k8s/deployment.yaml")
+def test_without_the_shutdown_delay_the_same_update_drops_requests(
+    node: Node, example3: dict[str, Any], measure: dict[str, Any]
+) -> None:
+    """The contrast that gives the test above its meaning: the same update with SHUTDOWN_DELAY=0s (the Pod
+    stops listening at SIGTERM, while kube-proxy still sends it new connections for a moment) fails
+    requests. If this ever passes with 0 failures, the 0 above proves nothing and the test says so."""
+    env = {
+        e["name"]: e.get("value") for e in example3["deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["SHUTDOWN_DELAY"] != "0s"
+    res = node.kubectl("set", "env", "deployment/myapp", "-n", NS, "SHUTDOWN_DELAY=0s")
+    assert res.returncode == 0, res.describe()
+    try:
+        rollout(node, NS, "myapp")  # now every Pod runs without the delay
+        replicas = example3["deployment"]["spec"]["replicas"]
+        node.wait_for("one ReplicaSet's Pods only", lambda: len(pods(node, NS, "app=myapp")) == replicas, 120)
+        update = update_under_load(node)
+    finally:
+        node.kubectl("set", "env", "deployment/myapp", "-n", NS, f"SHUTDOWN_DELAY={env['SHUTDOWN_DELAY']}")
+    measure.update(requests_without_delay=len(update.results), failed_without_delay=len(update.failed))
+    assert update.failed, (
+        f"SHUTDOWN_DELAY=0s lost no request either ({len(update.results)} sent): this node does not show "
+        "what the delay protects against, so the rolling-update test above is not evidence"
+    )
 
 
 def _seconds(stamp: str) -> float:

@@ -1,0 +1,72 @@
+"""snipcheck.hoststate sees what a node leaves on the host and puts back exactly that.
+
+The test plays the node: a KUBE-* chain with a rule jumping to it, a `snipk8s…` bridge with a veth
+enslaved to it, a kubepods-like sysctl change (kernel.keys.root_maxkeys, a harmless limit); then
+`differences` must list each, `restore` must remove each, and a Docker-like veth that is not on the
+bridge (created at the same time, as compose tests do beside the node) must be left alone.
+Root only (iptables, links, sysctls); everything it makes is removed in `finally` as well.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from snipcheck import hoststate
+from support import require
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
+
+SYSCTL = Path("/proc/sys/kernel/keys/root_maxkeys")
+
+
+def sh(*args: str, check: bool = True) -> None:
+    res = subprocess.run(list(args), capture_output=True, text=True, timeout=30)
+    if check and res.returncode != 0:
+        raise AssertionError(f"{' '.join(args)}: {res.stderr}")
+
+
+def test_restore_puts_back_only_what_the_node_added() -> None:
+    require(os.geteuid() == 0 and shutil.which("iptables") is not None, "needs root and iptables (as the node does)")
+    tag = secrets.token_hex(2)
+    chain, bridge = f"KUBE-SNIPTEST-{tag}", f"{hoststate.BRIDGE_PREFIX}{tag}"
+    veth, peer, other = f"vethsnip{tag}", f"vsnippeer{tag}", f"vethdock{tag}"
+    before = hoststate.HostState.record()
+    old = SYSCTL.read_text().strip()
+    try:
+        sh("iptables", "-w", "-N", chain)
+        sh("iptables", "-w", "-A", chain, "-j", "RETURN")
+        sh("iptables", "-w", "-N", f"CNI-SNIPTEST-{tag}")
+        sh("iptables", "-w", "-A", f"CNI-SNIPTEST-{tag}", "-j", chain)
+        sh("ip", "link", "add", bridge, "type", "bridge")
+        sh("ip", "link", "add", veth, "type", "veth", "peer", "name", peer)
+        sh("ip", "link", "set", veth, "master", bridge)
+        sh("ip", "link", "add", other, "type", "veth", "peer", "name", f"{other}p")  # a Docker-like veth
+        SYSCTL.write_text(str(int(old) + 1))
+
+        diffs = hoststate.HostState.record().differences(before)
+        text = "\n".join(diffs)
+        for expected in (chain, f"CNI-SNIPTEST-{tag}", f"network link {bridge}", f"network link {veth}"):
+            assert expected in text, f"{expected!r} not reported among the differences:\n{text}"
+        assert f"sysctl kernel.keys.root_maxkeys = {int(old) + 1} (was {old})" in diffs
+        assert other not in text, f"a veth that is not on the node's bridge was reported:\n{text}"
+
+        done = hoststate.restore(before)
+        assert hoststate.HostState.record().differences(before) == [], done
+        assert SYSCTL.read_text().strip() == old
+        links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
+        assert f" {other}@" in links, "restore deleted a veth that was not the node's"
+    finally:
+        sh("ip", "link", "delete", other, check=False)
+        sh("ip", "link", "delete", veth, check=False)
+        sh("ip", "link", "delete", bridge, check=False)
+        for name in (f"CNI-SNIPTEST-{tag}", chain):
+            sh("iptables", "-w", "-F", name, check=False)
+        for name in (f"CNI-SNIPTEST-{tag}", chain):
+            sh("iptables", "-w", "-X", name, check=False)
+        SYSCTL.write_text(old)
