@@ -82,7 +82,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if tier_of(it) == "cluster" and building_kube:
             # its first test waits for setup.sh's background build of the Kubernetes binaries
             it.add_marker(pytest.mark.timeout(KUBE_BUILD_WAIT), append=False)
-        if tier_of(it) in ONE_WORKER:
+        if it.nodeid.split("::", 1)[0] in NODE_MODULES:
+            # the real node: one per run, and nothing else may change the host's network meanwhile
+            it.add_marker(pytest.mark.xdist_group("cluster-node"))
+        elif tier_of(it) in ONE_WORKER:
             # one API server / one browser tour per run: every worker that got a share would start its own
             it.add_marker(pytest.mark.xdist_group(tier_of(it)))
         elif covers and tier_of(it) in PARALLEL_BY_SNIPPET:
@@ -92,6 +95,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 PARALLEL_BY_SNIPPET = ("images", "compose")
 ONE_WORKER = ("site", "cluster")
+# The node's tests wait more than they compute (rollouts, probes): a group of their own, beside the API
+# server's; test_hoststate joins it, as its restore would take what a running node adds.
+NODE_MODULES = ("tests/cluster/test_node.py", "tests/cluster/test_hoststate.py")
 # The order groups are handed to workers while setup.sh builds the Kubernetes binaries in the background
 # (scripts/test.sh then passes --no-loadscope-reorder; otherwise xdist starts the largest groups first):
 # the site's tour, the longest single group, early; the cluster last, so that the build has the images

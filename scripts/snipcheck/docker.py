@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -122,39 +123,62 @@ def build(
     """`docker buildx build` with the default docker driver; labels the image with the run id.
 
     `run_label=False` is for images meant to outlive the run (the base-image kit).
+    A context holding the suite's `manifest.yaml` is built without it (see `_without_manifest`).
     """
-    args = ["buildx", "build", "--progress=plain", "-t", tag]
-    # CI in registry mode: a docker-container builder that exports BuildKit's cache between runs
-    # (SNIPCHECK_BUILDER, SNIPCHECK_BUILD_CACHE="type=gha,scope=..."); locally the default docker driver.
-    if os.environ.get("SNIPCHECK_BUILDER"):
-        args[2:2] = ["--builder", os.environ["SNIPCHECK_BUILDER"]]
-    if os.environ.get("SNIPCHECK_BUILD_CACHE") and run_label:
-        cache = os.environ["SNIPCHECK_BUILD_CACHE"]
-        args += ["--cache-from", cache, "--cache-to", f"{cache},mode=max"]
-    if run_label:
-        args += ["--label", f"{RUN_LABEL}={RUN_ID}"]
-    if dockerfile is not None:
-        args += ["-f", str(dockerfile)]
-    for key, value in (build_args or {}).items():
-        args += ["--build-arg", f"{key}={value}"]
-    for key, value in (labels or {}).items():
-        args += ["--label", f"{key}={value}"]
-    for name, src in (build_contexts or {}).items():
-        args += ["--build-context", f"{name}={src}"]
-    for secret in secrets:
-        args += ["--secret", secret]
-    if target:
-        args += ["--target", target]
-    if platform:
-        args += ["--platform", platform]
-    if no_cache:
-        args.append("--no-cache")
-    if output:
-        args += ["--output", output]
-    elif load:
-        args.append("--load")
-    args.append(str(context))
-    return docker(*args, timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="snipcheck-dockerfile-") as stage:
+        dockerfile = _without_manifest(context, dockerfile, Path(stage)) or dockerfile
+        args = ["buildx", "build", "--progress=plain", "-t", tag]
+        # CI in registry mode: a docker-container builder that exports BuildKit's cache between runs
+        # (SNIPCHECK_BUILDER, SNIPCHECK_BUILD_CACHE="type=gha,scope=..."); locally the default docker driver.
+        if os.environ.get("SNIPCHECK_BUILDER"):
+            args[2:2] = ["--builder", os.environ["SNIPCHECK_BUILDER"]]
+        if os.environ.get("SNIPCHECK_BUILD_CACHE") and run_label:
+            cache = os.environ["SNIPCHECK_BUILD_CACHE"]
+            args += ["--cache-from", cache, "--cache-to", f"{cache},mode=max"]
+        if run_label:
+            args += ["--label", f"{RUN_LABEL}={RUN_ID}"]
+        if dockerfile is not None:
+            args += ["-f", str(dockerfile)]
+        for key, value in (build_args or {}).items():
+            args += ["--build-arg", f"{key}={value}"]
+        for key, value in (labels or {}).items():
+            args += ["--label", f"{key}={value}"]
+        for name, src in (build_contexts or {}).items():
+            args += ["--build-context", f"{name}={src}"]
+        for secret in secrets:
+            args += ["--secret", secret]
+        if target:
+            args += ["--target", target]
+        if platform:
+            args += ["--platform", platform]
+        if no_cache:
+            args.append("--no-cache")
+        if output:
+            args += ["--output", output]
+        elif load:
+            args.append("--load")
+        args.append(str(context))
+        return docker(*args, timeout=timeout)
+
+
+def _without_manifest(context: Path, dockerfile: Path | None, stage: Path) -> Path | None:
+    """The suite's manifest (snippets/<dir>/manifest.yaml) is not part of the reader's project, and as part
+    of a build context it would make every edit of it invalidate BuildKit's cache of every image built
+    from that directory (40 images share snippets/myapp). For such a context: a copy of the Dockerfile in
+    `stage` with a Dockerfile-specific ignore file (`<name>.dockerignore`, which BuildKit reads instead of
+    the context's .dockerignore) = the snippet's own ignore rules + `manifest.yaml`. Returns that copy, or
+    None when the context has no manifest."""
+    if not (context / "manifest.yaml").is_file():
+        return None
+    src = dockerfile or context / "Dockerfile"
+    own, shared = Path(f"{src}.dockerignore"), context / ".dockerignore"
+    rules = own.read_text() if own.is_file() else shared.read_text() if shared.is_file() else ""
+    copy = stage / src.name
+    shutil.copyfile(src, copy)
+    Path(f"{copy}.dockerignore").write_text(
+        f"{rules.rstrip()}\n# added by the test suite: its manifest is not part of the project\nmanifest.yaml\n"
+    )
+    return copy
 
 
 def image_exists(ref: str) -> bool:

@@ -20,6 +20,7 @@ puts back what the node changed on the host; a difference that stays is an error
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -30,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from . import hoststate, waiting
 from .kubeapi import SERVICE_CIDR, ControlPlane, KubeError, Tools, _Proc, _tail, cache_dir, free_port
@@ -44,6 +46,8 @@ COREDNS_IMAGE = "snipcheck.local/coredns:{version}"
 CNI_BIN = Path("/usr/lib/cni")
 READY_S = 120.0
 NODE_BINARIES = ("kubelet", "kube-scheduler", "kube-proxy", "coredns", "pause")
+HOST_LOCK = Path("/run/lock/snipcheck-node.lock")
+LOCK_WAIT_S = 600.0
 INSTALL_HINT = (
     "run: SNIPCHECK_NODE=1 bash scripts/install-kube.sh (kubelet, kube-scheduler, kube-proxy, CoreDNS, pause)"
 )
@@ -88,13 +92,18 @@ class Node:
     timings: dict[str, float] = field(default_factory=dict)
     restored: list[str] = field(default_factory=list)
     loaded_br_netfilter: bool = False
+    lock: IO[str] | None = None  # the host-wide node lock, held until stop()
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
     @classmethod
     def start(cls, tools: Tools) -> Node:
+        # One node per host: kube-proxy's chains, the pod subnet and the Service route are host-wide, so a
+        # second run (another clone) waits here for the first one's node to stop.
+        lock = HOST_LOCK.open("a")
+        waiting.until(lambda: _try_lock(lock), timeout=LOCK_WAIT_S, what=f"another run's node to stop ({HOST_LOCK})")
         workdir = Path(tempfile.mkdtemp(prefix="snipcheck-node-"))
-        node = cls(tools, workdir, hoststate.HostState.record())
+        node = cls(tools, workdir, hoststate.HostState.record(), lock=lock)
         try:
             node._start()
         except BaseException:
@@ -448,6 +457,8 @@ state = "{w / "state"}"
         problems += [f"process group {p.name} still running" for p in self.procs if _group_alive(p.popen.pid)]
         if self.workdir.exists():
             problems.append(f"could not remove {self.workdir}")
+        if self.lock is not None:
+            self.lock.close()  # releases the flock
         if problems and check:
             raise KubeError("the node did not leave the host as it found it:\n" + "\n".join(problems))
 
@@ -499,6 +510,14 @@ state = "{w / "state"}"
                     os.killpg(proc.popen.pid, 9)
                     proc.popen.wait(timeout=10)
             proc.handle.close()
+
+
+def _try_lock(handle: IO[str]) -> bool:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _group_alive(pgid: int) -> bool:

@@ -1,0 +1,61 @@
+"""The suite's manifest.yaml stays out of build contexts, and editing it leaves BuildKit's cache valid.
+
+snippets/myapp holds both the chapter's project and the suite's manifest.yaml; 40 images are built from
+that directory. snipcheck.docker.build adds `manifest.yaml` to a Dockerfile-specific ignore file next to a
+copy of the Dockerfile (the snippet's own .dockerignore rules kept), so the image sees what a reader's
+project would give it, and an edit of the manifest does not rebuild anything.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from snipcheck import docker as dk
+
+pytestmark = [pytest.mark.images, pytest.mark.timeout(300)]
+
+DOCKERFILE = 'FROM scratch\nCOPY . /ctx/\nCMD ["/none"]\n'  # a CMD lets `docker create` export it
+
+
+def _files(tag: str, tmp: Path) -> set[str]:
+    tar = dk.export_fs(tag, tmp / "fs.tar")
+    with tarfile.open(tar) as t:
+        return {m.name.removeprefix("ctx/") for m in t.getmembers() if m.isfile()}
+
+
+def _copy_cached(log: str) -> bool:
+    """True when BuildKit's plain log says the COPY step came from the cache (`#N [2/2] COPY ...`, `#N CACHED`)."""
+    steps = {line.split()[0] for line in log.splitlines() if "COPY . /ctx/" in line and line.startswith("#")}
+    assert steps, f"no COPY step in the build log:\n{log[-2000:]}"
+    return any(line.strip() == f"{step} CACHED" for step in steps for line in log.splitlines())
+
+
+def test_manifest_is_not_in_the_context_and_its_edits_keep_the_cache(engine: None, tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(DOCKERFILE)
+    (ctx / ".dockerignore").write_text("secret.txt\n")
+    (ctx / "main.go").write_text("package main\n")
+    (ctx / "secret.txt").write_text("not for the image\n")
+    (ctx / "manifest.yaml").write_text("snippets: {}\n")
+    tag = f"snipcheck/build-context:{dk.RUN_ID}"
+    try:
+        dk.build(ctx, tag).check()
+        files = _files(tag, tmp_path)
+        assert "main.go" in files, files
+        assert "secret.txt" not in files, f"the snippet's own .dockerignore rules were lost: {files}"
+        assert "manifest.yaml" not in files, f"the suite's manifest reached the image: {files}"
+
+        (ctx / "manifest.yaml").write_text("snippets: {edited: true}\n")
+        again = dk.build(ctx, tag).check()
+        assert _copy_cached(again.stderr), f"an edit of manifest.yaml invalidated the cache:\n{again.stderr[-2000:]}"
+
+        (ctx / "main.go").write_text("package main // edited\n")
+        changed = dk.build(ctx, tag).check()
+        assert not _copy_cached(changed.stderr), "an edit of the project was served from the cache"
+        assert "main.go" in _files(tag, tmp_path)
+    finally:
+        dk.remove_image(tag)
