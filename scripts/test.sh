@@ -87,15 +87,12 @@ fi
 go_bin=$(cat build/.go-bin 2>/dev/null || echo /usr/local/go/bin)
 export PATH=$go_bin:$HOME/go/bin:$PWD/build/tools/bin:$PWD/.venv/bin:$PATH
 # Parallel workers (pytest-xdist): the tests of one snippet share a worker (--dist loadgroup), Docker
-# objects are named per worker. xdist starts the largest groups first (the usual packing rule; warm runs
-# here took 267-515 s either way, so the order is not what decides them); while setup.sh builds the
-# Kubernetes binaries in the background the groups start in the suite's order instead
-# (tests/conftest.py: the cluster last, so that it does not wait for the build).
+# objects are named per worker. Groups start in the order the workers collected them
+# (--no-loadscope-reorder): tests/conftest.py sorts them as xdist would (largest first) but puts the real
+# node's group first, a long wait that would otherwise be the run's tail; while setup.sh builds the
+# Kubernetes binaries in the background, the suite's order (the cluster last, so that it does not wait).
 # SNIPCHECK_WORKERS=1 runs serially; an explicit -n/-p wins.
-parallel=(-n "${SNIPCHECK_WORKERS:-2}" --dist loadgroup)
-if [ -f build/install-kube.pid ] && [ ! -f build/install-kube.status ]; then
-  parallel+=(--no-loadscope-reorder)
-fi
+parallel=(-n "${SNIPCHECK_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder)
 for arg in "$@"; do
   case "$arg" in -n|-n*|--numprocesses*|-p|no:xdist) parallel=() ;; esac
 done

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +85,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             it.add_marker(pytest.mark.timeout(KUBE_BUILD_WAIT), append=False)
         if it.nodeid.split("::", 1)[0] in NODE_MODULES:
             # the real node: one per run, and nothing else may change the host's network meanwhile
-            it.add_marker(pytest.mark.xdist_group("cluster-node"))
+            it.add_marker(pytest.mark.xdist_group(NODE_GROUP))
         elif tier_of(it) in ONE_WORKER:
             # one API server / one browser tour per run: every worker that got a share would start its own
             it.add_marker(pytest.mark.xdist_group(tier_of(it)))
         elif covers and tier_of(it) in PARALLEL_BY_SNIPPET:
             # --dist loadgroup: the tests of one snippet share a worker and its built images
             it.add_marker(pytest.mark.xdist_group(covers[0]))
+    if os.environ.get("PYTEST_XDIST_WORKER") and not building_kube:
+        # the workers' collection order is the order groups are handed out (test.sh: --no-loadscope-reorder)
+        items[:] = _packing_order(items)
+
+
+def _packing_order(items: list[pytest.Item]) -> list[pytest.Item]:
+    """xdist's own rule (largest groups first), except the real node's group goes first: it runs for
+    minutes but mostly waits (rollouts, probes), so started last it would be the run's tail."""
+
+    def group(it: pytest.Item) -> str:
+        mark = it.get_closest_marker("xdist_group")
+        return str(mark.args[0]) if mark else it.nodeid
+
+    sizes = Counter(group(it) for it in items)
+    first = {g: i for i, g in enumerate(dict.fromkeys(group(it) for it in items))}
+    return sorted(items, key=lambda it: (group(it) != NODE_GROUP, -sizes[group(it)], first[group(it)]))
 
 
 PARALLEL_BY_SNIPPET = ("images", "compose")
@@ -98,6 +115,7 @@ ONE_WORKER = ("site", "cluster")
 # The node's tests wait more than they compute (rollouts, probes): a group of their own, beside the API
 # server's; test_hoststate joins it, as its restore would take what a running node adds.
 NODE_MODULES = ("tests/cluster/test_node.py", "tests/cluster/test_hoststate.py")
+NODE_GROUP = "cluster-node"
 # The order groups are handed to workers while setup.sh builds the Kubernetes binaries in the background
 # (scripts/test.sh then passes --no-loadscope-reorder; otherwise xdist starts the largest groups first):
 # the site's tour, the longest single group, early; the cluster last, so that the build has the images
@@ -144,6 +162,13 @@ def selection() -> dict[str, Any] | None:
 def pytest_configure(config: pytest.Config) -> None:
     # xdist workers inherit the environment: every process of this run shares one run id
     os.environ.setdefault("SNIPCHECK_RUN_ID", dk.RUN_BASE)
+    # SIGTERM (a CI timeout, `kill`) ends the run like Ctrl-C: fixtures tear down, so the control plane,
+    # the node and containers started in sessions of their own do not outlive it
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
