@@ -195,18 +195,7 @@ class ControlPlane:
         self.stop()
 
     def _spawn(self, name: str, args: Sequence[str]) -> _Proc:
-        log = self.workdir / f"{name}.log"
-        handle = log.open("wb")
-        # Own process group: stop() can kill it and anything it started, never other processes.
-        popen = subprocess.Popen(
-            list(args),
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=self.workdir,
-        )
-        proc = _Proc(name, popen, log, handle)
+        proc = spawn(self.workdir, name, args)
         self.procs.append(proc)
         return proc
 
@@ -245,8 +234,8 @@ class ControlPlane:
 
         # Service-account signing key pair, and a static token for kubectl.
         sa_key, sa_pub = w / "sa.key", w / "sa.pub"
-        self._openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(sa_key))
-        self._openssl("pkey", "-in", str(sa_key), "-pubout", "-out", str(sa_pub))
+        openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(sa_key))
+        openssl("pkey", "-in", str(sa_key), "-pubout", "-out", str(sa_pub))
         token = secrets.token_hex(16)
         (w / "tokens.csv").write_text(f'{token},snipcheck,snipcheck,"system:masters"\n', encoding="utf-8")
         (w / "tokens.csv").chmod(0o600)
@@ -325,11 +314,6 @@ class ControlPlane:
             f"{READY_DEADLINE_S:.0f}s; last log lines:\n{_tail(kcm.log)}"
         )
 
-    def _openssl(self, *args: str) -> None:
-        res = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
-        if res.returncode != 0:
-            raise KubeError(f"openssl {' '.join(args)} failed: {res.stderr}")
-
     def _wait(self, proc: _Proc, url: str, ok: Callable[[str], bool], token: str = "") -> None:
         """Poll `url` until `ok(body)`; a process exit or the deadline raises with its last log lines."""
         ctx = ssl.create_default_context()
@@ -365,7 +349,7 @@ class ControlPlane:
                     os.killpg(proc.popen.pid, signal.SIGKILL)
                     proc.popen.wait(timeout=10)
             proc.handle.close()
-        left = [p.name for p in self.procs if _group_alive(p.popen.pid)]
+        left = [p.name for p in self.procs if group_alive(p.popen.pid)]
         shutil.rmtree(self.workdir, ignore_errors=True)
         if left:
             raise KubeError(f"processes still running after stop: {left}")
@@ -391,7 +375,29 @@ class ControlPlane:
         return KubectlResult(list(args), res.returncode, res.stdout, res.stderr, time.monotonic() - t0)
 
 
-def _group_alive(pgid: int) -> bool:
+def spawn(workdir: Path, name: str, args: Sequence[str]) -> _Proc:
+    """Start a server process with its log in `workdir`, in a process group of its own (stopping it
+    kills it and anything it started, never other processes)."""
+    log = workdir / f"{name}.log"
+    handle = log.open("wb")
+    popen = subprocess.Popen(
+        list(args),
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=workdir,
+    )
+    return _Proc(name, popen, log, handle)
+
+
+def openssl(*args: str) -> None:
+    res = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
+    if res.returncode != 0:
+        raise KubeError(f"openssl {' '.join(args)} failed: {res.stderr}")
+
+
+def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:

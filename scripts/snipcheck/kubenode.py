@@ -21,6 +21,8 @@ puts back what the node changed on the host; a difference that stays is an error
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import io
 import json
 import os
 import secrets
@@ -29,12 +31,26 @@ import subprocess
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from . import hoststate, waiting
-from .kubeapi import SERVICE_CIDR, ControlPlane, KubeError, Tools, _Proc, _tail, cache_dir, free_port
+from .kubeapi import (
+    SERVICE_CIDR,
+    ControlPlane,
+    KubectlResult,
+    KubeError,
+    Tools,
+    _Proc,
+    _tail,
+    cache_dir,
+    free_port,
+    group_alive,
+    openssl,
+    spawn,
+)
 
 NODE_ENV = "SNIPCHECK_NODE"
 POD_SUBNET = "10.244.0.0/24"
@@ -119,17 +135,16 @@ class Node:
         self._ip("link", "set", self.bridge, "up")
         # Service IPs lead to the bridge even before kube-proxy's rules exist: never out of the machine
         self._ip("route", "add", SERVICE_CIDR, "dev", self.bridge)
+        cert, key = self._kubelet_client_pki()
         self.cp = ControlPlane.start(
             self.tools,
             parent=self.workdir,
             address=NODE_IP,
             extra_args=[
-                f"--kubelet-client-certificate={self.workdir / 'pki' / 'apiserver-kubelet-client.crt'}",
-                f"--kubelet-client-key={self.workdir / 'pki' / 'apiserver-kubelet-client.key'}",
+                f"--kubelet-client-certificate={cert}",
+                f"--kubelet-client-key={key}",
                 "--kubelet-preferred-address-types=InternalIP",
-            ]
-            if self._kubelet_client_pki()
-            else [],
+            ],
         )
         self.timings["control_plane_s"] = self.cp.startup_seconds
         self.cp.start_controller_manager()
@@ -163,20 +178,20 @@ class Node:
         if knob.read_text().strip() != "1":
             knob.write_text("1")
 
-    def _kubelet_client_pki(self) -> bool:
+    def _kubelet_client_pki(self) -> tuple[Path, Path]:
         """A CA that kubelet trusts for client certificates, and the API server's client cert signed by it
         (for logs, exec and port-forward; kubelet refuses anonymous requests)."""
         pki = self.workdir / "pki"
         pki.mkdir(mode=0o700)
         ca, key, crt = pki / "ca", pki / "apiserver-kubelet-client.key", pki / "apiserver-kubelet-client.crt"
         new_key = ("req", "-newkey", "rsa:2048", "-nodes")
-        self._openssl(*new_key, "-x509", "-days", "1", "-subj", "/CN=snipcheck-kubelet-ca",
+        openssl(*new_key, "-x509", "-days", "1", "-subj", "/CN=snipcheck-kubelet-ca",
                       "-keyout", f"{ca}.key", "-out", f"{ca}.crt")  # fmt: skip
-        self._openssl(*new_key, "-subj", "/O=system:masters/CN=kube-apiserver",
+        openssl(*new_key, "-subj", "/O=system:masters/CN=kube-apiserver",
                       "-keyout", str(key), "-out", str(pki / "client.csr"))  # fmt: skip
-        self._openssl("x509", "-req", "-in", str(pki / "client.csr"), "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
+        openssl("x509", "-req", "-in", str(pki / "client.csr"), "-CA", f"{ca}.crt", "-CAkey", f"{ca}.key",
                       "-CAcreateserial", "-days", "1", "-out", str(crt))  # fmt: skip
-        return True
+        return crt, key
 
     def _start_containerd(self) -> None:
         w = self.workdir / "containerd"
@@ -368,10 +383,10 @@ state = "{w / "state"}"
         assert self.cp is not None, "the control plane is not started"
         return self.cp
 
-    def kubectl(self, *args: str, stdin: str | None = None, timeout: float = 120):  # noqa: ANN201
+    def kubectl(self, *args: str, stdin: str | None = None, timeout: float = 120) -> KubectlResult:
         return self.cp_().kubectl(*args, stdin=stdin, timeout=timeout)
 
-    def wait_for(self, what: str, ok, timeout: float) -> None:  # noqa: ANN001
+    def wait_for(self, what: str, ok: Callable[[], object], timeout: float) -> None:
         """Poll `ok()`; a node process exiting or the deadline raises with the logs."""
 
         def check() -> bool:
@@ -386,17 +401,7 @@ state = "{w / "state"}"
             raise KubeError(f"{exc}\n{self.logs()}") from None
 
     def _spawn(self, name: str, args: list[str]) -> _Proc:
-        log = self.workdir / f"{name}.log"
-        handle = log.open("wb")
-        popen = subprocess.Popen(
-            args,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=self.workdir,
-        )
-        proc = _Proc(name, popen, log, handle)
+        proc = spawn(self.workdir, name, args)
         self.procs.append(proc)
         return proc
 
@@ -410,11 +415,6 @@ state = "{w / "state"}"
         res = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30)
         if res.returncode != 0:
             raise KubeError(f"ip {' '.join(args)}: {res.stderr.strip()}")
-
-    def _openssl(self, *args: str) -> None:
-        res = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
-        if res.returncode != 0:
-            raise KubeError(f"openssl {' '.join(args)} failed: {res.stderr}")
 
     def logs(self, lines: int = 15) -> str:
         own = "\n".join(f"--- {p.name} ---\n{_tail(p.log, lines)}" for p in self.procs)
@@ -454,7 +454,7 @@ state = "{w / "state"}"
         shutil.rmtree(self.workdir, ignore_errors=True)
         left = hoststate.HostState.record().differences(self.before, self.workdir)
         problems += [f"left on the host: {d}" for d in left]
-        problems += [f"process group {p.name} still running" for p in self.procs if _group_alive(p.popen.pid)]
+        problems += [f"process group {p.name} still running" for p in self.procs if group_alive(p.popen.pid)]
         if self.workdir.exists():
             problems.append(f"could not remove {self.workdir}")
         if self.lock is not None:
@@ -520,20 +520,9 @@ def _try_lock(handle: IO[str]) -> bool:
     return True
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def _scratch_image(workdir: Path, binary: Path, path: str, entrypoint: list[str]) -> Path:
     """A `docker save`-format tar of a one-layer image holding one static binary (what `FROM scratch`
     + `COPY` gives), so that the node needs no registry and no Docker build for its system images."""
-    import hashlib
-    import io
-
     layer = io.BytesIO()
     with tarfile.open(fileobj=layer, mode="w") as tar:
         info = tar.gettarinfo(str(binary), arcname=path.lstrip("/"))

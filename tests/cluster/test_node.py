@@ -17,12 +17,14 @@ request only, not for the rolling update (it ends when that Pod is replaced).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -313,8 +315,6 @@ def _cgroup_limits(rel: str) -> tuple[int, int, int]:
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 
@@ -525,6 +525,4 @@ def test_without_the_shutdown_delay_the_same_update_drops_requests(
 
 
 def _seconds(stamp: str) -> float:
-    from datetime import datetime
-
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
