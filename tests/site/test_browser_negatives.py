@@ -26,7 +26,7 @@ from browser import (
 from snipcheck import sitebuild
 from snipcheck.sitebuild import built_pages
 
-pytestmark = [pytest.mark.site, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.site, pytest.mark.timeout(300)]  # builds a broken copy of the site first
 
 
 def _edit(file: Path, old: str, new: str) -> None:
