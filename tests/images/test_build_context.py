@@ -8,6 +8,7 @@ project would give it, and an edit of the manifest does not rebuild anything.
 
 from __future__ import annotations
 
+import secrets
 import tarfile
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def test_manifest_is_not_in_the_context_and_its_edits_keep_the_cache(engine: Non
         again = dk.build(ctx, tag).check()
         assert _copy_cached(again.stderr), f"an edit of manifest.yaml invalidated the cache:\n{again.stderr[-2000:]}"
 
-        (ctx / "main.go").write_text("package main // edited\n")
+        (ctx / "main.go").write_text(f"package main // edited {secrets.token_hex(8)}\n")  # bytes no run built before
         changed = dk.build(ctx, tag).check()
         assert not _copy_cached(changed.stderr), "an edit of the project was served from the cache"
         assert "main.go" in _files(tag, tmp_path)
