@@ -91,12 +91,19 @@ export PATH=$go_bin:$HOME/go/bin:$PWD/build/tools/bin:$PWD/.venv/bin:$PATH
 # (--no-loadscope-reorder): tests/conftest.py sorts them as xdist would (largest first) but puts the real
 # node's group first, a long wait that would otherwise be the run's tail; while setup.sh builds the
 # Kubernetes binaries in the background, the suite's order (the cluster last, so that it does not wait).
-# SNIPCHECK_WORKERS=1 runs serially; an explicit -n/-p wins.
-parallel=(-n "${SNIPCHECK_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder)
+# Workers: 3 on a warm machine (the node's group mostly waits, so two workers stay busy beside it: a warm
+# .ci/run took 464 s with 3, 510 s with 2); 2 while the Kubernetes binaries build in the background (a
+# cold machine, where the compiles are CPU-bound on 2 cores). SNIPCHECK_WORKERS=N overrides (1: serial);
+# an explicit -n/-p wins.
+workers=${SNIPCHECK_WORKERS:-3}
+if [ -z "${SNIPCHECK_WORKERS:-}" ] && [ -f build/install-kube.pid ] && [ ! -f build/install-kube.status ]; then
+  workers=2
+fi
+parallel=(-n "$workers" --dist loadgroup --no-loadscope-reorder)
 for arg in "$@"; do
   case "$arg" in -n|-n*|--numprocesses*|-p|no:xdist) parallel=() ;; esac
 done
-[ "${SNIPCHECK_WORKERS:-2}" = 1 ] && parallel=()
+[ "$workers" = 1 ] && parallel=()
 set +e
 SNIPCHECK_STARTED=$start .venv/bin/pytest "${parallel[@]}" "$@"
 status=$?
