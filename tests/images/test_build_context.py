@@ -43,8 +43,10 @@ def test_manifest_is_not_in_the_context_and_its_edits_keep_the_cache(engine: Non
     (ctx / "secret.txt").write_text("not for the image\n")
     (ctx / "manifest.yaml").write_text("snippets: {}\n")
     tag = f"snipcheck/build-context:{dk.RUN_ID}"
+    built: list[str] = []  # image ids: a rebuild moves the tag, and the old image would stay behind untagged
     try:
         dk.build(ctx, tag).check()
+        built.append(dk.inspect(tag)["Id"])
         files = _files(tag, tmp_path)
         assert "main.go" in files, files
         assert "secret.txt" not in files, f"the snippet's own .dockerignore rules were lost: {files}"
@@ -52,11 +54,15 @@ def test_manifest_is_not_in_the_context_and_its_edits_keep_the_cache(engine: Non
 
         (ctx / "manifest.yaml").write_text("snippets: {edited: true}\n")
         again = dk.build(ctx, tag).check()
+        built.append(dk.inspect(tag)["Id"])
         assert _copy_cached(again.stderr), f"an edit of manifest.yaml invalidated the cache:\n{again.stderr[-2000:]}"
 
         (ctx / "main.go").write_text(f"package main // edited {secrets.token_hex(8)}\n")  # bytes no run built before
         changed = dk.build(ctx, tag).check()
+        built.append(dk.inspect(tag)["Id"])
         assert not _copy_cached(changed.stderr), "an edit of the project was served from the cache"
         assert "main.go" in _files(tag, tmp_path)
     finally:
         dk.remove_image(tag)
+        for image in dict.fromkeys(built):
+            dk.remove_image(image)
