@@ -144,6 +144,17 @@ class _Proc:
         code = self.popen.poll()
         return None if code is None else f"{self.name} exited with {code}; last log lines:\n{_tail(self.log)}"
 
+    def stop(self, grace: float = 10) -> None:
+        """SIGTERM to its process group, SIGKILL after `grace` seconds; closes its log."""
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(timeout=10)
+        self.handle.close()
+
 
 @dataclass
 class KubectlResult:
@@ -341,14 +352,7 @@ class ControlPlane:
     def stop(self) -> None:
         """Kill every process group started here, remove the work directory; raise if anything survives."""
         for proc in reversed(self.procs):
-            if proc.popen.poll() is None:
-                os.killpg(proc.popen.pid, signal.SIGTERM)
-                try:
-                    proc.popen.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.popen.pid, signal.SIGKILL)
-                    proc.popen.wait(timeout=10)
-            proc.handle.close()
+            proc.stop()
         left = [p.name for p in self.procs if group_alive(p.popen.pid)]
         shutil.rmtree(self.workdir, ignore_errors=True)
         if left:

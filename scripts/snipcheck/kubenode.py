@@ -500,16 +500,8 @@ state = "{w / "state"}"
 
     def _stop_proc(self, name: str) -> None:
         for proc in self.procs:
-            if proc.name != name:
-                continue
-            if proc.popen.poll() is None:
-                os.killpg(proc.popen.pid, 15)
-                try:
-                    proc.popen.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.popen.pid, 9)
-                    proc.popen.wait(timeout=10)
-            proc.handle.close()
+            if proc.name == name:
+                proc.stop(grace=20)  # kubelet and containerd may take a while
 
 
 def _try_lock(handle: IO[str]) -> bool:

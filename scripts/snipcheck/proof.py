@@ -186,54 +186,63 @@ def _node(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     for rec in recs:
         if rec.get("result") == "passed":
             m.update(rec)
-    ru = lang == "ru"
     parts = []
     if "seconds_to_available" in m:
         n, s = m.get("replicas_ready"), m["seconds_to_available"]
         parts.append(
-            f"на настоящем узле: Available за {s} с, Ready {n}"
-            if ru
-            else f"on a real node: Available in {s} s, {n} Ready"
+            t(
+                lang,
+                f"на настоящем узле: Available за {s} с, Ready {n}",
+                f"on a real node: Available in {s} s, {n} Ready",
+            )
         )
     if "requests" in m:
         sent, failed = m["requests"], m["failed"]
         parts.append(
-            f"обновление под нагрузкой: {sent} запросов, не прошло {failed}"
-            if ru
-            else f"rolling update under load: {sent} requests, {failed} failed"
+            t(
+                lang,
+                f"обновление под нагрузкой: {sent} запросов, не прошло {failed}",
+                f"rolling update under load: {sent} requests, {failed} failed",
+            )
         )
         slowest = max((m.get("shutdown_seconds") or {}).values(), default=None)
         if slowest is not None:
-            parts[-1] += f", старые Pod остановились за ≤ {slowest} с" if ru else f", old Pods stopped in ≤ {slowest} s"
+            parts[-1] += t(lang, f", старые Pod остановились за ≤ {slowest} с", f", old Pods stopped in ≤ {slowest} s")
     if "failed_without_delay" in m:
         lost, sent = m["failed_without_delay"], m["requests_without_delay"]
         parts.append(
-            f"с SHUTDOWN_DELAY=0s то же обновление теряет {lost} из {sent}"
-            if ru
-            else f"with SHUTDOWN_DELAY=0s the same update loses {lost} of {sent}"
+            t(
+                lang,
+                f"с SHUTDOWN_DELAY=0s то же обновление теряет {lost} из {sent}",
+                f"with SHUTDOWN_DELAY=0s the same update loses {lost} of {sent}",
+            )
         )
     if "seconds_until_out" in m:
         out, restarts = m["seconds_until_out"], m["restarts_while_not_ready"]
         parts.append(
-            f"без Redis Pod выходят из Service за {out} с, перезапусков {restarts}"
-            if ru
-            else f"without Redis the Pods leave the Service in {out} s, {restarts} restarts"
+            t(
+                lang,
+                f"без Redis Pod выходят из Service за {out} с, перезапусков {restarts}",
+                f"without Redis the Pods leave the Service in {out} s, {restarts} restarts",
+            )
         )
     if "resolved" in m:
         parts.append(
-            "Service по DNS-имени из другого Pod, имена БД и кэша резолвятся"
-            if ru
-            else "the Service by DNS name from another Pod; the database and cache names resolve"
+            t(
+                lang,
+                "Service по DNS-имени из другого Pod, имена БД и кэша резолвятся",
+                "the Service by DNS name from another Pod; the database and cache names resolve",
+            )
         )
     if "memory_limit_bytes" in m:
         quota, period = (int(x) for x in str(m["cpu_quota"]).split("/"))
-        cpus = f"{m['node_cpus']} CPU на узле" if ru else f"{m['node_cpus']} CPUs on the node"
+        cpus = t(lang, f"{m['node_cpus']} CPU на узле", f"{m['node_cpus']} CPUs on the node")
         parts.append(
             f"cgroup {m['memory_limit_bytes'] >> 20} MiB, {quota / period:g} CPU; "
             f"GOMEMLIMIT {m['gomemlimit'] >> 20} MiB, GOMAXPROCS {m['gomaxprocs']} ({cpus})"
         )
     if "scaling_active" in m:
-        why = "нет metrics-server" if ru else "no metrics-server"
+        why = t(lang, "нет metrics-server", "no metrics-server")
         parts.append(f"HPA: AbleToScale {m['able_to_scale']}, ScalingActive {m['scaling_active']} ({why})")
     return "; ".join(parts) or "kube-node"
 

@@ -21,7 +21,6 @@ import os
 import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +36,7 @@ from snipcheck import kubenode, manifest
 from snipcheck.kubeapi import KubeError, Tools, free_port
 from snipcheck.kubenode import Node
 from snipcheck.paths import SNIPPETS
-from support import require
+from support import http_get, require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]
 
@@ -236,11 +235,9 @@ def service_url(node: Node, path: str) -> str:
 
 
 def get(url: str, timeout: float = 5) -> tuple[int, str]:
+    """support.http_get, with a refused or timed-out connection counted as status 0 (a failed request)."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (this run's Service network)
-            return resp.status, resp.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode("utf-8", "replace")
+        return http_get(url, timeout)
     except OSError as exc:
         return 0, str(exc)
 
