@@ -239,6 +239,7 @@ def settle(page: Any, watch: Watch | None = None) -> None:
 
 # ---- checks ------------------------------------------------------------------------------------------------
 
+COPY_TIMEOUT_MS = 10_000  # a copy button's asynchronous copy, waited for by deadline (a loaded CI machine is slow)
 SCREENSHOT_MAX_HEIGHT = 2700  # px from the top (3 screens); a full capture of the longest pages (20000 px)
 #                               costs seconds each
 
@@ -282,8 +283,9 @@ _PROOF_JS = """() => {
     return Boolean(next && next.matches('details.snipcheck-proof'));
   });
 }"""
-_COPY_JS = """async () => {
+_COPY_JS = """async (timeoutMs) => {
   const out = [];
+  let wait = timeoutMs;
   for (const code of document.querySelectorAll('article .highlight pre > code')) {
     // a reader opens the collapsed block or selects the tab first
     for (let el = code; el; el = el.parentElement) {
@@ -297,11 +299,15 @@ _COPY_JS = """async () => {
     if (!button) { out.push(null); continue; }
     await navigator.clipboard.writeText('\\u0000');
     button.click();
+    // the copy is asynchronous: wait for it by a deadline, not a count (a loaded machine is slow)
     let text = '\\u0000';
-    for (let i = 0; i < 50 && text === '\\u0000'; i++) {
+    // once a copy has timed out, the rest wait 1 s each, so a broken button fails in bounded time
+    const deadline = performance.now() + wait;
+    while (text === '\\u0000' && performance.now() < deadline) {
       await new Promise(r => setTimeout(r, 10));
       text = await navigator.clipboard.readText();
     }
+    if (text === '\\u0000') wait = Math.min(wait, 1000);
     out.push(text);
   }
   return out;
@@ -343,7 +349,7 @@ def code_block_problems(page: Any, built: BuiltPage, base: str, docs: Path = DOC
         open_page(page, base + built.url)
     expected = expected_blocks(built, docs)
     shown = page.evaluate(_CODE_JS)
-    copied = page.evaluate(_COPY_JS)
+    copied = page.evaluate(_COPY_JS, COPY_TIMEOUT_MS)
     proofs = page.evaluate(_PROOF_JS)
     problems = [
         f"/{built.url}: code block {n} has no proof line under it" for n, has in enumerate(proofs, start=1) if not has
@@ -358,6 +364,11 @@ def code_block_problems(page: Any, built: BuiltPage, base: str, docs: Path = DOC
             )
         if copy is None:
             problems.append(f"/{built.url}: code block {n} ({target}) has no copy button")
+        elif copy == "\x00":
+            problems.append(
+                f"/{built.url}: the copy button of code block {n} ({target}) copied nothing "
+                f"(the clipboard did not change within {COPY_TIMEOUT_MS / 1000:g} s of the click)"
+            )
         elif copy != want:
             problems.append(
                 f"/{built.url}: the copy button of code block {n} ({target}) copies other text:\n"

@@ -71,6 +71,13 @@ def broken(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         'href="../en/kubernetes/" hreflang="en" class="md-select__link"',
         'href="../en/" hreflang="en" class="md-select__link"',
     )
+    # copy buttons that copy nothing (their clicks never reach Material's handler)
+    _edit(
+        site / "en" / "dotnet" / "index.html",
+        "</body>",
+        "<script>document.addEventListener('click', e => { if (e.target.closest('[data-md-type=copy]'))"
+        " e.stopImmediatePropagation(); }, true);</script></body>",
+    )
     # a page wider than a phone
     _edit(site / "en" / "cicd" / "index.html", "</article>", '<div style="width:1500px">wide</div></article>')
     return site
@@ -98,6 +105,13 @@ def test_a_changed_code_block_is_reported(chromium: Any, broken: Path, broken_ba
     assert count > 0
     assert any("differs from the snippet" in p and "Fine example" in p for p in problems), problems
     assert any("copy button" in p and "Fine example" in p for p in problems), problems
+
+
+def test_a_copy_button_that_copies_nothing_is_reported(chromium: Any, broken: Path, broken_base: str) -> None:
+    with context(chromium, broken_base) as (ctx, _watch):
+        count, problems = code_block_problems(ctx.new_page(), _page(broken, "en/dotnet/"), broken_base)
+    assert count > 0
+    assert len([p for p in problems if "copied nothing" in p]) == count, problems
 
 
 def test_a_russian_footer_on_an_english_page_is_reported(chromium: Any, broken: Path, broken_base: str) -> None:
