@@ -11,11 +11,13 @@ import os
 import shutil
 import signal
 import subprocess
+import tarfile
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -83,15 +85,61 @@ def save(ref: str, dest: Path, timeout: float = 600) -> Path:
     return docker_to_file(dest, "save", ref, timeout=timeout)
 
 
-def file_contains(path: Path, needle: bytes, chunk: int = 1 << 20) -> bool:
-    """Does a (possibly large) file contain `needle`? Read in chunks that overlap by len(needle)."""
+@contextmanager
+def stream(*args: str, timeout: float = 600) -> Iterator[IO[bytes]]:
+    """Run `docker ARGS...` and hand its stdout over as a stream, read once and never written to disk
+    (`docker save` / `docker export` of a 1 GB image: the disk write and its writeback were most of the
+    cost). A consumer that stops early ends the command; a command that fails raises DockerError."""
+    with tempfile.TemporaryFile() as err:
+        started = time.monotonic()
+        cmd = subprocess.Popen(["docker", *args], stdout=subprocess.PIPE, stderr=err, env=_env(None, False))
+        timer = threading.Timer(timeout, cmd.kill)
+        timer.start()
+        finished = False
+        try:
+            assert cmd.stdout is not None
+            yield cmd.stdout
+            # what a tar reader leaves (end-of-archive padding) is read to the end; more than that
+            # means the consumer stopped early (found what it looked for): the command is ended
+            finished = len(cmd.stdout.read(1 << 20)) < 1 << 20
+        finally:
+            timer.cancel()
+            if cmd.poll() is None and not finished:
+                cmd.kill()
+            cmd.wait()
+            if cmd.stdout:
+                cmd.stdout.close()
+        err.seek(0)
+        said = err.read().decode("utf-8", "replace")
+        if finished and cmd.returncode != 0:
+            Result(["docker", *args], cmd.returncode, "", said, time.monotonic() - started).check()
+
+
+def image_contains(ref: str, needle: bytes) -> bool:
+    """Is `needle` anywhere in the image: any layer's files or its config (`docker save`, streamed)?"""
+    with stream("save", ref) as tar:
+        return stream_contains(tar, needle)
+
+
+def stream_contains(fh: IO[bytes], needle: bytes, chunk: int = 1 << 20) -> bool:
+    """Does the rest of `fh` contain `needle`? Read in chunks that overlap by len(needle) - 1."""
     overlap = b""
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            if needle in overlap + block:
-                return True
-            overlap = block[-(len(needle) - 1) :] if len(needle) > 1 else b""
+    while block := fh.read(chunk):
+        if needle in overlap + block:
+            return True
+        overlap = (overlap + block)[-(len(needle) - 1) :] if len(needle) > 1 else b""
     return False
+
+
+def fs_members(ref: str) -> list[tarfile.TarInfo]:
+    """The entries of an image's filesystem (`docker export` of a created, never started container,
+    streamed: names, types and link targets, no contents)."""
+    cid = create(ref)
+    try:
+        with stream("export", cid, timeout=300) as out, tarfile.open(fileobj=out, mode="r|") as tar:
+            return list(tar)
+    finally:
+        remove_container(cid)
 
 
 def engine_problem() -> str | None:

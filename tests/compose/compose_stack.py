@@ -27,7 +27,7 @@ import yaml
 
 from snipcheck import docker as dk
 from snipcheck import dockerfile as dfile
-from snipcheck.manifest import Snippet
+from snipcheck.manifest import MANIFEST_NAME, Snippet
 from snipcheck.paths import SNIPPETS
 from support import CALL_FAILED, http_get, recording, require, slug
 
@@ -213,9 +213,11 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     snippet: Snippet = request.param
     settings = snippet.settings.get("compose") or {}
     # Boot from a copy of snippets/: bind mounts and tools like air write into the project
-    # directory (mount points, tmp/), and the repository must stay as it was.
+    # directory (mount points, tmp/), and the repository must stay as it was. The suite's manifest.yaml
+    # files are not part of a reader's project: left in, every edit of one made each `build:` of the
+    # project recompile (it is in the build context), as docker.build avoids for the images tier.
     copy = tmp_path / "snippets"
-    shutil.copytree(SNIPPETS, copy, symlinks=True)
+    shutil.copytree(SNIPPETS, copy, symlinks=True, ignore=shutil.ignore_patterns(MANIFEST_NAME))
     base = copy / Path(snippet.path).parent
     files = [base / f for f in settings.get("files", [snippet.file.name])]
     env_file = base / settings["env_file"] if settings.get("env_file") else None

@@ -1,0 +1,64 @@
+"""The streamed image readers the ❌/✅ scenarios rely on: `docker save` searched for a canary and `docker
+export` listed, both read once from the pipe and never written to disk.
+
+A reader that misses what is there would let the ✅ secret-mount example pass while leaking, so each is
+shown finding a planted needle — in a layer's file, across the boundary of two read chunks, and in the
+image config — and not finding one that is absent; a reader that stops early leaves no `docker` behind.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from snipcheck import docker as dk
+
+pytestmark = [pytest.mark.images, pytest.mark.timeout(300)]
+
+
+@pytest.mark.parametrize("offset", [0, 5, 6, 7, 10])
+def test_a_needle_across_two_chunks_is_found(offset: int) -> None:
+    needle = b"canary!"
+    data = b"x" * offset + needle + b"y" * 20
+    assert dk.stream_contains(io.BytesIO(data), needle, chunk=8)
+    assert not dk.stream_contains(io.BytesIO(data.replace(needle, b"canar?!")), needle, chunk=8)
+
+
+def test_a_needle_split_over_short_reads_is_found() -> None:
+    class Trickle(io.RawIOBase):  # a pipe that hands out 3 bytes at a time
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, n: int = -1) -> bytes:
+            out, self.data = self.data[:3], self.data[3:]
+            return out
+
+    assert dk.stream_contains(Trickle(b"abcdefcanary!ghi"), b"canary!", chunk=8)  # type: ignore[arg-type]
+
+
+def test_save_and_export_are_read_as_streams(engine: None, tmp_path: Path) -> None:
+    needle = f"snipcheck-needle-{secrets.token_hex(6)}"
+    ctx = tmp_path / "ctx"
+    (ctx / "sub").mkdir(parents=True)
+    # the needle in the second read chunk, 8 MiB after it: the reader stops early and ends `docker save`
+    (ctx / "sub" / "big.bin").write_bytes(b"\0" * (1 << 20) + needle.encode() + b"\0" * (8 << 20))
+    (ctx / "Dockerfile").write_text(f'FROM scratch\nCOPY sub /sub/\nLABEL note="{needle}-label"\nCMD ["/none"]\n')
+    tag = f"snipcheck/image-reading:{dk.RUN_ID}"
+    try:
+        dk.build(ctx, tag).check()
+        assert dk.image_contains(tag, needle.encode()), "the needle in a layer's file was not found"
+        assert dk.image_contains(tag, f"{needle}-label".encode()), "the needle in the image config was not found"
+        assert not dk.image_contains(tag, f"{needle}-absent".encode())
+        names = {m.name for m in dk.fs_members(tag) if m.isfile()}
+        assert "sub/big.bin" in names, names
+    finally:
+        dk.remove_image(tag)
+    left = subprocess.run(["pgrep", "-af", f"docker save {tag}"], capture_output=True, text=True)
+    assert not left.stdout.strip(), f"a streamed docker command outlived its reader: {left.stdout}"
