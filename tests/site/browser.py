@@ -406,6 +406,19 @@ class Tour:
     load: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
     switcher: list[str] = field(default_factory=list)
+    network_retries: list[str] = field(default_factory=list)
+
+
+# Chromium aborts requests in flight when the host's network interfaces change (net::ERR_NETWORK_CHANGED):
+# the Docker and Kubernetes tiers beside the site create and remove bridges and veths all the time. Such
+# an abort says nothing about the site, so the step it hit is done again (at most NETWORK_ATTEMPTS times);
+# every other problem counts at once, and each retry is reported.
+NETWORK_CHANGED = "ERR_NETWORK_CHANGED"
+NETWORK_ATTEMPTS = 3
+
+
+def network_changed(problems: list[str]) -> bool:
+    return any(NETWORK_CHANGED in p for p in problems)
 
 
 def tour(browser: Any, pairs: list[tuple[BuiltPage, BuiltPage]], base: str, shots: Path) -> Tour:
@@ -413,14 +426,24 @@ def tour(browser: Any, pairs: list[tuple[BuiltPage, BuiltPage]], base: str, shot
     with context(browser, base) as (ctx, watch):
         page = ctx.new_page()
         for ru, en in pairs:
-            for built, twin, navigate in ((ru, en, True), (en, ru, False)):
-                result.load += load_problems(page, watch, built, base, shots, navigate=navigate)
-                count, found = code_block_problems(page, built, base)
-                result.code_blocks += count
-                result.code += found
-                result.pages.add(built.url)
-                result.switcher += switch_problems(page, twin, base)
-            result.load += watch.take()
+            for attempt in range(1, NETWORK_ATTEMPTS + 1):
+                got = Tour()
+                for built, twin, navigate in ((ru, en, True), (en, ru, False)):
+                    got.load += load_problems(page, watch, built, base, shots, navigate=navigate or attempt > 1)
+                    count, found = code_block_problems(page, built, base)
+                    got.code_blocks += count
+                    got.code += found
+                    got.pages.add(built.url)
+                    got.switcher += switch_problems(page, twin, base)
+                got.load += watch.take()
+                if attempt == NETWORK_ATTEMPTS or not network_changed(got.load + got.code + got.switcher):
+                    break
+                result.network_retries.append(f"/{ru.url} and /{en.url}: {NETWORK_CHANGED}, toured again")
+            result.pages |= got.pages
+            result.code_blocks += got.code_blocks
+            result.load += got.load
+            result.code += got.code
+            result.switcher += got.switcher
     return result
 
 
@@ -552,6 +575,7 @@ class PhoneWalks:
 
     def __init__(self, sync_api: Any, pages: dict[str, list[BuiltPage]], base: str) -> None:
         self.results: dict[str, tuple[int, list[str]]] = {}
+        self.network_retries: list[str] = []
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(sync_api, pages, base), name="phone-walks", daemon=True)
         self._thread.start()
@@ -562,9 +586,13 @@ class PhoneWalks:
                 browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
                 try:
                     for lang, lang_pages in pages.items():
-                        with context(browser, base, PHONE) as (ctx, watch):
-                            reached, problems = phone_problems(ctx.new_page(), lang_pages, base)
-                            self.results[lang] = (reached, problems + watch.take())
+                        for attempt in range(1, NETWORK_ATTEMPTS + 1):  # see NETWORK_CHANGED
+                            with context(browser, base, PHONE) as (ctx, watch):
+                                reached, problems = phone_problems(ctx.new_page(), lang_pages, base)
+                                self.results[lang] = (reached, problems + watch.take())
+                            if attempt == NETWORK_ATTEMPTS or not network_changed(self.results[lang][1]):
+                                break
+                            self.network_retries.append(f"phone walk ({lang}): {NETWORK_CHANGED}, walked again")
                 finally:
                     browser.close()
         except BaseException as exc:  # re-raised in the test that reads the result

@@ -5,11 +5,21 @@ in its language and stems Russian word forms, and a phone-sized viewport works.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import PhoneWalks, Tour, context, require_browser, search_problems
+from browser import (
+    NETWORK_ATTEMPTS,
+    NETWORK_CHANGED,
+    PhoneWalks,
+    Tour,
+    context,
+    network_changed,
+    require_browser,
+    search_problems,
+)
 from browser import tour as browser_tour
 
 from snipcheck.sitebuild import BuiltPage, built_pages
@@ -21,6 +31,12 @@ pytestmark = [pytest.mark.site, pytest.mark.timeout(600)]
 def _fail_with(problems: list[str]) -> None:
     if problems:
         pytest.fail(f"{len(problems)} problem(s):\n" + "\n".join(problems), pytrace=False)
+
+
+def _report_retries(retries: list[str]) -> None:
+    """A step redone after net::ERR_NETWORK_CHANGED (browser.NETWORK_CHANGED) shows in the run's warnings."""
+    for retry in retries:
+        warnings.warn(f"retried: {retry}", stacklevel=2)
 
 
 def _twins(site: Path) -> list[tuple[BuiltPage, BuiltPage]]:
@@ -52,6 +68,7 @@ def test_every_page_loads_cleanly(tour: Tour, built_site: Path, screenshots: Pat
     pages = built_pages(built_site)
     measure["pages"] = len(tour.pages)
     print(f"{len(tour.pages)} pages loaded")
+    _report_retries(tour.network_retries)
     _fail_with(tour.load)
     assert tour.pages == {p.url for p in pages}
     assert len(list(screenshots.rglob("*.png"))) == len(pages)
@@ -82,10 +99,15 @@ SEARCHES = [
 def test_search_stays_in_its_language(
     chromium: Any, site_base: str, lang: str, on: str, query: str, expect: str | None
 ) -> None:
-    with context(chromium, site_base) as (ctx, watch):
-        page = ctx.new_page()
-        page.goto(site_base + on, wait_until="networkidle")
-        _fail_with(search_problems(page, lang, query, expect, site_base) + watch.take())
+    for attempt in range(1, NETWORK_ATTEMPTS + 1):  # see browser.NETWORK_CHANGED
+        with context(chromium, site_base) as (ctx, watch):
+            page = ctx.new_page()
+            page.goto(site_base + on, wait_until="networkidle")
+            problems = search_problems(page, lang, query, expect, site_base) + watch.take()
+        if attempt == NETWORK_ATTEMPTS or not network_changed(problems):
+            break
+        _report_retries([f"search {query!r} on /{on}: {NETWORK_CHANGED}, searched again"])
+    _fail_with(problems)
 
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
@@ -94,5 +116,6 @@ def test_phone_drawer_reaches_every_page_and_nothing_scrolls_sideways(
 ) -> None:
     pages = [p for p in built_pages(built_site) if p.lang == lang]
     reached, problems = phone_walks.result(lang)
+    _report_retries([r for r in phone_walks.network_retries if f"({lang})" in r])
     _fail_with(problems)
     assert reached == len(pages), f"the drawer reached {reached} of {len(pages)} pages"
