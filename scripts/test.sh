@@ -25,6 +25,11 @@ export NO_MKDOCS_2_WARNING=1
 host_packages() { dpkg-query -W -f '${Package}=${Version}\n' libc6 systemd python3 2>/dev/null | sort || true; }
 before=$(host_packages)
 
+# What the caches hold before the setup fills them: the report says whether this run was cold or warm.
+(cd scripts && ../.venv/bin/python -m snipcheck cache-state --write ../build/caches-at-start.json) \
+  || echo "[test] could not read the cache state (the report will not say cold or warm)" >&2
+export SNIPCHECK_CACHES_AT_START=$PWD/build/caches-at-start.json
+
 if [ -n "$changed" ]; then
   (cd scripts && ../.venv/bin/python -m snipcheck changes ${base:+"$base"} --write ../build/selection.json)
   export SNIPCHECK_SELECTION=$PWD/build/selection.json

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from snipcheck import changes, kubeapi, manifest, sitebuild, toolversions
+from snipcheck import cachestate, changes, kubeapi, manifest, sitebuild, toolversions
 from snipcheck import docker as dk
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
@@ -267,6 +267,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "tools": toolversions.collect(),
             "tiers": tiers,
             "setup_seconds": int(os.environ.get("SNIPCHECK_SETUP_SECONDS", "0") or 0),
+            "caches_at_start": cachestate.read(),
             "wall_seconds_with_setup": round(time.time() - float(os.environ["SNIPCHECK_STARTED"]), 1)
             if os.environ.get("SNIPCHECK_STARTED")
             else None,

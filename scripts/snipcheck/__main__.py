@@ -4,6 +4,7 @@
     python -m snipcheck changes [BASE] [--write FILE]          what a diff can affect (scripts/test.sh --changed)
     python -m snipcheck merge-reports OUT REPORT...            one report from parallel CI jobs' reports
     python -m snipcheck explain PATH|PAGE:LINE                 pages, manifest entry, checks, tests, last results
+    python -m snipcheck cache-state [--write FILE]            what the caches hold (cold / warm / partial)
 
 Run from scripts/ (or with PYTHONPATH=scripts).
 """
@@ -14,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import changes, comments
+from . import cachestate, changes, comments
 from . import report as run_report
 from .explain import ExplainError, explain
 from .manifest import ManifestError
@@ -40,7 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     mr.add_argument("reports", nargs="+")
     ex = sub.add_parser("explain", help="pages, manifest entry, checks, tests and last results of one snippet")
     ex.add_argument("path", help="snippet path (docker/bad/Dockerfile) or page:line (docs/docker.md:11)")
+    cs = sub.add_parser("cache-state", help="what BuildKit, Docker, Go and the Kubernetes cache hold now")
+    cs.add_argument("--write", default=str(cachestate.SNAPSHOT), help="where to write the snapshot")
     args = parser.parse_args(argv)
+    if args.command == "cache-state":
+        state = cachestate.write(Path(args.write))
+        print(
+            f"[cache-state] {state['run_kind']}: {state['images']} images, {state['build_cache_records']} BuildKit "
+            f"cache records, Go build cache {state['go_build_cache_bytes'] / 1e6:.0f} MB, "
+            f"{len(state['kube_binaries'])} Kubernetes binaries cached"
+        )
+        return 0
     if args.command == "explain":
         try:
             print(explain(args.path))

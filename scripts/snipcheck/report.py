@@ -87,6 +87,8 @@ def merge(reports: list[Path], dest: Path = REPORT) -> dict[str, Any]:
         "snippets": {},
         "unrecorded_checks": [],
         "shards": [str(p) for p in reports],
+        # each job started from its own caches (a cold and a warm shard can meet in one report)
+        "caches_at_start": {str(p): d.get("caches_at_start") for p, d in zip(reports, docs, strict=True)},
     }
     for doc in docs:
         for tier, figures in (doc.get("tiers") or {}).items():
