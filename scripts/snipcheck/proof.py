@@ -49,7 +49,15 @@ def _build(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     if rec.get("dockerfile") and snip.kind == "dockerignore":
         return t(lang, f"фильтрует контекст сборки {rec['dockerfile']}", f"filters the build of {rec['dockerfile']}")
     size = _v(rec, "image_mb")
-    return t(lang, "собран", "built") + (f": {size}" if size else "")
+    out = t(lang, "собран", "built") + (f": {size}" if size else "")
+    cache = rec.get("layer_cache_after_code_change") or {}
+    if cache.get("dependencies_cached") and cache.get("compile_rerun"):
+        out += t(
+            lang,
+            "; после правки кода зависимости взяты из кэша, перекомпилирован только код",
+            "; after a code edit the dependencies came from the cache and only the compile ran again",
+        )
+    return out
 
 
 def _run(recs: list[dict], lang: Lang, snip: Snippet) -> str:

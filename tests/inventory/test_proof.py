@@ -280,3 +280,15 @@ def test_each_check_is_described_in_the_page_language() -> None:
     ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")
     assert WHAT_RU["image-run"] in ru and CHECKS["image-run"].what not in ru
     assert CHECKS["image-run"].what in en and WHAT_RU["image-run"] not in en
+
+
+@pytest.mark.parametrize(
+    ("cache", "shown"),
+    [({"dependencies_cached": True, "compile_rerun": True}, True), ({}, False)],
+)
+def test_layer_cache_result_is_named_only_when_measured(cache: dict, shown: bool) -> None:
+    snip = manifest.load()["docker/caching/Dockerfile"]
+    rec = [{"check": "image-build", "result": "passed", "image_mb": 22.3, "layer_cache_after_code_change": cache}]
+    en, ru = proof.phrase("image-build", rec, "en", snip), proof.phrase("image-build", rec, "ru", snip)
+    assert ("only the compile ran again" in en) is shown, en
+    assert ("перекомпилирован только код" in ru) is shown, ru
