@@ -9,12 +9,12 @@ import functools
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pytest
@@ -415,30 +415,48 @@ class Tour:
 # every other problem counts at once, and each retry is reported.
 NETWORK_CHANGED = "ERR_NETWORK_CHANGED"
 NETWORK_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 def network_changed(problems: list[str]) -> bool:
     return any(NETWORK_CHANGED in p for p in problems)
 
 
+def again_after_network_change(
+    step: Callable[[], T], problems: Callable[[T], list[str]], what: str
+) -> tuple[T, list[str]]:
+    """Run `step`, and again while its problems hold NETWORK_CHANGED (NETWORK_ATTEMPTS runs at most).
+    Returns the last run's result and one line per run that was redone."""
+    redone: list[str] = []
+    while True:
+        got = step()
+        if len(redone) + 1 == NETWORK_ATTEMPTS or not network_changed(problems(got)):
+            return got, redone
+        redone.append(f"{what}: {NETWORK_CHANGED}, done again")
+
+
 def tour(browser: Any, pairs: list[tuple[BuiltPage, BuiltPage]], base: str, shots: Path) -> Tour:
     result = Tour()
     with context(browser, base) as (ctx, watch):
         page = ctx.new_page()
+
+        def visit(ru: BuiltPage, en: BuiltPage) -> Tour:
+            got = Tour()
+            for built, twin, navigate in ((ru, en, True), (en, ru, False)):  # the switch leads to the twin
+                got.load += load_problems(page, watch, built, base, shots, navigate=navigate)
+                count, found = code_block_problems(page, built, base)
+                got.code_blocks += count
+                got.code += found
+                got.pages.add(built.url)
+                got.switcher += switch_problems(page, twin, base)
+            got.load += watch.take()
+            return got
+
         for ru, en in pairs:
-            for attempt in range(1, NETWORK_ATTEMPTS + 1):
-                got = Tour()
-                for built, twin, navigate in ((ru, en, True), (en, ru, False)):
-                    got.load += load_problems(page, watch, built, base, shots, navigate=navigate or attempt > 1)
-                    count, found = code_block_problems(page, built, base)
-                    got.code_blocks += count
-                    got.code += found
-                    got.pages.add(built.url)
-                    got.switcher += switch_problems(page, twin, base)
-                got.load += watch.take()
-                if attempt == NETWORK_ATTEMPTS or not network_changed(got.load + got.code + got.switcher):
-                    break
-                result.network_retries.append(f"/{ru.url} and /{en.url}: {NETWORK_CHANGED}, toured again")
+            got, redone = again_after_network_change(
+                lambda ru=ru, en=en: visit(ru, en), lambda g: g.load + g.code + g.switcher, f"/{ru.url} and /{en.url}"
+            )
+            result.network_retries += redone
             result.pages |= got.pages
             result.code_blocks += got.code_blocks
             result.load += got.load
@@ -586,17 +604,22 @@ class PhoneWalks:
                 browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
                 try:
                     for lang, lang_pages in pages.items():
-                        for attempt in range(1, NETWORK_ATTEMPTS + 1):  # see NETWORK_CHANGED
-                            with context(browser, base, PHONE) as (ctx, watch):
-                                reached, problems = phone_problems(ctx.new_page(), lang_pages, base)
-                                self.results[lang] = (reached, problems + watch.take())
-                            if attempt == NETWORK_ATTEMPTS or not network_changed(self.results[lang][1]):
-                                break
-                            self.network_retries.append(f"phone walk ({lang}): {NETWORK_CHANGED}, walked again")
+                        self.results[lang], redone = again_after_network_change(
+                            lambda lang_pages=lang_pages: self._walk(browser, lang_pages, base),
+                            lambda r: r[1],
+                            f"phone walk ({lang})",
+                        )
+                        self.network_retries += redone
                 finally:
                     browser.close()
         except BaseException as exc:  # re-raised in the test that reads the result
             self.error = exc
+
+    @staticmethod
+    def _walk(browser: Any, pages: list[BuiltPage], base: str) -> tuple[int, list[str]]:
+        with context(browser, base, PHONE) as (ctx, watch):
+            reached, problems = phone_problems(ctx.new_page(), pages, base)
+            return reached, problems + watch.take()
 
     def result(self, lang: str, timeout: float = 150) -> tuple[int, list[str]]:
         self._thread.join(timeout)

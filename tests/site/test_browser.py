@@ -11,12 +11,10 @@ from typing import Any
 
 import pytest
 from browser import (
-    NETWORK_ATTEMPTS,
-    NETWORK_CHANGED,
     PhoneWalks,
     Tour,
+    again_after_network_change,
     context,
-    network_changed,
     require_browser,
     search_problems,
 )
@@ -99,14 +97,14 @@ SEARCHES = [
 def test_search_stays_in_its_language(
     chromium: Any, site_base: str, lang: str, on: str, query: str, expect: str | None
 ) -> None:
-    for attempt in range(1, NETWORK_ATTEMPTS + 1):  # see browser.NETWORK_CHANGED
+    def run() -> list[str]:
         with context(chromium, site_base) as (ctx, watch):
             page = ctx.new_page()
             page.goto(site_base + on, wait_until="networkidle")
-            problems = search_problems(page, lang, query, expect, site_base) + watch.take()
-        if attempt == NETWORK_ATTEMPTS or not network_changed(problems):
-            break
-        _report_retries([f"search {query!r} on /{on}: {NETWORK_CHANGED}, searched again"])
+            return search_problems(page, lang, query, expect, site_base) + watch.take()
+
+    problems, redone = again_after_network_change(run, lambda found: found, f"search {query!r} on /{on}")
+    _report_retries(redone)
     _fail_with(problems)
 
 
