@@ -111,7 +111,10 @@ def _packing_order(items: list[pytest.Item]) -> list[pytest.Item]:
 
 
 PARALLEL_BY_SNIPPET = ("images", "compose")
-ONE_WORKER = ("site", "cluster")
+# site, cluster: one browser tour, one API server per run. service: one PostgreSQL and Redis, and the
+# service compiled once with -race and once without: on a cold Go cache, workers compiling the same
+# packages at the same time each do all of the work (the build cache is shared only once it is written).
+ONE_WORKER = ("site", "cluster", "service")
 # The node's tests wait more than they compute (rollouts, probes): a group of their own, beside the API
 # server's; test_hoststate joins it, as its restore would take what a running node adds.
 NODE_MODULES = ("tests/cluster/test_node.py", "tests/cluster/test_hoststate.py")

@@ -79,7 +79,11 @@ def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: di
     canary = "snipcheck-canary-7f3d9c"  # fixed: an unchanged scenario is served from the cache
     if snippet.expect == "fails":
         arg = snippet.settings.get("secret_arg", "GITHUB_TOKEN")
-        built = builder.build(snippet, extra_args={arg: canary}, variant="canary")
+        # the manifest's build argument, so that image-build and this scenario are one build
+        canary = ((snippet.settings.get("build") or {}).get("args") or {}).get(arg, "")
+        if not canary:
+            pytest.fail(f"{snippet.where()}: give the token to look for as `build: {{args: {{{arg}: ...}}}}`")
+        built = builder.build(snippet)
         history = dk.docker("history", "--no-trunc", built.tag, timeout=60).stdout
         config = dk.docker("image", "inspect", built.tag, timeout=60).stdout
         measure.update(

@@ -24,10 +24,11 @@ from myapp_harness import (
     Redis,
     as_postgres_user,
     free_port,
-    go_env,
     require,
     wait_until,
 )
+
+from snipcheck import goenv
 
 
 @pytest.fixture(scope="session")
@@ -154,7 +155,7 @@ def server_binary(tmp_path_factory: pytest.TempPathFactory) -> Binary:
             capture_output=True,
             text=True,
             timeout=600,
-            env={**go_env(), "CGO_ENABLED": "0"},
+            env=goenv.toolchain_env(CGO_ENABLED="0"),
         )
         assert res.returncode == 0, f"go build failed:\n{res.stderr}"
         sizes[name] = (out / name).stat().st_size

@@ -39,10 +39,6 @@ def wait_until(pred: Callable[[], Any], timeout: float, what: str, interval: flo
     return waiting.until(pred, timeout=timeout, what=what, interval=interval).value
 
 
-def go_env() -> dict[str, str]:
-    return {**os.environ, "GOTOOLCHAIN": "local", "CGO_ENABLED": os.environ.get("CGO_ENABLED", "1")}
-
-
 def as_postgres_user() -> dict:
     """initdb/postgres refuse to run as root: drop to the postgres user when we are root."""
     if os.geteuid() != 0:

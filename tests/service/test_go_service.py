@@ -29,9 +29,10 @@ from myapp_harness import (
     Redis,
     app_env,
     free_port,
-    go_env,
     wait_until,
 )
+
+from snipcheck import goenv
 
 # Results are recorded per snippet by tests/service/conftest.py from each test's
 # @pytest.mark.covers(...) list (one test proves several files), as check "go-test".
@@ -65,9 +66,9 @@ def _go_packages() -> list:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("pkg", _go_packages())
 def test_go_test_race(pkg: str, postgres: Postgres, redis: Redis) -> None:
-    env = {**go_env(), "MYAPP_TEST_DATABASE_URL": postgres.url, "MYAPP_TEST_REDIS_ADDR": redis.addr}
+    env = goenv.toolchain_env(MYAPP_TEST_DATABASE_URL=postgres.url, MYAPP_TEST_REDIS_ADDR=redis.addr)
     res = subprocess.run(
-        ["go", "test", "-race", "-count=1", "-json", pkg],
+        ["go", "test", "-race", "-count=1", "-json", *goenv.TEST_EXEC, pkg],
         cwd=MYAPP,
         env=env,
         capture_output=True,

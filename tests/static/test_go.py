@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from statictools import expected_failure, fail, ids, run, tool
 
-from snipcheck import manifest
+from snipcheck import goenv, manifest
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS as SNIPPET_ROOT
 
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.static, pytest.mark.timeout(300)]
 
 GOFMT = manifest.by_check("gofmt")
 GOVET = manifest.by_check("go-vet")
-GO_ENV = {"GOTOOLCHAIN": "local", "GOFLAGS": os.environ.get("SNIPCHECK_GOFLAGS", "")}
+GO_ENV = goenv.toolchain_env(GOFLAGS=os.environ.get("SNIPCHECK_GOFLAGS", ""))
 FINDING = re.compile(r"^(?:vet: )?(?:\./)?(?P<file>[^\s:][^:]*\.go):(?P<line>\d+)(?::\d+)?: (?P<msg>.*)$")
 
 
@@ -120,6 +120,9 @@ def test_gofmt(snippet: Snippet) -> None:
 
 
 @pytest.mark.check("go-vet")
+# one worker: its session's VetCache vets each module once; spread over workers, every worker vetted
+# (and, on a cold Go cache, compiled) the same modules at the same time
+@pytest.mark.xdist_group("go-vet")
 @pytest.mark.parametrize("snippet", GOVET, ids=ids(GOVET))
 def test_go_vet(snippet: Snippet, vet_cache: VetCache, measure: dict[str, Any]) -> None:
     if snippet.kind == "gomod" or snippet.file.suffix != ".go":  # go.mod, go.sum: the whole module

@@ -1,0 +1,72 @@
+"""Tests that compile the same Go packages on the host run on one worker.
+
+On a cold Go build cache two workers compiling the same packages at the same time each do all of the
+work: the cache is shared only once written. `go vet` per module and the service tier (`go test -race`
+per package, the server binary) are therefore kept on one worker each (tests/conftest.py ONE_WORKER,
+the xdist_group of tests/static/test_go.py). This collects those tests the way a worker does and reads
+the group each one got."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from snipcheck.paths import ROOT
+
+pytestmark = [pytest.mark.inventory, pytest.mark.timeout(120)]
+
+PRINT_GROUPS = """
+def pytest_collection_finish(session):
+    for it in session.items:
+        mark = it.get_closest_marker("xdist_group")
+        print("GROUP", it.nodeid, mark.args[0] if mark else "-")
+"""
+EXPECTED = {"tests/service/": "service", "tests/static/test_go.py::test_go_vet[": "go-vet"}
+
+
+def groups(targets: list[str], plugin_dir: Path) -> dict[str, str]:
+    (plugin_dir / "print_groups.py").write_text(PRINT_GROUPS)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "print_groups", *targets],
+        capture_output=True, text=True, timeout=100, cwd=ROOT,
+        # a report of its own: with this run's, its session start would forget this run's records
+        env={**os.environ, "PYTHONPATH": str(plugin_dir), "PYTEST_XDIST_WORKER": "gw0",
+             "SNIPCHECK_REPORT": str(plugin_dir / "report.json")},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    found = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("GROUP "):
+            _, nodeid, group = line.split(" ", 2)
+            found[nodeid] = group
+    return found
+
+
+def misplaced(found: dict[str, str]) -> list[str]:
+    wrong = []
+    for prefix, group in EXPECTED.items():
+        chosen = {n: g for n, g in found.items() if n.startswith(prefix)}
+        assert chosen, f"no test collected under {prefix}"
+        wrong += [f"{n}: group {g!r}, expected {group!r}" for n, g in chosen.items() if g != group]
+    return wrong
+
+
+def test_go_compiling_tests_share_a_worker(tmp_path: Path) -> None:
+    found = groups(["tests/service", "tests/static/test_go.py"], tmp_path)
+    wrong = misplaced(found)
+    assert not wrong, "these would compile the same Go packages on several workers at once:\n" + "\n".join(wrong)
+
+
+def test_a_test_outside_its_group_is_named() -> None:
+    found = {
+        "tests/service/test_go_service.py::test_go_test_race[./cmd/server]": "service",
+        "tests/service/test_go_service.py::test_binary_size_measured": "-",
+        "tests/static/test_go.py::test_go_vet[myapp/go.mod]": "go-vet",
+    }
+    assert misplaced(found) == [
+        "tests/service/test_go_service.py::test_binary_size_measured: group '-', expected 'service'"
+    ]
