@@ -131,13 +131,29 @@ def stream_contains(fh: IO[bytes], needle: bytes, chunk: int = 1 << 20) -> bool:
     return False
 
 
+# An image's filesystem is read through a created, never started container with `docker cp CID:/ -`,
+# not `docker export`: Docker 26.1 leaves the container's overlay mount behind on every export, even
+# after `docker rm` (713 such mounts pinning 40 GB after a day of runs, found 2026-12-02);
+# tests/images/test_image_reading.py fails if reading leaves a mount. Names in the archive start with
+# "/" (`/etc/passwd`); the readers here strip it.
+def filesystem_args(cid: str) -> list[str]:
+    return ["cp", f"{cid}:/", "-"]
+
+
 def fs_members(ref: str) -> list[tarfile.TarInfo]:
-    """The entries of an image's filesystem (`docker export` of a created, never started container,
-    streamed: names, types and link targets, no contents)."""
+    """The entries of an image's filesystem (streamed: names relative to /, types and link targets,
+    no contents)."""
     cid = create(ref)
+    members = []
     try:
-        with stream("export", cid, timeout=300) as out, tarfile.open(fileobj=out, mode="r|") as tar:
-            return list(tar)
+        with stream(*filesystem_args(cid), timeout=300) as out, tarfile.open(fileobj=out, mode="r|") as tar:
+            for m in tar:
+                m.name = m.name.lstrip("/")
+                if m.islnk():
+                    m.linkname = m.linkname.lstrip("/")
+                if m.name:
+                    members.append(m)
+        return members
     finally:
         remove_container(cid)
 
@@ -369,10 +385,11 @@ def create(ref: str, *args: str, labelled: bool = True) -> str:
 
 
 def export_fs(ref: str, dest: Path) -> Path:
-    """Write an image's filesystem as a tar file (via a created, never started container)."""
+    """Write an image's filesystem as a tar file (names start with "/"; see filesystem_args)."""
     cid = create(ref)
     try:
-        docker("export", "-o", str(dest), cid, timeout=300)
+        with stream(*filesystem_args(cid), timeout=300) as out, dest.open("wb") as fh:
+            shutil.copyfileobj(out, fh, 1 << 20)
     finally:
         remove_container(cid)
     return dest

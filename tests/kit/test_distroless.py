@@ -35,7 +35,7 @@ class Fs:
 
     def __init__(self, tar_path: Path) -> None:
         self.tar = tarfile.open(tar_path)  # noqa: SIM115 - closed by the module fixture
-        self.members = {m.name.removeprefix("./").rstrip("/"): m for m in self.tar.getmembers()}
+        self.members = {m.name.lstrip("/").removeprefix("./").rstrip("/"): m for m in self.tar.getmembers()}
 
     def has(self, path: str) -> bool:
         return path.strip("/") in self.members
