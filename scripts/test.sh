@@ -95,14 +95,18 @@ export PATH=$go_bin:$HOME/go/bin:$PWD/build/tools/bin:$PWD/.venv/bin:$PATH
 # objects are named per worker. Groups start in the order the workers collected them
 # (--no-loadscope-reorder): tests/conftest.py sorts them as xdist would (largest first) but puts the real
 # node's group first, a long wait that would otherwise be the run's tail; while setup.sh builds the
-# Kubernetes binaries in the background, the suite's order (the cluster last, so that it does not wait).
+# Kubernetes binaries in the background, the node's group first and then the suite's order (the API
+# server's group last, so that it does not wait).
 # Workers: 3 on a warm machine (the node's group mostly waits, so two workers stay busy beside it: a warm
-# .ci/run took 464 s with 3, 510 s with 2); 2 while the Kubernetes binaries build in the background (a
-# cold machine, where the compiles are CPU-bound on 2 cores). SNIPCHECK_WORKERS=N overrides (1: serial);
-# an explicit -n/-p wins.
+# .ci/run took 464 s with 3, 510 s with 2); while the Kubernetes binaries build in the background (a cold
+# machine, the compiles CPU-bound on 2 cores) 2 compiling workers: with the node (SNIPCHECK_NODE=1) a
+# third one takes the node's group, waits for the build and runs the node beside the images tier (a cold
+# .ci/run: 32.0 min with the node last on 2 workers; figures in README). SNIPCHECK_WORKERS=N overrides
+# (1: serial); an explicit -n/-p wins.
 workers=${SNIPCHECK_WORKERS:-3}
 if [ -z "${SNIPCHECK_WORKERS:-}" ] && [ -f build/install-kube.pid ] && [ ! -f build/install-kube.status ]; then
   workers=2
+  [ "${SNIPCHECK_NODE:-0}" = 1 ] && workers=3
 fi
 parallel=(-n "$workers" --dist loadgroup --no-loadscope-reorder)
 for arg in "$@"; do

@@ -29,6 +29,7 @@ EXPECTED = {"tests/service/": "service", "tests/static/test_go.py::test_go_vet["
 
 
 def groups(targets: list[str], plugin_dir: Path) -> dict[str, str]:
+    """Each collected test's xdist group ("-" for none), in the order a worker hands them out."""
     (plugin_dir / "print_groups.py").write_text(PRINT_GROUPS)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "print_groups", *targets],
@@ -70,3 +71,9 @@ def test_a_test_outside_its_group_is_named() -> None:
     assert misplaced(found) == [
         "tests/service/test_go_service.py::test_binary_size_measured: group '-', expected 'service'"
     ]
+
+
+def test_the_nodes_group_is_handed_out_first(tmp_path: Path) -> None:
+    """It mostly waits (rollouts, probes): started last, it was a cold run's idle tail."""
+    order = list(groups(["tests/cluster/test_node.py", "tests/service", "tests/static/test_go.py"], tmp_path).values())
+    assert order and order[0] == "cluster-node", f"first groups handed out: {list(dict.fromkeys(order))[:4]}"
