@@ -30,7 +30,7 @@ die() { log "ERROR: $*"; exit 1; }
 GO="$(command -v go || true)"
 [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
 [ -n "$GO" ] || die "Go is not installed (need Go >= 1.25 at /usr/local/go or on PATH)"
-# The compiler's GC: GOGC=400 saves about a quarter of a cold build's CPU (scripts/snipcheck/goenv.py)
+# The compiler's GC: GOGC=400 saves a fifth to a quarter of a cold build's CPU (scripts/snipcheck/goenv.py)
 export GOGC="${SNIPCHECK_BUILD_GOGC:-400}"
 
 # The one pin: `require k8s.io/kubernetes vX.Y.Z` in scripts/kube/go.mod.

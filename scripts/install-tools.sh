@@ -38,7 +38,7 @@ go_tool() { # go_tool BIN PACKAGE VERSION
     return
   fi
   log "go install $pkg@$want${have:+ (replacing $have)}"
-  # GOGC: the compiler's GC, about a quarter of a cold build's CPU at the default (scripts/snipcheck/goenv.py)
+  # GOGC: the compiler's GC, a fifth to a quarter of a cold build's CPU at the default (scripts/snipcheck/goenv.py)
   GOBIN="$TOOLS_BIN" GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod GOGC="${SNIPCHECK_BUILD_GOGC:-400}" \
     "$GO" install "$pkg@$want"
 }
