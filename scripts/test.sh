@@ -101,7 +101,7 @@ export PATH=$go_bin:$HOME/go/bin:$PWD/build/tools/bin:$PWD/.venv/bin:$PATH
 # .ci/run took 464 s with 3, 510 s with 2); while the Kubernetes binaries build in the background (a cold
 # machine, the compiles CPU-bound on 2 cores) 2 compiling workers: with the node (SNIPCHECK_NODE=1) a
 # third one takes the node's group, waits for the build and runs the node beside the images tier (a cold
-# .ci/run: 32.0 min with the node last on 2 workers; figures in README). SNIPCHECK_WORKERS=N overrides
+# .ci/run: 32.0 min with the node last on 2 workers, 30.8 min with it first on a third; README). SNIPCHECK_WORKERS=N overrides
 # (1: serial); an explicit -n/-p wins.
 workers=${SNIPCHECK_WORKERS:-3}
 if [ -z "${SNIPCHECK_WORKERS:-}" ] && [ -f build/install-kube.pid ] && [ ! -f build/install-kube.status ]; then

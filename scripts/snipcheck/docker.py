@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -135,9 +135,10 @@ def stream_contains(fh: IO[bytes], needle: bytes, chunk: int = 1 << 20) -> bool:
 # not `docker export`: Docker 26.1 leaves the container's overlay mount behind on every export, even
 # after `docker rm` (713 such mounts pinning 40 GB after a day of runs, found 2026-12-02);
 # tests/images/test_image_reading.py fails if reading leaves a mount. Names in the archive start with
-# "/" (`/etc/passwd`); the readers here strip it.
-def filesystem_args(cid: str) -> list[str]:
-    return ["cp", f"{cid}:/", "-"]
+# "/" (`/etc/passwd`).
+def filesystem_stream(cid: str) -> AbstractContextManager[IO[bytes]]:
+    """The container's whole filesystem as a tar stream (see stream)."""
+    return stream("cp", f"{cid}:/", "-", timeout=300)
 
 
 def fs_members(ref: str) -> list[tarfile.TarInfo]:
@@ -146,7 +147,7 @@ def fs_members(ref: str) -> list[tarfile.TarInfo]:
     cid = create(ref)
     members = []
     try:
-        with stream(*filesystem_args(cid), timeout=300) as out, tarfile.open(fileobj=out, mode="r|") as tar:
+        with filesystem_stream(cid) as out, tarfile.open(fileobj=out, mode="r|") as tar:
             for m in tar:
                 m.name = m.name.lstrip("/")
                 if m.islnk():
@@ -385,10 +386,10 @@ def create(ref: str, *args: str, labelled: bool = True) -> str:
 
 
 def export_fs(ref: str, dest: Path) -> Path:
-    """Write an image's filesystem as a tar file (names start with "/"; see filesystem_args)."""
+    """Write an image's filesystem as a tar file (names start with "/"; see filesystem_stream)."""
     cid = create(ref)
     try:
-        with stream(*filesystem_args(cid), timeout=300) as out, dest.open("wb") as fh:
+        with filesystem_stream(cid) as out, dest.open("wb") as fh:
             shutil.copyfileobj(out, fh, 1 << 20)
     finally:
         remove_container(cid)

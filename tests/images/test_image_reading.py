@@ -1,5 +1,5 @@
-"""The streamed image readers the ❌/✅ scenarios rely on: `docker save` searched for a canary and `docker
-export` listed, both read once from the pipe and never written to disk.
+"""The streamed image readers the ❌/✅ scenarios rely on: `docker save` searched for a canary and the
+filesystem listed (`docker cp CID:/ -`), both read once from the pipe and never written to disk.
 
 A reader that misses what is there would let the ✅ secret-mount example pass while leaking, so each is
 shown finding a planted needle — in a layer's file, across the boundary of two read chunks, and in the
@@ -83,7 +83,7 @@ def test_reading_a_filesystem_leaves_no_mount(engine: None, tmp_path: Path) -> N
         merged = (dk.inspect(cid, "container").get("GraphDriver") or {}).get("Data", {}).get("MergedDir", "")
         if not merged or not Path(merged).parent.is_dir():
             pytest.skip(f"the engine's storage is not on this machine (MergedDir {merged!r}): mounts not visible")
-        with dk.stream(*dk.filesystem_args(cid)) as out:
+        with dk.filesystem_stream(cid) as out:
             assert dk.stream_contains(out, needle.encode()), "the image's file was not in the filesystem read"
         assert not _mounted(merged), f"reading the container's filesystem left {merged} mounted"
     finally:
