@@ -63,10 +63,12 @@ start_engine() {
   return 1
 }
 
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 apt_install() {
-  as_root apt-get update -qq
+  apt_get update -qq
   log "installing $* from $PRETTY_NAME's own archive"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  apt_get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 options() {
@@ -109,11 +111,11 @@ elif [ "$ID" = debian ] && [ "$VERSION_ID" = 12 ]; then
     echo 'deb http://deb.debian.org/debian trixie main' | as_root tee /etc/apt/sources.list.d/snipcheck-trixie.list >/dev/null
   fi
   printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' | as_root tee /etc/apt/preferences.d/snipcheck-trixie-pin >/dev/null
-  as_root apt-get update -qq
+  apt_get update -qq
   log "these Debian 12 packages will be upgraded to Debian 13 (apt-get -s):"
-  as_root apt-get install -s -t trixie docker.io docker-buildx docker-compose containerd runc/bookworm \
+  apt_get install -s -t trixie docker.io docker-buildx docker-compose containerd runc/bookworm \
     | awk '/^Inst / && /\[/ {print "    " $2 " " $3 " -> " $4}' | tr -d '[]()' | sort | head -n 80 || true
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie \
+  apt_get install -y -qq -t trixie \
     docker.io docker-buildx docker-compose containerd runc/bookworm >/dev/null
 else
   options

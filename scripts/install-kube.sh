@@ -86,11 +86,13 @@ build() { # build NAME PACKAGE [MODULE_DIR]
   if reports_version "$name"; then
     log "$name $KUBE_VERSION: cached ($CACHE_DIR/$name)"
   else
-    log "building $name $KUBE_VERSION from $pkg (CGO_ENABLED=0 -trimpath; slow on a cold Go cache)"
+    log "building $name $KUBE_VERSION from $pkg (CGO_ENABLED=0 -trimpath, no DWARF; slow on a cold Go cache)"
     tmp="$CACHE_DIR/.$name.$$"
     start=$(date +%s)
+    # -dwarf=false: the compiler skips the debug info that -ldflags "-s -w" would strip anyway (a cold
+    # kube-scheduler: 231 -> 206 CPU-seconds, the same size)
     (cd "$dir" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
-      "$GO" build -trimpath -ldflags "$LDFLAGS" -o "$tmp" "$pkg") || { rm -f "$tmp"; die "go build $pkg failed"; }
+      "$GO" build -trimpath -gcflags=all=-dwarf=false -ldflags "$LDFLAGS" -o "$tmp" "$pkg") || { rm -f "$tmp"; die "go build $pkg failed"; }
     mv -f "$tmp" "$CACHE_DIR/$name"
     secs=$(( $(date +%s) - start ))
     printf '%s\n' "$secs" > "$CACHE_DIR/$name.build-seconds"
@@ -104,13 +106,14 @@ build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
 build kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager
 build kubectl k8s.io/kubernetes/cmd/kubectl
 
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+. "$ROOT/scripts/lib/apt.sh"
 apt_install() { # apt_install PACKAGE: from Debian 12 (bookworm) where that source is configured, else the host's archive
-  local sudo="" release=()
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  local release=()
   grep -qs 'bookworm' /etc/apt/sources.list /etc/apt/sources.list.d/* && release=(-t bookworm)
   log "installing $1 with apt ${release[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${release[@]}" "$1"
+  apt_get update -qq
+  apt_get install -y -qq --no-install-recommends "${release[@]}" "$1"
 }
 
 if [ "${SNIPCHECK_NODE:-0}" = 1 ]; then

@@ -30,7 +30,8 @@ wants_any() { for t in "$@"; do wants "$t" && return 0; done; return 1; }
 
 log() { printf '[setup] %s\n' "$*"; }
 can_root() { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# shellcheck source-path=SCRIPTDIR source=lib/apt.sh
+. scripts/lib/apt.sh
 
 apt_updated=""
 apt_install() { # apt_install WHY PKG... — Debian packages of the host's own release only
@@ -42,9 +43,9 @@ apt_install() { # apt_install WHY PKG... — Debian packages of the host's own r
     log "missing Debian packages for $why: ${missing[*]} — as root: apt-get install ${missing[*]} (the tiers that need them skip until then)"
     return 0
   fi
-  if [ -z "$apt_updated" ]; then log "apt-get update"; as_root apt-get update -qq; apt_updated=1; fi
+  if [ -z "$apt_updated" ]; then log "apt-get update"; apt_get update -qq; apt_updated=1; fi
   log "installing Debian packages for $why: ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # 1. Python virtualenv with the pinned requirements (no root) -----------------------------------
@@ -68,11 +69,39 @@ fi
 [ -z "$TIERS" ] && { log "site dependencies ready"; exit 0; }
 log "preparing tiers: $TIERS"
 
+# The Kubernetes binaries of the cluster tier (scripts/install-kube.sh). With SNIPCHECK_KUBE_BACKGROUND=1
+# (scripts/test.sh sets it) and other tiers to run, a cold build (about 10 minutes of both cores) starts as
+# soon as Go is there and runs in the background beside the rest of the setup (downloads and apt leave
+# the CPU idle) and the other tiers; tests/cluster waits for it (snipcheck.kubeapi) and scripts/test.sh
+# stops it if the run ends first. Its output: build/install-kube.log. Its apt steps (etcd, CNI plugins,
+# busybox) wait for the setup's own (scripts/lib/apt.sh holds one lock for both).
+kube_started=""
+start_kube_build_in_background() {
+  wants cluster && [ -f scripts/install-kube.sh ] || return 0
+  rm -f build/install-kube.pid build/install-kube.status
+  [ "${SNIPCHECK_KUBE_BACKGROUND:-0}" = 1 ] && [ "$TIERS" != cluster ] || return 0
+  kube_started=1
+  if bash scripts/install-kube.sh --cached; then
+    bash scripts/install-kube.sh
+    return 0
+  fi
+  mkdir -p build
+  log "Kubernetes binaries not cached: building them in the background while the setup and the other tiers run (log: build/install-kube.log)"
+  # its own process group (test.sh stops it with kill -- -PGID); the group leader writes its pid itself,
+  # in case setsid had to fork
+  echo 0 >build/install-kube.pid
+  setsid bash -c 'echo $$ >build/install-kube.pid
+    bash scripts/install-kube.sh >build/install-kube.log 2>&1; echo $? >build/install-kube.status' \
+    </dev/null >/dev/null 2>&1 &
+  for _ in $(seq 50); do [ "$(cat build/install-kube.pid)" != 0 ] && break; sleep 0.1; done
+}
+
 # 2. Go and the Go-built tools (no root) ----------------------------------------------------------
 if wants_any static service kit images compose cluster; then
   GO_BIN=$(bash scripts/install-go.sh)
   export PATH=$GO_BIN:$PATH
   echo "$GO_BIN" > build/.go-bin 2>/dev/null || { mkdir -p build; echo "$GO_BIN" > build/.go-bin; }
+  start_kube_build_in_background
   wants static && bash scripts/install-tools.sh
 fi
 
@@ -96,24 +125,8 @@ if wants_any kit images compose || { wants cluster && [ "${SNIPCHECK_NODE:-0}" =
   log "fidelity table of the base images: build/imagekit.md"
 fi
 
-# 5. Kubernetes API server for the cluster tier ---------------------------------------------------
-# With SNIPCHECK_KUBE_BACKGROUND=1 (scripts/test.sh sets it) and other tiers to run, a cold build (about
-# 12 minutes) runs in the background beside them; tests/cluster waits for it (snipcheck.kubeapi) and
-# scripts/test.sh stops it if the run ends first. Its output: build/install-kube.log.
-if wants cluster && [ -f scripts/install-kube.sh ]; then
-  rm -f build/install-kube.pid build/install-kube.status
-  if [ "${SNIPCHECK_KUBE_BACKGROUND:-0}" = 1 ] && [ "$TIERS" != cluster ] && ! bash scripts/install-kube.sh --cached; then
-    mkdir -p build
-    log "Kubernetes binaries not cached: building them in the background while the other tiers run (log: build/install-kube.log)"
-    # its own process group (test.sh stops it with kill -- -PGID); the group leader writes its pid itself,
-    # in case setsid had to fork
-    echo 0 >build/install-kube.pid
-    setsid bash -c 'echo $$ >build/install-kube.pid
-      bash scripts/install-kube.sh >build/install-kube.log 2>&1; echo $? >build/install-kube.status' \
-      </dev/null >/dev/null 2>&1 &
-    for _ in $(seq 50); do [ "$(cat build/install-kube.pid)" != 0 ] && break; sleep 0.1; done
-  else
-    bash scripts/install-kube.sh
-  fi
+# 5. Kubernetes API server for the cluster tier (started in step 2 when it builds in the background) --
+if wants cluster && [ -z "$kube_started" ]; then
+  bash scripts/install-kube.sh
 fi
 log "setup complete for: $TIERS"

@@ -16,7 +16,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 if ! command -v debootstrap >/dev/null; then
 	echo "mkrootfs.sh: installing debootstrap with apt-get" >&2
-	apt-get install -y --no-install-recommends debootstrap >&2
+	# shellcheck source-path=SCRIPTDIR source=../../lib/apt.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/../../lib/apt.sh"
+	apt_get install -y --no-install-recommends debootstrap >&2
 fi
 
 work=$(mktemp -d /tmp/snipcheck-rootfs.XXXXXX)
