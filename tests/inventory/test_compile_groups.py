@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -77,3 +78,38 @@ def test_the_nodes_group_is_handed_out_first(tmp_path: Path) -> None:
     """It mostly waits (rollouts, probes): started last, it was a cold run's idle tail."""
     order = list(groups(["tests/cluster/test_node.py", "tests/service", "tests/static/test_go.py"], tmp_path).values())
     assert order and order[0] == "cluster-node", f"first groups handed out: {list(dict.fromkeys(order))[:4]}"
+
+
+class GroupedItem:
+    """What _packing_order reads of a pytest item: its node id and its xdist_group marker."""
+
+    def __init__(self, nodeid: str, group: str | None) -> None:
+        self.nodeid, self.group = nodeid, group
+
+    def get_closest_marker(self, name: str) -> SimpleNamespace | None:
+        return SimpleNamespace(args=(self.group,)) if name == "xdist_group" and self.group else None
+
+
+@pytest.mark.parametrize(
+    ("largest_first", "expected"),
+    [
+        # a warm run: xdist's rule after the node, largest groups first (ties: collection order)
+        (True, ["cluster-node", "images-a", "site", "cluster", "static::one"]),
+        # while the Kubernetes binaries build: the collection order (RUN_ORDER), the API server's group last
+        (False, ["cluster-node", "static::one", "site", "images-a", "cluster"]),
+    ],
+    ids=["warm", "while-building"],
+)
+def test_packing_order(request: pytest.FixtureRequest, largest_first: bool, expected: list[str]) -> None:
+    conftest = request.config.pluginmanager.get_plugin(str(ROOT / "tests" / "conftest.py"))
+    node = conftest.NODE_GROUP
+    collected = [  # in collection order (RUN_ORDER)
+        GroupedItem("static::one", None),
+        *(GroupedItem(f"site::{i}", "site") for i in range(2)),
+        *(GroupedItem(f"images::{i}", "images-a") for i in range(3)),
+        *(GroupedItem(f"cluster::{i}", "cluster") for i in range(2)),
+        GroupedItem("node::0", node),
+    ]
+    order = conftest._packing_order(collected, largest_first=largest_first)
+    handed_out = list(dict.fromkeys(it.group or it.nodeid for it in order))
+    assert handed_out == expected
