@@ -3,15 +3,14 @@ filesystem listed (`docker cp CID:/ -`), both read once from the pipe and never 
 
 A reader that misses what is there would let the ✅ secret-mount example pass while leaking, so each is
 shown finding a planted needle — in a layer's file, across the boundary of two read chunks, and in the
-image config — and not finding one that is absent; a reader that stops early leaves no `docker` behind,
-and reading a filesystem leaves no mount behind (`docker export` did, on every call).
+image config — and not finding one that is absent; reading a filesystem leaves no mount behind
+(`docker export` did, on every call).
 """
 
 from __future__ import annotations
 
 import io
 import secrets
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -61,8 +60,8 @@ def test_save_and_export_are_read_as_streams(engine: None, tmp_path: Path) -> No
         assert "sub/big.bin" in names, names
     finally:
         dk.remove_image(tag)
-    left = subprocess.run(["pgrep", "-af", f"docker save {tag}"], capture_output=True, text=True)
-    assert not left.stdout.strip(), f"a streamed docker command outlived its reader: {left.stdout}"
+    # that stopping early ends `docker save`: tests/inventory/test_docker_stream.py (a stand-in that
+    # would outlive its reader; a real one dies of SIGPIPE on its own, so it cannot show it)
 
 
 def _mounted(path: str) -> bool:
