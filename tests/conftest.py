@@ -25,6 +25,7 @@ from snipcheck import cachestate, changes, kubeapi, manifest, sitebuild, toolver
 from snipcheck import docker as dk
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
+from snipcheck.diskwatch import GB, LOW_GB, DiskWatch
 from snipcheck.paths import REPORT, rel
 from snipcheck.results import head_commit
 from support import CALL_FAILED, IN_CI, RECORDING, recording, require  # noqa: F401 (require re-exported)
@@ -185,9 +186,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if not _is_worker(session.config):
         run_report.reset()
         session.config.stash[_START] = time.time()
+        _DISK.sample("the session's start")
 
 
 _START = pytest.StashKey[float]()
+# the free disk space after each test, on the controller (the workers' reports reach it)
+_DISK = DiskWatch()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -223,6 +227,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _TIER_COUNTS[tier][rep.outcome] += 1
     elif rep.when == "teardown" and rep.failed:
         _TIER_COUNTS[tier]["error"] += 1
+    if rep.when == "teardown":
+        _DISK.sample(rep.nodeid)
 
 
 def _missing_pairs(selected_tiers: set[str], only: set[str] | None = None) -> list[str]:
@@ -284,6 +290,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "pytest_args": session.config.invocation_params.args,
             "unrecorded_checks": missing,
             "selection": sel or {"everything": "a full run (no --changed)"},
+            "disk": _DISK.as_report(),
         }
     )
     if missing and session.exitstatus == 0:
@@ -305,6 +312,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             t = tiers[tier]
             counts = ", ".join(f"{k} {v}" for k, v in t.items() if k != "seconds")
             tr.write_line(f"{tier:<10} {t['seconds']:>8.1f} s   {counts}")
+    tr.write_line(_DISK.summary(), red=_DISK.lowest < LOW_GB * GB)
     tr.write_line(f"report: {rel(REPORT)}")
     for line in config.stash.get(_MISSING, []):
         tr.write_line(f"UNRECORDED CHECK: {line}", red=True)

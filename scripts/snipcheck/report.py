@@ -89,6 +89,7 @@ def merge(reports: list[Path], dest: Path = REPORT) -> dict[str, Any]:
         "shards": [str(p) for p in reports],
         # each job started from its own caches (a cold and a warm shard can meet in one report)
         "caches_at_start": {str(p): d.get("caches_at_start") for p, d in zip(reports, docs, strict=True)},
+        "disk": {str(p): d.get("disk") for p, d in zip(reports, docs, strict=True)},  # each job's own machine
     }
     for doc in docs:
         for tier, figures in (doc.get("tiers") or {}).items():
