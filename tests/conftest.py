@@ -25,7 +25,7 @@ from snipcheck import cachestate, changes, kubeapi, manifest, sitebuild, toolver
 from snipcheck import docker as dk
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
-from snipcheck.diskwatch import GB, LOW_GB, DiskWatch
+from snipcheck.diskwatch import DiskWatch
 from snipcheck.paths import REPORT, rel
 from snipcheck.results import head_commit
 from support import CALL_FAILED, IN_CI, RECORDING, recording, require  # noqa: F401 (require re-exported)
@@ -227,8 +227,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _TIER_COUNTS[tier][rep.outcome] += 1
     elif rep.when == "teardown" and rep.failed:
         _TIER_COUNTS[tier]["error"] += 1
-    if rep.when == "teardown":
-        _DISK.sample(rep.nodeid)
+    if rep.when == "teardown" and not os.environ.get("PYTEST_XDIST_WORKER"):
+        _DISK.sample(rep.nodeid)  # the controller's (or a serial run's) watch is the one reported
 
 
 def _missing_pairs(selected_tiers: set[str], only: set[str] | None = None) -> list[str]:
@@ -312,7 +312,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             t = tiers[tier]
             counts = ", ".join(f"{k} {v}" for k, v in t.items() if k != "seconds")
             tr.write_line(f"{tier:<10} {t['seconds']:>8.1f} s   {counts}")
-    tr.write_line(_DISK.summary(), red=_DISK.lowest < LOW_GB * GB)
+    tr.write_line(_DISK.summary(), red=_DISK.low)
     tr.write_line(f"report: {rel(REPORT)}")
     for line in config.stash.get(_MISSING, []):
         tr.write_line(f"UNRECORDED CHECK: {line}", red=True)

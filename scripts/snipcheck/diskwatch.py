@@ -47,11 +47,15 @@ class DiskWatch:
             "lowest_after": self.lowest_after,
         }
 
+    @property
+    def low(self) -> bool:
+        return 0 <= self.lowest < LOW_GB * GB
+
     def summary(self) -> str:
         line = (
             f"disk ({self.path}): {self.at_start / GB:.1f} GB free at the start, "
             f"lowest {self.lowest / GB:.1f} GB (after {self.lowest_after})"
         )
-        if self.lowest < LOW_GB * GB:
+        if self.low:
             line += f" — below {LOW_GB:.0f} GB: free space (docker system df; docker builder prune) before the next run"
         return line

@@ -10,6 +10,13 @@ DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"
 SCRIPTS = ROOT / "scripts"
 TESTS = ROOT / "tests"
+
+
+def project_shell_scripts() -> list[Path]:
+    """The project's own shell scripts: scripts/**/*.sh and .ci/run (linted; apt-get only through scripts/lib)."""
+    return sorted({*SCRIPTS.rglob("*.sh"), ROOT / ".ci" / "run"})
+
+
 BUILD = ROOT / "build"
 REPORT = Path(os.environ.get("SNIPCHECK_REPORT", BUILD / "report.json"))
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck.paths import ROOT, SCRIPTS
+from snipcheck.paths import ROOT, SCRIPTS, project_shell_scripts
 from support import require
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 
 APT_LIB = SCRIPTS / "lib" / "apt.sh"
-SHELL_SCRIPTS = sorted({*SCRIPTS.rglob("*.sh"), ROOT / ".ci" / "run"})
+SHELL_SCRIPTS = project_shell_scripts()
 QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
 
 

@@ -26,11 +26,12 @@ def test_the_lowest_free_space_and_the_test_before_it() -> None:
         "lowest_free_gb": 3.2,
         "lowest_after": "tests/images/x.py::big",
     }
-    assert "below 5 GB" in w.summary() and "after tests/images/x.py::big" in w.summary()
+    assert w.low and "below 5 GB" in w.summary() and "after tests/images/x.py::big" in w.summary()
 
 
 def test_enough_space_is_said_plainly() -> None:
     w = watch([60.0, 55.0])
     w.sample("start")
     w.sample("tests/a.py::one")
+    assert not w.low
     assert w.summary() == "disk (/var/lib/docker): 60.0 GB free at the start, lowest 55.0 GB (after tests/a.py::one)"

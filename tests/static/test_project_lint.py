@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from statictools import FAILING, SEVERITY, fail, hadolint, hadolint_text, run, shellcheck, shellcheck_text, tool
 
-from snipcheck.paths import ROOT, SCRIPTS, TESTS
+from snipcheck.paths import ROOT, SCRIPTS, TESTS, project_shell_scripts
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(120)]
 
 PYTHON_DIRS = [SCRIPTS, TESTS]
-SHELL_SCRIPTS = sorted({*SCRIPTS.rglob("*.sh"), ROOT / ".ci" / "run"})
+SHELL_SCRIPTS = project_shell_scripts()
 KIT_DOCKERFILES = sorted((SCRIPTS / "imagekit").rglob("Dockerfile*"))
 
 
