@@ -12,6 +12,7 @@ change at the same time — and `differences(before)` lists whatever is still no
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shlex
@@ -175,8 +176,7 @@ def restore(before: HostState, workdir: Path | None = None) -> list[str]:
     for cmd, rules in now.iptables.items():
         done += _restore_iptables(cmd, before.iptables.get(cmd, frozenset()), rules)
     for table in sorted(now.nft_tables - before.nft_tables):
-        subprocess.run(["nft", "delete", *table.split()[1:]], capture_output=True)  # "table ip kube-proxy"
-        done.append(f"deleted nftables {table}")
+        done += _remove_nft_table(table)
     for cgroup in sorted(now.cgroups - before.cgroups):
         done += _remove_cgroup(Path(cgroup))
     for key, value in before.sysctls.items():
@@ -212,6 +212,32 @@ def _restore_iptables(cmd: str, before: frozenset[tuple[str, str]], now: frozens
         if subprocess.run([cmd, "-w", "-t", table, "-X", chain], capture_output=True).returncode == 0:
             done.append(f"{cmd} -t {table} -X {chain}")
     return done
+
+
+# The tables iptables-nft creates on first use (kubelet's canary chains create `ip6 mangle`, `ip6 nat`,
+# `ip6 filter` on a host where nothing used ip6tables before): once the node's rules are gone, a new one
+# that holds no rule is the node's leftover; one that holds rules is someone else's (Docker's) and stays.
+IPTABLES_TABLES = frozenset({"filter", "nat", "mangle", "raw", "security"})
+
+
+def _remove_nft_table(line: str) -> list[str]:
+    """Delete a table that appeared since the node started (`nft list tables` line: "table ip6 mangle"):
+    a table of its own (kube-proxy's nftables mode, "table ip kube-proxy") whatever it holds, an
+    iptables-nft table only when it holds no rule."""
+    _, family, name = line.split()
+    if name in IPTABLES_TABLES and _nft_rule_count(family, name):
+        return []  # reported by HostState.differences if it is still new
+    res = subprocess.run(["nft", "delete", "table", family, name], capture_output=True, text=True)
+    if res.returncode != 0:
+        return [f"could not delete nftables {line}: {res.stderr.strip()}"]
+    return [f"deleted nftables {line}"]
+
+
+def _nft_rule_count(family: str, name: str) -> int:
+    res = subprocess.run(["nft", "-j", "list", "table", family, name], capture_output=True, text=True)
+    if res.returncode != 0:
+        return 0  # gone already
+    return sum(1 for item in json.loads(res.stdout).get("nftables", []) if "rule" in item)
 
 
 def _remove_cgroup(top: Path) -> list[str]:

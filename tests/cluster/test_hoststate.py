@@ -3,7 +3,8 @@
 The test plays the node: a KUBE-* chain with a rule jumping to it, a `snipk8s…` bridge with a veth
 enslaved to it, a kubepods-like sysctl change (kernel.keys.root_maxkeys, a harmless limit); then
 `differences` must list each, `restore` must remove each, and a Docker-like veth that is not on the
-bridge (created at the same time, as compose tests do beside the node) must be left alone.
+bridge (created at the same time, as compose tests do beside the node) must be left alone; the same
+for the nftables tables a node creates.
 Root only (iptables, links, sysctls); everything it makes is removed in `finally` as well.
 """
 
@@ -70,3 +71,33 @@ def test_restore_puts_back_only_what_the_node_added() -> None:
         for name in (f"CNI-SNIPTEST-{tag}", chain):
             sh("iptables", "-w", "-X", name, check=False)
         SYSCTL.write_text(old)
+
+
+def test_restore_deletes_the_tables_the_node_created() -> None:
+    """On a host where nothing used ip6tables before, kubelet's canary chains create the iptables-nft
+    tables `ip6 mangle`, `ip6 nat` and `ip6 filter`; kube-proxy's nftables mode a table of its own. Once
+    the node's rules are gone, such new tables go too; a new table holding someone else's rule stays."""
+    require(os.geteuid() == 0 and shutil.which("ip6tables") and shutil.which("nft"), "needs root, ip6tables and nft")
+    existing = set(subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout.splitlines())
+    absent = [t for t in ("raw", "security") if f"table ip6 {t}" not in existing]
+    require(len(absent) == 2, f"needs the ip6 tables raw and security absent, as on a fresh host (present: {existing})")
+    tag = secrets.token_hex(2)
+    node_table, foreign_table, own = absent[0], absent[1], f"{hoststate.BRIDGE_PREFIX}-{tag}"
+    before = hoststate.HostState.record()
+    try:
+        sh("ip6tables", "-w", "-t", node_table, "-N", f"KUBE-SNIPTEST-{tag}")  # creates table ip6 <node_table>
+        sh("ip6tables", "-w", "-t", node_table, "-A", "OUTPUT", "-j", f"KUBE-SNIPTEST-{tag}")
+        sh("ip6tables", "-w", "-t", foreign_table, "-A", "OUTPUT", "-j", "ACCEPT")  # not the node's rule
+        sh("nft", "add", "table", "ip6", own)
+        sh("nft", "add", "chain", "ip6", own, "probe")
+        sh("nft", "add", "rule", "ip6", own, "probe", "counter")
+
+        text = "\n".join(hoststate.HostState.record().differences(before))
+        for table in (node_table, foreign_table, own):
+            assert f"nftables table ip6 {table}" in text, f"new table ip6 {table} not reported:\n{text}"
+
+        done = hoststate.restore(before)
+        assert hoststate.HostState.record().differences(before) == [f"nftables table ip6 {foreign_table}"], done
+    finally:
+        for table in (node_table, foreign_table, own):
+            sh("nft", "delete", "table", "ip6", table, check=False)
