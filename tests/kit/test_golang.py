@@ -65,6 +65,8 @@ def test_toolchain_and_environment(ref: str, kit_image, kit_sources) -> None:
     env = dict(e.split("=", 1) for e in dk.inspect(ref)["Config"]["Env"])
     assert env["PATH"].startswith("/go/bin:/usr/local/go/bin:")
     assert env["GOTOOLCHAIN"] == "local" and env["GOPATH"] == "/go"
+    # the kit's one addition to the environment, documented in its differences and on the kit page
+    assert env.get("GOGC") == ("400" if kit_sources[ref].kind == "local" else None), env
     data["go_version"] = out[2]
 
 

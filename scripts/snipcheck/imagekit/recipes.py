@@ -113,7 +113,10 @@ RECIPES: tuple[Recipe, ...] = (
             "upstream's plain `golang:1.26` most likely points at the trixie variant "
             "since Debian 13's release, the kit tags its bookworm build under both "
             "names (project decision; snippets pin -bookworm); host-local CAs (if the "
-            "host has any in /usr/local/share/ca-certificates) added as a last layer"
+            "host has any in /usr/local/share/ca-certificates) added as a last layer; "
+            "GOGC=400 in the environment (upstream sets none): the compiler does a fifth "
+            "less garbage collection in every builder stage, and programs started from the "
+            "image itself inherit it"
         ),
         upstream_size="~0.8-0.9 GB",
     ),
