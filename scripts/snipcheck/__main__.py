@@ -5,6 +5,8 @@
     python -m snipcheck merge-reports OUT REPORT...            one report from parallel CI jobs' reports
     python -m snipcheck explain PATH|PAGE:LINE                 pages, manifest entry, checks, tests, last results
     python -m snipcheck cache-state [--write FILE]            what the caches hold (cold / warm / partial)
+    python -m snipcheck cpu-account run [--out FILE] -- CMD…  run CMD with process accounting; where the CPU went
+    python -m snipcheck cpu-account report FILE               that summary again from an accounting file
 
 Run from scripts/ (or with PYTHONPATH=scripts).
 """
@@ -15,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import cachestate, changes, comments
+from . import cachestate, changes, comments, cpuaccount
 from . import report as run_report
 from .explain import ExplainError, explain
 from .manifest import ManifestError
@@ -43,7 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("path", help="snippet path (docker/bad/Dockerfile) or page:line (docs/docker.md:11)")
     cs = sub.add_parser("cache-state", help="what BuildKit, Docker, Go and the Kubernetes cache hold now")
     cs.add_argument("--write", default=str(cachestate.SNAPSHOT), help="where to write the snapshot")
+    ca = sub.add_parser("cpu-account", help="where a command's CPU time goes (BSD process accounting; root)")
+    ca_sub = ca.add_subparsers(dest="action", required=True)
+    ca_run = ca_sub.add_parser("run", help="run a command with process accounting on, then summarise")
+    ca_run.add_argument("--out", default=str(BUILD / "cpu-account.pacct"), help="the accounting file")
+    ca_run.add_argument("cmd", nargs=argparse.REMAINDER, help="-- the command and its arguments")
+    ca_rep = ca_sub.add_parser("report", help="summarise an accounting file")
+    ca_rep.add_argument("file")
     args = parser.parse_args(argv)
+    if args.command == "cpu-account":
+        return _cpu_account(args)
     if args.command == "cache-state":
         state = cachestate.write(Path(args.write))
         print(
@@ -102,6 +113,25 @@ def main(argv: list[str] | None = None) -> int:
         total += len(chosen)
     print(f"{report.comments} comment lines shown on pages need Russian text; {total} problem(s)", file=sys.stderr)
     return 1 if total else 0
+
+
+def _cpu_account(args: argparse.Namespace) -> int:
+    try:
+        if args.action == "report":
+            print(cpuaccount.summary(cpuaccount.read(Path(args.file))))
+            return 0
+        cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+        if not cmd:
+            print("error: name the command to run after --", file=sys.stderr)
+            return 2
+        out = Path(args.out)
+        rc = cpuaccount.run(cmd, out)
+        print(f"[cpu-account] {' '.join(cmd)} exited {rc}; accounting file {out}")
+        print(cpuaccount.summary(cpuaccount.read(out)))
+        return rc
+    except (cpuaccount.AccountError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
