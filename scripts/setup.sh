@@ -28,7 +28,8 @@ esac
 wants() { case " $TIERS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 wants_any() { for t in "$@"; do wants "$t" && return 0; done; return 1; }
 
-# each line says how long the setup has run (bash's SECONDS): a slow step shows in CI's log
+# each line says how long this setup.sh has run (bash's SECONDS; test.sh runs it twice: --site, then the
+# tiers): a slow step shows in CI's log
 log() { printf '[setup +%ss] %s\n' "$SECONDS" "$*"; }
 can_root() { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null 2>&1; }
 # shellcheck source-path=SCRIPTDIR source=lib/apt.sh

@@ -65,33 +65,31 @@ def read(path: Path) -> list[Proc]:
     return procs
 
 
-def _parents(procs: list[Proc]) -> dict[int, Proc | None]:
-    """Each record's parent record: the process with its parent's pid that started before it and exited
-    after it started (pids are reused over a long run). Index → parent."""
-    by_pid: dict[int, list[Proc]] = defaultdict(list)
-    for p in procs:
-        by_pid[p.pid].append(p)
-    out: dict[int, Proc | None] = {}
+def _parents(procs: list[Proc]) -> list[int | None]:
+    """The index of each record's parent record: of the processes with its parent's pid, the one started
+    last but not after it (pids are reused over a long run); None when the parent left no record."""
+    by_pid: dict[int, list[int]] = defaultdict(list)
     for i, p in enumerate(procs):
-        # the latest-started candidate that started no later than the child (records are in exit order)
-        cands = [q for q in by_pid.get(p.ppid, []) if q.start <= p.start and q is not p]
-        out[i] = max(cands, key=lambda q: q.start) if cands else None
+        by_pid[p.pid].append(i)
+    out: list[int | None] = []
+    for i, p in enumerate(procs):
+        cands = [j for j in by_pid.get(p.ppid, []) if j != i and procs[j].start <= p.start]
+        out.append(max(cands, key=lambda j: procs[j].start) if cands else None)
     return out
 
 
 def where_built(procs: list[Proc]) -> Counter[str]:
     """CPU seconds of the Go/C toolchain by where it ran: 'BuildKit RUN' (BuildKit starts a step's process
     with runc directly), 'container' (under a containerd shim: `docker run`, compose) or 'host'."""
-    index = {id(p): i for i, p in enumerate(procs)}
     parent = _parents(procs)
     out: Counter[str] = Counter()
     for i, p in enumerate(procs):
         if p.comm not in TOOLCHAIN:
             continue
-        chain, q = [], parent[i]
-        while q is not None and len(chain) < 8:
-            chain.append(q.comm)
-            q = parent[index[id(q)]]
+        chain, j = [], parent[i]
+        while j is not None and len(chain) < 8:
+            chain.append(procs[j].comm)
+            j = parent[j]
         if any(c == "runc" or c.startswith("runc:") for c in chain):
             out["BuildKit RUN"] += p.cpu
         elif any(c.startswith("containerd-shim") for c in chain):

@@ -225,7 +225,7 @@ def _remove_nft_table(line: str) -> list[str]:
     a table of its own (kube-proxy's nftables mode, "table ip kube-proxy") whatever it holds, an
     iptables-nft table only when it holds no rule."""
     _, family, name = line.split()
-    if name in IPTABLES_TABLES and _nft_rule_count(family, name):
+    if name in IPTABLES_TABLES and _nft_holds_rules(family, name):
         return []  # reported by HostState.differences if it is still new
     res = subprocess.run(["nft", "delete", "table", family, name], capture_output=True, text=True)
     if res.returncode != 0:
@@ -233,11 +233,17 @@ def _remove_nft_table(line: str) -> list[str]:
     return [f"deleted nftables {line}"]
 
 
-def _nft_rule_count(family: str, name: str) -> int:
+def _nft_holds_rules(family: str, name: str) -> bool:
+    """Whether the table holds a rule; True when nft cannot say (an nft without JSON output, say): such a
+    table is kept and reported rather than deleted with someone else's rules in it."""
     res = subprocess.run(["nft", "-j", "list", "table", family, name], capture_output=True, text=True)
     if res.returncode != 0:
-        return 0  # gone already
-    return sum(1 for item in json.loads(res.stdout).get("nftables", []) if "rule" in item)
+        return "No such file or directory" not in res.stderr  # gone already: nothing to keep
+    try:
+        items = json.loads(res.stdout).get("nftables", [])
+    except ValueError:
+        return True
+    return any("rule" in item for item in items)
 
 
 def _remove_cgroup(top: Path) -> list[str]:

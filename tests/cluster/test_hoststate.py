@@ -101,3 +101,19 @@ def test_restore_deletes_the_tables_the_node_created() -> None:
     finally:
         for table in (node_table, foreign_table, own):
             sh("nft", "delete", "table", "ip6", table, check=False)
+
+
+def test_a_table_nft_cannot_describe_is_kept(tmp_path: Path, monkeypatch) -> None:
+    """An nft that cannot list a table as JSON (built without it, say) must not make restore delete an
+    iptables table that may hold someone else's rules: it is kept (and reported as still new)."""
+    calls = tmp_path / "calls"
+    fake = tmp_path / "nft"
+    fake.write_text(
+        f'#!/bin/sh\necho "$@" >> {calls}\n'
+        'case "$1" in -j) echo "Error: JSON support not compiled-in" >&2; exit 1;; esac\nexit 0\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert hoststate._remove_nft_table("table ip6 mangle") == []
+    assert hoststate._remove_nft_table("table ip6 snipk8s-own") == ["deleted nftables table ip6 snipk8s-own"]
+    assert calls.read_text().splitlines() == ["-j list table ip6 mangle", "delete table ip6 snipk8s-own"]

@@ -114,9 +114,9 @@ RECIPES: tuple[Recipe, ...] = (
             "since Debian 13's release, the kit tags its bookworm build under both "
             "names (project decision; snippets pin -bookworm); host-local CAs (if the "
             "host has any in /usr/local/share/ca-certificates) added as a last layer; "
-            "GOGC=400 in the environment (upstream sets none): the compiler does a fifth "
-            "less garbage collection in every builder stage, and programs started from the "
-            "image itself inherit it"
+            "GOGC=400 in the environment (upstream sets none): the compiler collects "
+            "garbage less often in every builder stage (same output), and programs started "
+            "from the image itself inherit it"
         ),
         upstream_size="~0.8-0.9 GB",
     ),
