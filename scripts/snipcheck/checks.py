@@ -148,7 +148,9 @@ CHECKS: dict[str, Check] = {
         "static",
         ("tests/static/test_consistency.py",),
         "cross-file rules: one Go version, pinned base images, ports and names that agree",
-        {"teaches_latest": BOOL},
+        # another Dockerfile (path under snippets/) whose `go build` stage this one repeats exactly, with
+        # the same build context and arguments, so that BuildKit compiles the service once for both
+        {"teaches_latest": BOOL, "same_build_stage_as": STR},
         implicit=True,
     ),
     # service tier: the Go service against real PostgreSQL and Redis

@@ -51,6 +51,52 @@ def binary_destinations(stage: Stage) -> set[str]:
     return out
 
 
+def go_build_stage(text: str) -> list[str]:
+    """The stage that runs `go build`, up to and including that RUN, as BuildKit keys it: each
+    instruction verbatim (continuation lines kept as written), comment and blank lines dropped, the
+    stage's own name dropped from FROM. Two Dockerfiles whose lists are equal (same context, same build
+    arguments) compile once: BuildKit reuses the identical steps. [] when no stage runs `go build`."""
+    out: list[str] = []
+    current = ""
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if current and line.lstrip().startswith("#"):
+            continue  # a comment inside a continued instruction is not part of it
+        current += line + "\n"
+        if line.endswith("\\"):
+            continue
+        instruction, current = current.rstrip("\n"), ""
+        if re.match(r"(?i)FROM\s", instruction):
+            out = [re.sub(r"(?i)\s+AS\s+\S+$", "", instruction)]
+        elif out:
+            out.append(instruction)
+            if re.match(r"(?i)RUN\s", instruction) and builds_go(instruction):
+                return out
+    return []
+
+
+def shared_stage_problems(stage: list[str], other: list[str], where: str, other_where: str) -> list[str]:
+    """Why a Dockerfile declared to share its build stage with another does not (first difference)."""
+    if not stage or not other:
+        missing = where if not stage else other_where
+        return [f"{where}: same_build_stage_as {other_where}, but {missing} has no stage that runs `go build`"]
+    for i, (mine, theirs) in enumerate(zip(stage, other, strict=False), start=1):
+        if mine != theirs:
+            return [
+                f"{where}: same_build_stage_as {other_where}, but instruction {i} of the build stage differs:"
+                f" {mine!r} vs {theirs!r} — BuildKit compiles the service once more; make the stages"
+                " identical or remove same_build_stage_as"
+            ]
+    if len(stage) != len(other):
+        return [
+            f"{where}: same_build_stage_as {other_where}, but the build stages have"
+            f" {len(stage)} and {len(other)} instructions"
+        ]
+    return []
+
+
 def healthcheck(stage: Stage) -> list[str] | None:
     """The HEALTHCHECK command of a stage (exec or shell form), None if there is none or NONE."""
     for instr, rest in reversed(stage.instructions):

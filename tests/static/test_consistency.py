@@ -6,7 +6,9 @@
 - GOMEMLIMIT is 80-90% of the container memory limit wherever both are set (compose, Kubernetes);
 - every image reference is pinned (tag or digest, not latest), unless the entry teaches `latest`
   (expect: fails with hadolint_rules DL3007/DL3006, or `teaches_latest: true`);
-- the Go version is the same everywhere: go.mod, golang image tags, workflow go-version.
+- the Go version is the same everywhere: go.mod, golang image tags, workflow go-version;
+- a Dockerfile declared `same_build_stage_as` another repeats that one's `go build` stage exactly, with the
+  same build context, arguments and planted files, so BuildKit compiles the service once for both.
 """
 
 from __future__ import annotations
@@ -229,10 +231,47 @@ def go_version_problems(found: list[tuple[str, str]]) -> list[str]:
     ]
 
 
+# ---- build stages declared shared ---------------------------------------------------------------
+
+
+def _build_inputs(s: Snippet) -> dict[str, Any]:
+    """What besides the Dockerfile decides a build stage's cache key: the context, the build
+    arguments, the files the scenario plants in the context."""
+    build = s.settings.get("build") or {}
+    return {
+        "context": build.get("context"),
+        "args": build.get("args") or {},
+        "planted": s.settings.get("planted") or [],
+    }
+
+
+def shared_stage_problems(s: Snippet, snippets: dict[str, Snippet]) -> list[str]:
+    other_path = s.settings.get("same_build_stage_as")
+    if other_path is None:
+        return []
+    other = snippets.get(other_path)
+    if other is None or other.kind != "dockerfile":
+        return [
+            f"{s.where()}: same_build_stage_as {other_path!r} is not a declared Dockerfile (a path under snippets/)"
+        ]
+    mine, theirs = _build_inputs(s), _build_inputs(other)
+    if mine != theirs:
+        return [
+            f"{s.where()}: same_build_stage_as {other_path}, but the builds differ in their inputs: {mine} vs {theirs}"
+        ]
+    return cs.shared_stage_problems(
+        cs.go_build_stage(s.file.read_text(encoding="utf-8")),
+        cs.go_build_stage(other.file.read_text(encoding="utf-8")),
+        s.path,
+        other_path,
+    )
+
+
 # ---- per snippet: every rule that concerns it, recorded as check `consistency` -------------------
 
 CONCERNED_KINDS = {"dockerfile", "gomod", "workflow", "yaml"} | COMPOSE_KINDS | K8S_KINDS
-CONCERNED = sorted((s for s in manifest.load().values() if s.kind in CONCERNED_KINDS), key=lambda s: s.path)
+SNIPPETS_BY_PATH = manifest.load()
+CONCERNED = sorted((s for s in SNIPPETS_BY_PATH.values() if s.kind in CONCERNED_KINDS), key=lambda s: s.path)
 
 
 @pytest.mark.check("consistency")
@@ -242,7 +281,12 @@ def test_snippet_agrees_with_the_rest(
 ) -> None:
     versions = go_versions(snippet)
     measure.update(images=image_refs(snippet), go_versions=sorted({v for _, v in versions}))
-    _report(probe_problems(snippet, routes, service_binaries) + pin_problems(snippet) + go_version_problems(versions))
+    _report(
+        probe_problems(snippet, routes, service_binaries)
+        + pin_problems(snippet)
+        + go_version_problems(versions)
+        + shared_stage_problems(snippet, SNIPPETS_BY_PATH)
+    )
 
 
 def test_undeclared_go_modules_use_the_same_go(declared: list[Snippet]) -> None:
@@ -442,3 +486,56 @@ jobs:
     problems = cs.release_tag_problems(patterns, [("k8s/deployment.yaml", "v1.0.0")])
     assert any("pulls tag v1.0.0" in p for p in problems), problems
     assert cs.release_tag_problems(["v{{version}}"], [("k8s/deployment.yaml", "v1.0.0")]) == []
+
+
+SHARED_STAGE = """\
+# --8<-- [start:builder]
+FROM golang:1.26-bookworm AS builder
+WORKDIR /build
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build \\
+    -o /app/server ./cmd/server
+
+FROM scratch
+COPY --from=builder /app/server /server
+"""
+
+
+def test_shared_build_stage_differences_are_caught() -> None:
+    stage = cs.go_build_stage(SHARED_STAGE)
+    assert stage[0] == "FROM golang:1.26-bookworm" and stage[-1].startswith("RUN CGO_ENABLED=0 go build"), stage
+    # what BuildKit does not key on: comments, blank lines, the stage's name, the final stage
+    alike = "# a comment\n" + SHARED_STAGE.replace("AS builder", "AS build").replace("COPY . .\n", "\nCOPY . .\n")
+    alike = alike.replace("FROM scratch", "FROM debian:bookworm-slim")
+    assert cs.shared_stage_problems(cs.go_build_stage(alike), stage, "a", "b") == []
+    different = {
+        "WORKDIR": SHARED_STAGE.replace("WORKDIR /build", "WORKDIR /src"),
+        "the indentation of a continued line": SHARED_STAGE.replace("    -o /app", "  -o /app"),
+        "an instruction more": SHARED_STAGE.replace("COPY . .\n", "COPY . .\nENV GOFLAGS=-mod=mod\n"),
+        "an instruction fewer": SHARED_STAGE.replace("RUN go mod download\n", ""),
+        "the base image": SHARED_STAGE.replace("golang:1.26-bookworm", "golang:1.26"),
+    }
+    for what, text in different.items():
+        problems = cs.shared_stage_problems(cs.go_build_stage(text), stage, "a/Dockerfile", "b/Dockerfile")
+        assert problems and "a/Dockerfile: same_build_stage_as b/Dockerfile" in problems[0], (what, problems)
+    assert "has no stage that runs `go build`" in cs.shared_stage_problems([], stage, "a", "b")[0]
+
+
+def test_shared_build_stage_inputs_and_target_are_checked(tmp_path: Path) -> None:
+    def entry(path: str, **settings: Any) -> Snippet:
+        return Snippet(path, "dockerfile", "works", ["image-build"], tmp_path / "manifest.yaml", 3, settings=settings)
+
+    caching = entry("docker/caching/Dockerfile", build={"context": "myapp"})
+    assert shared_stage_problems(entry("x/Dockerfile"), {}) == []  # nothing declared, nothing checked
+    planted = entry(
+        "x/Dockerfile", build={"context": "myapp"}, planted=[".env"], same_build_stage_as="docker/caching/Dockerfile"
+    )
+    assert "differ in their inputs" in shared_stage_problems(planted, {caching.path: caching})[0]
+    other_args = entry(
+        "x/Dockerfile", build={"context": "myapp", "args": {"V": "1"}}, same_build_stage_as="docker/caching/Dockerfile"
+    )
+    assert "differ in their inputs" in shared_stage_problems(other_args, {caching.path: caching})[0]
+    unknown = entry("x/Dockerfile", build={"context": "myapp"}, same_build_stage_as="docker/nope/Dockerfile")
+    assert "is not a declared Dockerfile" in shared_stage_problems(unknown, {caching.path: caching})[0]
