@@ -2,9 +2,9 @@
 
 On a cold Go build cache two workers compiling the same packages at the same time each do all of the
 work: the cache is shared only once written. `go vet` per module and the service tier (`go test -race`
-per package, the server binary, built with vet's flags) are therefore kept on one worker together
-(tests/conftest.py ONE_WORKER, the xdist_group of tests/static/test_go.py). This collects those tests
-the way a worker does and reads the group each one got."""
+per package, the server binary) are therefore kept on one worker each (tests/conftest.py ONE_WORKER,
+the xdist_group of tests/static/test_go.py). This collects those tests the way a worker does and reads
+the group each one got."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def pytest_collection_finish(session):
         mark = it.get_closest_marker("xdist_group")
         print("GROUP", it.nodeid, mark.args[0] if mark else "-")
 """
-EXPECTED = {"tests/service/": "service", "tests/static/test_go.py::test_go_vet[": "service"}
+EXPECTED = {"tests/service/": "service", "tests/static/test_go.py::test_go_vet[": "go-vet"}
 
 
 def groups(targets: list[str], plugin_dir: Path) -> dict[str, str]:
@@ -67,7 +67,7 @@ def test_a_test_outside_its_group_is_named() -> None:
     found = {
         "tests/service/test_go_service.py::test_go_test_race[./cmd/server]": "service",
         "tests/service/test_go_service.py::test_binary_size_measured": "-",
-        "tests/static/test_go.py::test_go_vet[myapp/go.mod]": "service",
+        "tests/static/test_go.py::test_go_vet[myapp/go.mod]": "go-vet",
     }
     assert misplaced(found) == [
         "tests/service/test_go_service.py::test_binary_size_measured: group '-', expected 'service'"

@@ -29,12 +29,7 @@ pytestmark = [pytest.mark.static, pytest.mark.timeout(300)]
 
 GOFMT = manifest.by_check("gofmt")
 GOVET = manifest.by_check("go-vet")
-# Vetted as the chapter builds its Go (CGO_ENABLED=0) and as the service tier builds the server binary
-# (-trimpath, CGO_ENABLED=0): vet compiles every dependency to read its export data, and with the same
-# flags those compiles are the server build's, so on a cold Go cache the packages are compiled once for
-# both (one worker: the `service` group). A cold `go vet ./...` of myapp after that build: 3.9 s, not 35 s.
-GO_FLAGS = " ".join(["-trimpath", os.environ.get("SNIPCHECK_GOFLAGS", "")]).strip()
-GO_ENV = goenv.toolchain_env(CGO_ENABLED="0", GOFLAGS=GO_FLAGS)
+GO_ENV = goenv.toolchain_env(GOFLAGS=os.environ.get("SNIPCHECK_GOFLAGS", ""))
 FINDING = re.compile(r"^(?:vet: )?(?:\./)?(?P<file>[^\s:][^:]*\.go):(?P<line>\d+)(?::\d+)?: (?P<msg>.*)$")
 
 
@@ -125,10 +120,9 @@ def test_gofmt(snippet: Snippet) -> None:
 
 
 @pytest.mark.check("go-vet")
-# one worker, the service tier's: its session's VetCache vets each module once (spread over workers, every
-# worker vetted, and on a cold Go cache compiled, the same modules at the same time), and the server binary
-# that tier builds reuses vet's compiles (GO_ENV)
-@pytest.mark.xdist_group("service")
+# one worker: its session's VetCache vets each module once; spread over workers, every worker vetted
+# (and, on a cold Go cache, compiled) the same modules at the same time
+@pytest.mark.xdist_group("go-vet")
 @pytest.mark.parametrize("snippet", GOVET, ids=ids(GOVET))
 def test_go_vet(snippet: Snippet, vet_cache: VetCache, measure: dict[str, Any]) -> None:
     if snippet.kind == "gomod" or snippet.file.suffix != ".go":  # go.mod, go.sum: the whole module
