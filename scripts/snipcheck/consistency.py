@@ -57,17 +57,7 @@ def go_build_stage(text: str) -> list[str]:
     stage's own name dropped from FROM. Two Dockerfiles whose lists are equal (same context, same build
     arguments) compile once: BuildKit reuses the identical steps. [] when no stage runs `go build`."""
     out: list[str] = []
-    current = ""
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if not current and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        if current and line.lstrip().startswith("#"):
-            continue  # a comment inside a continued instruction is not part of it
-        current += line + "\n"
-        if line.endswith("\\"):
-            continue
-        instruction, current = current.rstrip("\n"), ""
+    for instruction in logical_lines(text, verbatim=True):
         if re.match(r"(?i)FROM\s", instruction):
             out = [re.sub(r"(?i)\s+AS\s+\S+$", "", instruction)]
         elif out:

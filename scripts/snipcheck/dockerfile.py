@@ -22,19 +22,21 @@ class Stage:
     instructions: list[tuple[str, str]] = field(default_factory=list)
 
 
-def logical_lines(text: str) -> list[str]:
+def logical_lines(text: str, verbatim: bool = False) -> list[str]:
+    """Instructions, comment and blank lines dropped, continuation lines joined: with single spaces, or
+    with `verbatim` as written (backslashes, line breaks and indentation kept, as BuildKit keys a step)."""
     lines, buf = [], ""
     for raw in text.splitlines():
-        s = raw.strip()
-        if s.startswith("#") or (not s and not buf):
+        s = raw.rstrip() if verbatim else raw.strip()
+        if s.lstrip().startswith("#") or (not s.strip() and not buf):
             continue
         if s.endswith("\\"):
-            buf += s[:-1] + " "
+            buf += s + "\n" if verbatim else s[:-1] + " "
             continue
-        lines.append((buf + s).strip())
+        lines.append(buf + s if verbatim else (buf + s).strip())
         buf = ""
     if buf.strip():
-        lines.append(buf.strip())
+        lines.append(buf.rstrip() if verbatim else buf.strip())
     return lines
 
 
