@@ -459,7 +459,13 @@ def run_once(image: str, *args: str, extra: Sequence[str] = (), timeout: float =
     try:
         started = docker("start", cid, timeout=60, check=False)
         if started.returncode != 0:  # the process could not start (missing binary or interpreter)
-            res = Result(cmd, started.returncode, started.stdout, started.stderr, started.seconds)
+            # the daemon keeps why in State.Error (e.g. "failed to create task … exec /server: no such file or
+            # directory"); once, in a warm full run, `docker start` came back with exit 1 and nothing on stdout
+            # or stderr, so the reason is taken from there too
+            state = docker("container", "inspect", "--format", "{{.State.Error}}", cid, timeout=30, check=False)
+            reason = state.stdout.strip() if state.returncode == 0 else ""
+            stderr = started.stderr if reason in started.stderr else f"{started.stderr}{reason}\n"
+            res = Result(cmd, started.returncode, started.stdout, stderr, started.seconds)
         else:
             waited = docker("wait", cid, timeout=timeout)
             out = docker("logs", cid, timeout=60)
