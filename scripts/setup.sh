@@ -55,19 +55,36 @@ PY=${PYTHON:-python3}
 if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   log "Python >= 3.11 is required (found: $("$PY" --version 2>&1))"; exit 1
 fi
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv 2>/dev/null || { apt_install "the venv" python3-venv; "$PY" -m venv .venv; }
-  log "created .venv"
-fi
-stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "installing pinned Python requirements into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
-  echo "$want" > "$stamp"
-else
-  log "Python requirements already installed"
-fi
+# The venv's python is a link to the machine's python3 and its packages sit in that version's
+# site-packages. When the system's python3 changes under it — Debian 13's engine on Debian 12 (step 4,
+# the opt-in) upgrades python3 3.11 -> 3.13 — the venv no longer runs (pytest: "No module named
+# '_pytest'"): it is made again with the python3 there is now. Called again after step 4.
+venv_version() { sed -n 's/^version\(_info\)\{0,1\} *= *//p' .venv/pyvenv.cfg 2>/dev/null | head -1; }
+ensure_venv() {
+  if [ -x .venv/bin/python ]; then
+    local made now
+    made=$(venv_version)
+    now=$(.venv/bin/python -c 'import platform; print(platform.python_version())' 2>/dev/null || echo "none")
+    if [ "$now" != "$made" ]; then
+      log ".venv was made with Python ${made:-?}, its python is now $now (the machine's python3 changed): making it again"
+      rm -rf .venv
+    fi
+  fi
+  if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv 2>/dev/null || { apt_install "the venv" python3-venv; "$PY" -m venv .venv; }
+    log "created .venv (Python $(venv_version))"
+  fi
+  local stamp=.venv/.requirements.sha256 want
+  want=$(sha256sum requirements.txt | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing pinned Python requirements into .venv"
+    .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+    echo "$want" > "$stamp"
+  else
+    log "Python requirements already installed"
+  fi
+}
+ensure_venv
 [ -z "$TIERS" ] && { log "site dependencies ready"; exit 0; }
 log "preparing tiers: $TIERS"
 
@@ -120,6 +137,7 @@ fi
 # The cluster tier's node (SNIPCHECK_NODE=1) runs the chapter's image and example 2's PostgreSQL and Redis.
 if wants_any kit images compose || { wants cluster && [ "${SNIPCHECK_NODE:-0}" = 1 ]; }; then
   bash scripts/install-docker-engine.sh
+  ensure_venv # the engine's install may have changed the system's python3 (see step 1)
   log "ensuring base images (SNIPCHECK_IMAGES=${SNIPCHECK_IMAGES:-auto})"
   PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit ensure-all
   mkdir -p build

@@ -27,9 +27,9 @@ SUBNET="${SNIPCHECK_FRESH_SUBNET:-10.213.0.0/24}"
 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
 # Debian packages a new machine of the kind has (see the workplace's machine description)
-PACKAGES=systemd,systemd-sysv,ca-certificates,git,gcc,g++,make,libc6-dev,curl,python3,python3-venv,python3-pip,\
-postgresql-client,procps,iproute2,xz-utils,unzip,openssh-client,openjdk-17-jdk-headless,maven,cmake,ninja-build,\
-gdb,valgrind,perl,tcl
+BASE=systemd,systemd-sysv,ca-certificates,curl  # debootstrap's own resolver; the rest through apt
+PACKAGES=(git gcc g++ make libc6-dev python3 python3-venv python3-pip postgresql-client procps iproute2 xz-utils
+  unzip openssh-client openjdk-17-jdk-headless maven cmake ninja-build gdb valgrind perl tcl)
 RUN_ID="$(date +%Y%m%d%H%M%S)-$$"
 NAME="snipcheck-fresh-$RUN_ID"
 LABEL="io.snipcheck.fresh=$RUN_ID"
@@ -48,8 +48,9 @@ userland="$WORK/userland"
 if [ ! -f "$userland/.complete" ]; then
   log "debootstrap $SUITE into $userland (once; kept for later measurements)"
   rm -rf "$userland"
-  debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$userland" "$MIRROR" > "$WORK.debootstrap.log" 2>&1 \
-    || die "debootstrap failed: $WORK.debootstrap.log"
+  mkdir -p "$WORK"
+  debootstrap --variant=minbase --include="$BASE" "$SUITE" "$userland" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 \
+    || die "debootstrap failed: $WORK/debootstrap.log"
   rm -f "$userland/etc/apt/sources.list"
   cat > "$userland/etc/apt/sources.list.d/debian.sources" <<EOF
 Types: deb
@@ -64,13 +65,22 @@ Suites: $SUITE-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
+  mount -t proc proc "$userland/proc"
+  log "installing the kind's preinstalled packages into the userland: ${PACKAGES[*]}"
+  ok=1
+  chroot "$userland" sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@"' sh \
+    "${PACKAGES[@]}" > "$WORK/packages.log" 2>&1 || ok=0
+  if mountpoint -q "$userland/proc"; then umount "$userland/proc"; fi
+  [ "$ok" = 1 ] || die "installing packages into the userland failed: $WORK/packages.log"
   rm -rf "$userland/var/lib/apt/lists/"* "$userland/var/cache/apt/archives/"*.deb
   touch "$userland/.complete"
 fi
 
 # what changes with this host: its CAs (a TLS-inspecting egress needs them), Go, Node.js, Docker client
 cp /usr/local/share/ca-certificates/*.crt "$userland/usr/local/share/ca-certificates/" 2>/dev/null || :
-chroot "$userland" update-ca-certificates >/dev/null
+mount -t proc proc "$userland/proc" # the JDK's certificate hook runs java
+chroot "$userland" update-ca-certificates >/dev/null 2>&1 || log "update-ca-certificates failed in the userland"
+umount "$userland/proc"
 if goroot="$(go env GOROOT 2>/dev/null)" && [ -n "$goroot" ]; then
   rm -rf "$userland/usr/local/go"; cp -a "$goroot" "$userland/usr/local/go"
 else
