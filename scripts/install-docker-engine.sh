@@ -112,11 +112,17 @@ elif [ "$ID" = debian ] && [ "$VERSION_ID" = 12 ]; then
   fi
   printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' | as_root tee /etc/apt/preferences.d/snipcheck-trixie-pin >/dev/null
   apt_get update -qq
+  # python3 goes to 3.13 with the engine; venv's ensurepip takes pip from python3-pip-whl, and Debian
+  # 12's (pip 23.0.1) does not run on 3.13 ("python3 -m venv" fails): those wheels go to 13 with it
+  python_wheels=()
+  for pkg in python3-pip-whl python3-setuptools-whl; do
+    if dpkg -s "$pkg" >/dev/null 2>&1; then python_wheels+=("$pkg"); fi
+  done
   log "these Debian 12 packages will be upgraded to Debian 13 (apt-get -s):"
-  apt_get install -s -t trixie docker.io docker-buildx docker-compose containerd runc/bookworm \
+  apt_get install -s -t trixie docker.io docker-buildx docker-compose containerd runc/bookworm "${python_wheels[@]}" \
     | awk '/^Inst / && /\[/ {print "    " $2 " " $3 " -> " $4}' | tr -d '[]()' | sort | head -n 80 || true
   apt_get install -y -qq -t trixie \
-    docker.io docker-buildx docker-compose containerd runc/bookworm >/dev/null
+    docker.io docker-buildx docker-compose containerd runc/bookworm "${python_wheels[@]}" >/dev/null
 else
   options
 fi

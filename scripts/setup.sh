@@ -71,7 +71,11 @@ ensure_venv() {
     fi
   fi
   if [ ! -x .venv/bin/python ]; then
-    "$PY" -m venv .venv 2>/dev/null || { apt_install "the venv" python3-venv; "$PY" -m venv .venv; }
+    # venv's ensurepip is Debian's python3.X-venv for the python3 there is now (after Debian 13's
+    # engine on Debian 12, python3.13-venv: Debian 12's python3-venv stays installed but is 3.11's)
+    local venv_pkg
+    venv_pkg="python$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv"
+    "$PY" -m venv .venv 2>/dev/null || { rm -rf .venv; apt_install "the venv" "$venv_pkg"; "$PY" -m venv .venv; }
     log "created .venv (Python $(venv_version))"
   fi
   local stamp=.venv/.requirements.sha256 want
