@@ -29,7 +29,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >&2
+# A mirror caught mid-sync gives an index naming a package it cannot serve yet ("E: Couldn't download
+# packages: libudev1", seen once in a fresh-machine run): try again from scratch, at most three times.
+for attempt in 1 2 3; do
+	if debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >&2; then break; fi
+	if [ "$attempt" = 3 ]; then
+		echo "mkrootfs.sh: debootstrap $suite from $mirror failed 3 times (its log is above)" >&2
+		exit 1
+	fi
+	echo "mkrootfs.sh: debootstrap failed (attempt $attempt of 3); trying again in 30 s from an empty directory" >&2
+	umount "$rootfs/proc" 2>/dev/null || true
+	rm -rf "$rootfs"
+	sleep 30
+done
 
 # --- debuerreotype-minimizing-config -----------------------------------------------
 cat >"$rootfs/etc/apt/apt.conf.d/docker-autoremove-suggests" <<'CONF'
