@@ -5,8 +5,10 @@
 # The fresh machine is a privileged container on this machine's kernel and cores: a debootstrapped
 # Debian 12 userland with what a new machine of the project's kind has before the session starts
 # (gcc, git, python3, JDK, Maven, cmake, gdb, valgrind; this host's Go, Node.js and Docker client,
-# no engine), an empty HOME, its own /var/lib/docker and /var/lib/kubelet (directories of this host:
-# the engine's overlay cannot live on the container's own overlay), and a network of its own. Inside,
+# no engine), an empty HOME, its own /var/lib/docker, /var/lib/kubelet and /tmp (directories of this
+# host: overlayfs mounts — the engine's, the node's containerd under the tests' temporary directory —
+# cannot be made on the container's own overlay: "failed to mount rootfs component: invalid argument"),
+# and a network of its own. Inside,
 # the bundled HEAD is cloned and `CI=true bash .ci/run` runs as CI runs it: the setup installs
 # Debian 13's engine (the opt-in), chromium, redis, PostgreSQL and etcd, and every tier runs.
 # Not a VM: nested KVM does not work on this project's machines (the guest kernel hangs at boot).
@@ -100,13 +102,14 @@ if client="$(command -v docker)"; then cp -a "$client" "$userland/usr/local/bin/
 install -m 0755 "$ROOT/scripts/fresh-machine/inside.sh" "$userland/usr/local/sbin/snipcheck-fresh"
 
 share="$WORK/$RUN_ID"
-mkdir -p "$share/share" "$share/docker" "$share/kubelet"
+mkdir -p "$share/share" "$share/docker" "$share/kubelet" "$share/tmp"
+chmod 1777 "$share/tmp"
 # shellcheck disable=SC2329  # called by the EXIT trap
 cleanup() {
   docker rm -f "$NAME" >/dev/null 2>&1 || :
   docker network rm "$NAME" >/dev/null 2>&1 || :
   docker image rm "snipcheck-fresh:$RUN_ID" >/dev/null 2>&1 || :
-  rm -rf "$share/docker" "$share/kubelet"
+  rm -rf "$share/docker" "$share/kubelet" "$share/tmp"
   log "removed the container, its network, image and engine directories; logs stay in $share/share"
 }
 trap cleanup EXIT
@@ -125,7 +128,8 @@ log "running CI=true bash .ci/run in $NAME (log: $share/share/ci.log)"
 docker run -d --name "$NAME" --hostname fresh --label "$LABEL" --privileged --cgroupns=private \
   --network "$NAME" --shm-size=4g "${env_args[@]}" -e HOME=/root -e LANG=C.UTF-8 -e DEBIAN_FRONTEND=noninteractive \
   -e PATH=/usr/local/go/bin:/root/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  -v "$share/docker:/var/lib/docker" -v "$share/kubelet:/var/lib/kubelet" -v "$share/share:/mnt/host" \
+  -v "$share/docker:/var/lib/docker" -v "$share/kubelet:/var/lib/kubelet" -v "$share/tmp:/tmp" \
+  -v "$share/share:/mnt/host" \
   -w /root "snipcheck-fresh:$RUN_ID" /usr/local/sbin/snipcheck-fresh >/dev/null
 docker wait "$NAME" >/dev/null
 
