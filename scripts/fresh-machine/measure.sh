@@ -28,6 +28,7 @@ WORK="${SNIPCHECK_FRESH_DIR:-/var/tmp/snipcheck-fresh}"
 SUBNET="${SNIPCHECK_FRESH_SUBNET:-10.213.0.0/24}"
 SUITE=bookworm
 MIRROR=http://deb.debian.org/debian
+SECURITY=http://deb.debian.org/debian-security
 # Debian packages a new machine of the kind has (see the workplace's machine description)
 BASE=systemd,systemd-sysv,ca-certificates,curl  # debootstrap's own resolver; the rest through apt
 PACKAGES=(git gcc g++ make libc6-dev python3 python3-venv python3-pip postgresql-client procps iproute2 xz-utils
@@ -37,6 +38,8 @@ NAME="snipcheck-fresh-$RUN_ID"
 LABEL="io.snipcheck.fresh=$RUN_ID"
 
 log() { printf '[fresh-machine] %s\n' "$*"; }
+# shellcheck source-path=SCRIPTDIR source=../imagekit/debian/sources.sh
+. "$ROOT/scripts/imagekit/debian/sources.sh"
 die() { log "$*"; exit 1; }
 
 if [ "${1:-}" = "--clean" ]; then
@@ -53,20 +56,7 @@ if [ ! -f "$userland/.complete" ]; then
   mkdir -p "$WORK"
   debootstrap --variant=minbase --include="$BASE" "$SUITE" "$userland" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 \
     || die "debootstrap failed: $WORK/debootstrap.log"
-  rm -f "$userland/etc/apt/sources.list"
-  cat > "$userland/etc/apt/sources.list.d/debian.sources" <<EOF
-Types: deb
-URIs: $MIRROR
-Suites: $SUITE $SUITE-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: http://deb.debian.org/debian-security
-Suites: $SUITE-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+  debian_sources "$userland" "$SUITE" "$MIRROR" "$SECURITY"
   mount -t proc proc "$userland/proc"
   log "installing the kind's preinstalled packages into the userland: ${PACKAGES[*]}"
   ok=1

@@ -82,20 +82,9 @@ for d in groff info linda lintian/overrides locale man; do
 done
 
 # --- sources (deb822, like the official image) and security updates ------------------
-rm -f "$rootfs/etc/apt/sources.list"
-cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<CONF
-Types: deb
-URIs: $mirror
-Suites: $suite $suite-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $security
-Suites: $suite-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-CONF
+# shellcheck source-path=SCRIPTDIR source=sources.sh
+. "$(dirname "${BASH_SOURCE[0]}")/sources.sh"
+debian_sources "$rootfs" "$suite" "$mirror" "$security"
 cp /etc/resolv.conf "$rootfs/etc/resolv.conf"
 mount -t proc proc "$rootfs/proc"
 chroot "$rootfs" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
