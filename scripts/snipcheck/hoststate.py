@@ -17,7 +17,9 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +120,27 @@ class HostState:
         nft = frozenset(_run("nft", "list", "tables").splitlines()) if shutil.which("nft") else frozenset()
         return cls(sysctls, iptables, links, netns, mounts, cgroups, paths, nft)
 
+    def to_json(self) -> dict[str, object]:
+        """The state as JSON values (sets as sorted lists), for a journal that outlives the process."""
+        return {
+            "sysctls": self.sysctls,
+            "iptables": {cmd: sorted(map(list, rules)) for cmd, rules in self.iptables.items()},
+            **{name: sorted(getattr(self, name)) for name in _SET_FIELDS},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> HostState:
+        """The inverse of to_json; KeyError/TypeError/ValueError on anything else."""
+        sysctls = data["sysctls"]
+        iptables = data["iptables"]
+        if not isinstance(sysctls, dict) or not isinstance(iptables, dict):
+            raise TypeError("sysctls and iptables must be objects")
+        return cls(
+            {str(k): str(v) for k, v in sysctls.items()},
+            {str(cmd): frozenset((str(t), str(r)) for t, r in _as_list(rules)) for cmd, rules in iptables.items()},
+            **{name: frozenset(map(str, _as_list(data[name]))) for name in _SET_FIELDS},
+        )
+
     def differences(self, before: HostState, workdir: Path | None = None) -> list[str]:
         """What is not as it was in `before`, for the node's kinds of state (one line each)."""
         out = [
@@ -135,6 +158,29 @@ class HostState:
         out += [f"directory {p}" for p in sorted(self.paths - before.paths)]
         out += [f"nftables {t}" for t in sorted(self.nft_tables - before.nft_tables)]
         return out
+
+
+_SET_FIELDS = ("links", "netns", "mounts", "cgroups", "paths", "nft_tables")
+
+
+def _as_list(value: object) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list, found {type(value).__name__}")
+    return value
+
+
+def kubernetes_rules() -> list[str]:
+    """Rules (not bare chain declarations) that name a KUBE-* or CNI-* chain, from iptables and ip6tables:
+    a Kubernetes node's networking that is in force. An empty chain nothing jumps to is inert."""
+    found = []
+    for cmd in ("iptables", "ip6tables"):
+        if shutil.which(cmd):
+            found += [
+                f"{cmd} -t {t}: {r}"
+                for t, r in sorted(_iptables_rules(_run(f"{cmd}-save")))
+                if r.startswith("-A ") and NODE_CHAIN.search(r)
+            ]
+    return found
 
 
 def _node_links() -> list[str]:
@@ -247,9 +293,34 @@ def _nft_holds_rules(family: str, name: str) -> bool:
 
 
 def _remove_cgroup(top: Path) -> list[str]:
-    """rmdir a cgroup tree bottom-up (a v1 cgroup directory holds only kernel files once empty)."""
+    """rmdir a cgroup tree bottom-up (a v1 cgroup directory holds only kernel files once empty). Processes
+    still in it (a Pod's, when its node was killed) are killed first: the tree is the node's own."""
     dirs = sorted((d for d in top.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True)
+    _kill_members([*dirs, top])
     for d in [*dirs, top]:
         with contextlib.suppress(OSError):  # still in use: reported by HostState.differences
             d.rmdir()
     return [] if top.exists() else [f"removed cgroup {top}"]
+
+
+def _kill_members(cgroups: list[Path], grace: float = 10) -> None:
+    """SIGKILL the processes of these cgroups (v2: cgroup.kill; v1: each pid in cgroup.procs) and wait
+    until the cgroups are empty."""
+    for d in cgroups:
+        if (d / "cgroup.kill").exists():
+            with contextlib.suppress(OSError):
+                (d / "cgroup.kill").write_text("1")
+        else:
+            for pid in _members(d):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_members(d) for d in cgroups):
+        time.sleep(0.2)
+
+
+def _members(cgroup: Path) -> list[int]:
+    try:
+        return [int(x) for x in (cgroup / "cgroup.procs").read_text().split()]
+    except OSError:
+        return []

@@ -20,7 +20,6 @@ puts back what the node changed on the host; a difference that stays is an error
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import json
@@ -34,9 +33,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
-from . import hoststate, waiting
+from . import hoststate, nodejournal, waiting
 from .kubeapi import (
     SERVICE_CIDR,
     ControlPlane,
@@ -62,7 +60,6 @@ COREDNS_IMAGE = "snipcheck.local/coredns:{version}"
 CNI_BIN = Path("/usr/lib/cni")
 READY_S = 120.0
 NODE_BINARIES = ("kubelet", "kube-scheduler", "kube-proxy", "coredns", "pause")
-HOST_LOCK = Path("/run/lock/snipcheck-node.lock")
 LOCK_WAIT_S = 600.0
 INSTALL_HINT = (
     "run: SNIPCHECK_NODE=1 bash scripts/install-kube.sh (kubelet, kube-scheduler, kube-proxy, CoreDNS, pause)"
@@ -86,9 +83,11 @@ def missing_tools() -> str:
         missing.append("root (the node changes cgroups, network links and iptables)")
     if missing:
         return f"missing {', '.join(missing)} - {INSTALL_HINT}"
-    if "\n:KUBE-" in subprocess.run(["iptables-save"], capture_output=True, text=True).stdout:
-        return "this host runs Kubernetes networking of its own (KUBE-* iptables chains): the node would share them"
     return ""
+
+
+class HostInUse(KubeError):
+    """The host runs Kubernetes networking that is not this run's node's: the node would share it."""
 
 
 def coredns_version() -> str:
@@ -108,18 +107,35 @@ class Node:
     timings: dict[str, float] = field(default_factory=dict)
     restored: list[str] = field(default_factory=list)
     loaded_br_netfilter: bool = False
-    lock: IO[str] | None = None  # the host-wide node lock, held until stop()
+    lock: nodejournal.HostLock | None = None  # held until stop()
+    recovered: list[str] = field(default_factory=list)  # what start() put back after a killed run's node
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
     @classmethod
     def start(cls, tools: Tools) -> Node:
-        # One node per host: kube-proxy's chains, the pod subnet and the Service route are host-wide, so a
-        # second run (another clone) waits here for the first one's node to stop.
-        lock = HOST_LOCK.open("a")
-        waiting.until(lambda: _try_lock(lock), timeout=LOCK_WAIT_S, what=f"another run's node to stop ({HOST_LOCK})")
-        workdir = Path(tempfile.mkdtemp(prefix="snipcheck-node-"))
-        node = cls(tools, workdir, hoststate.HostState.record(), lock=lock)
+        """Start a node once no other run's node is up, after putting back what a killed run's node left
+        (nodejournal). HostInUse when Kubernetes rules of someone else's are in force."""
+        # One node per network namespace: kube-proxy's chains, the pod subnet and the Service route are
+        # shared, so a second run (another clone, another container on the host network) waits here.
+        lock = nodejournal.HostLock()
+        waiting.until(lock.acquire, timeout=LOCK_WAIT_S, what="another run's node to stop (@snipcheck-node)")
+        try:
+            recovered = nodejournal.recover()
+            if rules := hoststate.kubernetes_rules():
+                raise HostInUse(
+                    "this host runs Kubernetes networking of its own (rules in KUBE-*/CNI-* chains, and no "
+                    f"snipcheck run's journal {nodejournal.JOURNAL} explains them): the node would share "
+                    "them. Stop that Kubernetes, or remove the rules if they are a dead cluster's. First ones:\n"
+                    + "\n".join(rules[:5])
+                )
+            before = hoststate.HostState.record()
+            workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX))
+            nodejournal.write(workdir, before)  # before the node changes anything
+        except BaseException:
+            lock.release()
+            raise
+        node = cls(tools, workdir, before, lock=lock, recovered=recovered)
         try:
             node._start()
         except BaseException:
@@ -457,8 +473,9 @@ state = "{w / "state"}"
         problems += [f"process group {p.name} still running" for p in self.procs if group_alive(p.popen.pid)]
         if self.workdir.exists():
             problems.append(f"could not remove {self.workdir}")
+        nodejournal.remove()  # the host is put back (what is not is raised below)
         if self.lock is not None:
-            self.lock.close()  # releases the flock
+            self.lock.release()
         if problems and check:
             raise KubeError("the node did not leave the host as it found it:\n" + "\n".join(problems))
 
@@ -502,14 +519,6 @@ state = "{w / "state"}"
         for proc in self.procs:
             if proc.name == name:
                 proc.stop(grace=20)  # kubelet and containerd may take a while
-
-
-def _try_lock(handle: IO[str]) -> bool:
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
 
 
 def _scratch_image(workdir: Path, binary: Path, path: str, entrypoint: list[str]) -> Path:

@@ -21,6 +21,7 @@ import os
 import subprocess
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,8 +64,12 @@ def node(kube_tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     require(dk.engine_problem() is None, f"the node needs the chapter's image from Docker: {dk.engine_problem()}")
     try:
         n = Node.start(kube_tools)
+    except kubenode.HostInUse as exc:
+        require(False, str(exc))
     except KubeError as exc:
         fail(f"the node did not start: {exc}")
+    if n.recovered:
+        warnings.warn("put back what a killed run's node left:\n" + "\n".join(n.recovered), stacklevel=1)
     try:
         yield n
     finally:

@@ -1,0 +1,187 @@
+"""snipcheck.nodejournal: a node whose run was killed is put back by the next run, and only one node
+runs per network namespace.
+
+The recovery test plays a killed run: it records the host and writes the journal as Node.start does,
+then leaves what a node leaves when nobody stops it (a KUBE-* chain with a rule jumping to it, a
+`snipk8s…` bridge, a changed sysctl, a server still running in the work directory) and never cleans
+up itself except in `finally`. `recover()` must kill the server, put the host back, remove the work
+directory and the journal, and say what it did. Root only (iptables, links, sysctls).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from snipcheck import hoststate, kubenode, nodejournal
+from snipcheck.kubeapi import process_alive
+from support import require
+
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
+
+SYSCTL = Path("/proc/sys/kernel/keys/root_maxkeys")
+
+
+def sh(*args: str, check: bool = True) -> None:
+    res = subprocess.run(list(args), capture_output=True, text=True, timeout=30)
+    if check and res.returncode != 0:
+        raise AssertionError(f"{' '.join(args)}: {res.stderr}")
+
+
+def test_recover_puts_back_what_a_killed_node_left(tmp_path: Path) -> None:
+    require(os.geteuid() == 0 and shutil.which("iptables") is not None, "needs root and iptables (as the node does)")
+    tag = secrets.token_hex(2)
+    chain, bridge = f"KUBE-SNIPTEST-{tag}", f"{hoststate.BRIDGE_PREFIX}{tag}"
+    journal = tmp_path / "node.json"
+    workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX))
+    before = hoststate.HostState.record()
+    old = SYSCTL.read_text().strip()
+    server = None
+    try:
+        nodejournal.write(workdir, before, journal)
+        # what the killed run's node left behind
+        sh("iptables", "-w", "-N", chain)
+        sh("iptables", "-w", "-A", "FORWARD", "-j", chain)
+        sh("ip", "link", "add", bridge, "type", "bridge")
+        SYSCTL.write_text(str(int(old) + 1))
+        server = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(600)"], cwd=workdir, start_new_session=True
+        )
+        assert any(chain in r for r in hoststate.kubernetes_rules()), "the jump to the chain is a rule in force"
+
+        done = nodejournal.recover(journal)
+
+        text = "\n".join(done)
+        assert server.wait(timeout=15) == -signal.SIGKILL, f"the server in the work directory still runs:\n{text}"
+        assert f"killed pid {server.pid}" in text, text
+        assert hoststate.HostState.record().differences(before) == [], text
+        assert SYSCTL.read_text().strip() == old
+        assert not workdir.exists() and not journal.exists(), text
+        assert not any(chain in r for r in hoststate.kubernetes_rules())
+        assert nodejournal.recover(journal) == [], "a second recovery has nothing left to do"
+    finally:
+        if server is not None and process_alive(server.pid):
+            server.kill()
+        sh("ip", "link", "delete", bridge, check=False)
+        sh("iptables", "-w", "-D", "FORWARD", "-j", chain, check=False)
+        sh("iptables", "-w", "-X", chain, check=False)
+        SYSCTL.write_text(old)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_an_unreadable_journal_stops_with_what_to_do(tmp_path: Path) -> None:
+    """Nothing is changed on the host from a journal that cannot be read, nor from one whose work
+    directory is not a node's (it would be removed)."""
+    journal = tmp_path / "node.json"
+    journal.write_text('{"workdir": "/tmp/snipcheck-node-x", "before": {"sysctls": {}')  # cut short
+    with pytest.raises(nodejournal.JournalError, match=f"{journal}: unreadable .*remove the file"):
+        nodejournal.recover(journal)
+    # a directory of someone else's (a test directory with a file in it: if the guard fails, recovery
+    # removes it, and only it)
+    other = tmp_path / "not-a-node"
+    other.mkdir()
+    (other / "keep").write_text("someone else's file")
+    journal.write_text(json.dumps({"workdir": str(other), "before": hoststate.HostState.record().to_json()}))
+    with pytest.raises(nodejournal.JournalError, match=f"{other} is not a node's work directory"):
+        nodejournal.recover(journal)
+    assert (other / "keep").exists(), "recovery removed a directory that is not a node's"
+    assert journal.exists(), "the journal is kept for whoever puts the host back by hand"
+
+
+def test_state_survives_the_journal() -> None:
+    state = hoststate.HostState.record()
+    assert hoststate.HostState.from_json(json.loads(json.dumps(state.to_json()))) == state
+
+
+def test_one_node_per_network_namespace_and_a_killed_holder_frees_it() -> None:
+    """The lock is an abstract socket name: held by another process (here a child that takes it), it
+    refuses; once that process is killed (SIGKILL: no clean-up runs), it can be taken at once."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import socket, sys, time; s = socket.socket(socket.AF_UNIX); "
+            f"s.bind({nodejournal.LOCK_NAME!r}); print('held', flush=True); time.sleep(600)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lock = nodejournal.HostLock()
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert not lock.acquire(), "a second node was allowed while another process holds the lock"
+        holder.kill()
+        holder.wait(timeout=10)
+        assert lock.acquire(), "the lock stayed taken after its holder was killed"
+    finally:
+        lock.release()
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait(timeout=10)
+
+
+def test_someone_elses_kubernetes_rules_stop_the_node_before_it_changes_anything() -> None:
+    """A KUBE-* rule in force that no journal explains is someone else's cluster: Node.start refuses
+    (HostInUse: the fixture skips locally, fails in CI) and frees the lock. An empty chain nothing jumps
+    to (a dead cluster's leftover) is inert and does not count."""
+    require(os.geteuid() == 0 and shutil.which("iptables") is not None, "needs root and iptables (as the node does)")
+    require(
+        not nodejournal.JOURNAL.exists(), f"a killed run's journal is waiting to be recovered: {nodejournal.JOURNAL}"
+    )
+    chain = f"KUBE-SNIPTEST-{secrets.token_hex(2)}"
+    try:
+        sh("iptables", "-w", "-N", chain)
+        assert not any(chain in r for r in hoststate.kubernetes_rules()), "an empty, unreferenced chain counted"
+        sh("iptables", "-w", "-A", "FORWARD", "-j", chain)
+        with pytest.raises(kubenode.HostInUse, match=chain) as refused:
+            kubenode.Node.start(tools=None)  # type: ignore[arg-type]  # refused before the tools are used
+        # `refused` keeps Node.start's frame (and its lock) alive: the lock is free only if start released it
+        lock = nodejournal.HostLock()
+        assert lock.acquire(), f"Node.start kept the lock after refusing ({refused.typename})"
+        lock.release()
+    finally:
+        sh("iptables", "-w", "-D", "FORWARD", "-j", chain, check=False)
+        sh("iptables", "-w", "-X", chain, check=False)
+
+
+def test_restore_kills_what_still_runs_in_the_nodes_cgroups() -> None:
+    """A killed node's Pods may outlive their shims; their `kubepods` cgroup is the node's, so restore
+    kills its processes before removing it. Holds the node lock: no node of another run is up meanwhile."""
+    require(os.geteuid() == 0, "needs root (cgroups)")
+    top = next(
+        (d for d in (hoststate.CGROUP_ROOT / "pids", hoststate.CGROUP_ROOT) if (d / "cgroup.procs").exists()), None
+    )
+    require(top is not None, f"no writable cgroup hierarchy under {hoststate.CGROUP_ROOT}")
+    lock = nodejournal.HostLock()
+    require(lock.acquire(), "another run's node is up (@snipcheck-node held)")
+    cgroup = top / "kubepods"
+    pod = None
+    try:
+        require(not cgroup.exists(), f"{cgroup} exists already (a node's leftover?)")
+        before = hoststate.HostState.record()
+        (cgroup / "burstable").mkdir(parents=True)
+        pod = subprocess.Popen(["sleep", "600"], start_new_session=True)
+        (cgroup / "burstable" / "cgroup.procs").write_text(str(pod.pid))
+
+        done = hoststate.restore(before)
+
+        assert pod.wait(timeout=15) == -signal.SIGKILL, f"the Pod's process survived: {done}"
+        assert not cgroup.exists() and f"removed cgroup {cgroup}" in done, done
+    finally:
+        if pod is not None and pod.poll() is None:
+            pod.kill()
+            pod.wait(timeout=10)
+        for d in (cgroup / "burstable", cgroup):
+            with contextlib.suppress(OSError):
+                d.rmdir()
+        lock.release()
