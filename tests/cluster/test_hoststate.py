@@ -17,19 +17,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hostplay import SYSCTL, sh
 
 from snipcheck import hoststate
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
-
-SYSCTL = Path("/proc/sys/kernel/keys/root_maxkeys")
-
-
-def sh(*args: str, check: bool = True) -> None:
-    res = subprocess.run(list(args), capture_output=True, text=True, timeout=30)
-    if check and res.returncode != 0:
-        raise AssertionError(f"{' '.join(args)}: {res.stderr}")
 
 
 def test_restore_puts_back_only_what_the_node_added() -> None:

@@ -22,20 +22,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hostplay import SYSCTL, sh
 
 from snipcheck import hoststate, kubenode, nodejournal
 from snipcheck.kubeapi import process_alive
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
-
-SYSCTL = Path("/proc/sys/kernel/keys/root_maxkeys")
-
-
-def sh(*args: str, check: bool = True) -> None:
-    res = subprocess.run(list(args), capture_output=True, text=True, timeout=30)
-    if check and res.returncode != 0:
-        raise AssertionError(f"{' '.join(args)}: {res.stderr}")
 
 
 def test_recover_puts_back_what_a_killed_node_left(tmp_path: Path) -> None:
