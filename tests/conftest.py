@@ -124,8 +124,8 @@ PARALLEL_BY_SNIPPET = ("images", "compose")
 # packages at the same time each do all of the work (the build cache is shared only once it is written).
 ONE_WORKER = ("site", "cluster", "service")
 # The node's tests wait more than they compute (rollouts, probes): a group of their own, beside the API
-# server's; test_hoststate joins it, as its restore would take what a running node adds.
-NODE_MODULES = ("tests/cluster/test_node.py", "tests/cluster/test_hoststate.py")
+# server's; test_hoststate and test_nodejournal join it: they play a node on the host (and hold its lock).
+NODE_MODULES = ("tests/cluster/test_node.py", "tests/cluster/test_hoststate.py", "tests/cluster/test_nodejournal.py")
 NODE_GROUP = "cluster-node"
 # The order groups are handed to workers while setup.sh builds the Kubernetes binaries in the background
 # (scripts/test.sh then passes --no-loadscope-reorder; otherwise xdist starts the largest groups first):

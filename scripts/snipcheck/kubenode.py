@@ -90,6 +90,29 @@ class HostInUse(KubeError):
     """The host runs Kubernetes networking that is not this run's node's: the node would share it."""
 
 
+def claim_host(lock: nodejournal.HostLock) -> tuple[Path, hoststate.HostState, list[str]]:
+    """With `lock` held: put back what a killed run's node left (nodejournal.recover), refuse rules in
+    KUBE-*/CNI-* chains that are still in force (HostInUse: someone else's Kubernetes), record the host
+    and journal it with a new work directory. Returns (work directory, recorded state, what recovery
+    did); on any error the lock is released and nothing of the node's is left."""
+    try:
+        recovered = nodejournal.recover()
+        if rules := hoststate.kubernetes_rules():
+            raise HostInUse(
+                "this host runs Kubernetes networking of its own (rules in KUBE-*/CNI-* chains, and no "
+                f"snipcheck run's journal {nodejournal.JOURNAL} explains them): the node would share "
+                "them. Stop that Kubernetes, or remove the rules if they are a dead cluster's. First ones:\n"
+                + "\n".join(rules[:5])
+            )
+        before = hoststate.HostState.record()
+        workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX))
+        nodejournal.write(workdir, before)  # before the node changes anything
+    except BaseException:
+        lock.release()
+        raise
+    return workdir, before, recovered
+
+
 def coredns_version() -> str:
     out = subprocess.run([str(cache_dir() / "coredns"), "-version"], capture_output=True, text=True, timeout=20)
     return out.stdout.split()[0].removeprefix("CoreDNS-") if out.stdout else "unknown"
@@ -114,27 +137,12 @@ class Node:
 
     @classmethod
     def start(cls, tools: Tools) -> Node:
-        """Start a node once no other run's node is up, after putting back what a killed run's node left
-        (nodejournal). HostInUse when Kubernetes rules of someone else's are in force."""
+        """Start a node once no other run's node is up (see claim_host)."""
         # One node per network namespace: kube-proxy's chains, the pod subnet and the Service route are
         # shared, so a second run (another clone, another container on the host network) waits here.
         lock = nodejournal.HostLock()
         waiting.until(lock.acquire, timeout=LOCK_WAIT_S, what="another run's node to stop (@snipcheck-node)")
-        try:
-            recovered = nodejournal.recover()
-            if rules := hoststate.kubernetes_rules():
-                raise HostInUse(
-                    "this host runs Kubernetes networking of its own (rules in KUBE-*/CNI-* chains, and no "
-                    f"snipcheck run's journal {nodejournal.JOURNAL} explains them): the node would share "
-                    "them. Stop that Kubernetes, or remove the rules if they are a dead cluster's. First ones:\n"
-                    + "\n".join(rules[:5])
-                )
-            before = hoststate.HostState.record()
-            workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX))
-            nodejournal.write(workdir, before)  # before the node changes anything
-        except BaseException:
-            lock.release()
-            raise
+        workdir, before, recovered = claim_host(lock)
         node = cls(tools, workdir, before, lock=lock, recovered=recovered)
         try:
             node._start()

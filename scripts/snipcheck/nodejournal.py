@@ -39,15 +39,21 @@ class JournalError(KubeError):
 
 
 class HostLock:
-    """Held while this process keeps the socket; `acquire()` is non-blocking."""
+    """Held while this process keeps the socket; `acquire()` is non-blocking. `name`: an abstract socket
+    name (a leading NUL byte); tests of the mechanism use names of their own."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: bytes = LOCK_NAME) -> None:
+        self.name = name
         self._sock: socket.socket | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._sock is not None
 
     def acquire(self) -> bool:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # not inherited by the node's processes
         try:
-            sock.bind(LOCK_NAME)
+            sock.bind(self.name)
         except OSError:
             sock.close()
             return False

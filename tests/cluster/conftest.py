@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from snipcheck import kubeapi
+from snipcheck import kubeapi, kubenode, nodejournal, waiting
 from support import require
 
 
@@ -39,3 +39,16 @@ def control_plane(kube_tools: kubeapi.Tools) -> Iterator[kubeapi.ControlPlane]:
         cp.stop()  # raises if a process survives or the directory stays
         assert not workdir.exists(), f"{workdir} left behind"
         assert not [p for p in pids if kubeapi.process_alive(p)], f"processes {pids} left behind"
+
+
+@pytest.fixture
+def node_lock() -> Iterator[nodejournal.HostLock]:
+    """The host's node lock, held for the test (waiting, as a node would, for another run's node). A test
+    that adds KUBE-* rules, `snipk8s` links or `kubepods` cgroups holds it while it does: a node of another
+    run on this host would take them for its own and remove them, or refuse to start beside them."""
+    lock = nodejournal.HostLock()
+    waiting.until(lock.acquire, timeout=kubenode.LOCK_WAIT_S, what="another run's node to stop (@snipcheck-node)")
+    try:
+        yield lock
+    finally:
+        lock.release()

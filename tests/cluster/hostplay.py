@@ -1,4 +1,5 @@
-"""What the tests that play a node on the host share: a command that must succeed, a harmless sysctl."""
+"""What the tests that play a node on the host share: a command that must succeed, a harmless sysctl.
+(They hold the node lock as well: the `node_lock` fixture in conftest.py.)"""
 
 from __future__ import annotations
 

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from hostplay import SYSCTL, sh
 
-from snipcheck import hoststate
+from snipcheck import hoststate, nodejournal
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
 
 
-def test_restore_puts_back_only_what_the_node_added() -> None:
+def test_restore_puts_back_only_what_the_node_added(node_lock: nodejournal.HostLock) -> None:
     require(os.geteuid() == 0 and shutil.which("iptables") is not None, "needs root and iptables (as the node does)")
     tag = secrets.token_hex(2)
     chain, bridge = f"KUBE-SNIPTEST-{tag}", f"{hoststate.BRIDGE_PREFIX}{tag}"
@@ -66,7 +66,7 @@ def test_restore_puts_back_only_what_the_node_added() -> None:
         SYSCTL.write_text(old)
 
 
-def test_restore_deletes_the_tables_the_node_created() -> None:
+def test_restore_deletes_the_tables_the_node_created(node_lock: nodejournal.HostLock) -> None:
     """On a host where nothing used ip6tables before, kubelet's canary chains create the iptables-nft
     tables `ip6 mangle`, `ip6 nat` and `ip6 filter`; kube-proxy's nftables mode a table of its own. Once
     the node's rules are gone, such new tables go too; a new table holding someone else's rule stays."""

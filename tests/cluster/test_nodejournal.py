@@ -31,7 +31,7 @@ from support import require
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
 
 
-def test_recover_puts_back_what_a_killed_node_left(tmp_path: Path) -> None:
+def test_recover_puts_back_what_a_killed_node_left(tmp_path: Path, node_lock: nodejournal.HostLock) -> None:
     require(os.geteuid() == 0 and shutil.which("iptables") is not None, "needs root and iptables (as the node does)")
     tag = secrets.token_hex(2)
     chain, bridge = f"KUBE-SNIPTEST-{tag}", f"{hoststate.BRIDGE_PREFIX}{tag}"
@@ -99,17 +99,18 @@ def test_state_survives_the_journal() -> None:
 def test_one_node_per_network_namespace_and_a_killed_holder_frees_it() -> None:
     """The lock is an abstract socket name: held by another process (here a child that takes it), it
     refuses; once that process is killed (SIGKILL: no clean-up runs), it can be taken at once."""
+    name = f"\0snipcheck-test-{secrets.token_hex(4)}".encode()  # not the nodes' lock: runs may be up
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import socket, sys, time; s = socket.socket(socket.AF_UNIX); "
-            f"s.bind({nodejournal.LOCK_NAME!r}); print('held', flush=True); time.sleep(600)",
+            f"s.bind({name!r}); print('held', flush=True); time.sleep(600)",
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
-    lock = nodejournal.HostLock()
+    lock = nodejournal.HostLock(name)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         assert not lock.acquire(), "a second node was allowed while another process holds the lock"
@@ -123,40 +124,37 @@ def test_one_node_per_network_namespace_and_a_killed_holder_frees_it() -> None:
             holder.wait(timeout=10)
 
 
-def test_someone_elses_kubernetes_rules_stop_the_node_before_it_changes_anything() -> None:
-    """A KUBE-* rule in force that no journal explains is someone else's cluster: Node.start refuses
-    (HostInUse: the fixture skips locally, fails in CI) and frees the lock. An empty chain nothing jumps
-    to (a dead cluster's leftover) is inert and does not count."""
+def test_someone_elses_kubernetes_rules_stop_the_node_before_it_changes_anything(
+    node_lock: nodejournal.HostLock,
+) -> None:
+    """A KUBE-* rule in force that no journal explains is someone else's cluster: claiming the host (what
+    Node.start does with the lock) refuses with HostInUse (the fixture skips locally, fails in CI), makes
+    no work directory and releases the lock. An empty chain nothing jumps to (a dead cluster's leftover)
+    is inert and does not count."""
     require(os.geteuid() == 0 and shutil.which("iptables") is not None, "needs root and iptables (as the node does)")
-    require(
-        not nodejournal.JOURNAL.exists(), f"a killed run's journal is waiting to be recovered: {nodejournal.JOURNAL}"
-    )
     chain = f"KUBE-SNIPTEST-{secrets.token_hex(2)}"
+    workdirs = set(Path(tempfile.gettempdir()).glob(f"{nodejournal.WORKDIR_PREFIX}*"))
     try:
         sh("iptables", "-w", "-N", chain)
         assert not any(chain in r for r in hoststate.kubernetes_rules()), "an empty, unreferenced chain counted"
         sh("iptables", "-w", "-A", "FORWARD", "-j", chain)
-        with pytest.raises(kubenode.HostInUse, match=chain) as refused:
-            kubenode.Node.start(tools=None)  # type: ignore[arg-type]  # refused before the tools are used
-        # `refused` keeps Node.start's frame (and its lock) alive: the lock is free only if start released it
-        lock = nodejournal.HostLock()
-        assert lock.acquire(), f"Node.start kept the lock after refusing ({refused.typename})"
-        lock.release()
+        with pytest.raises(kubenode.HostInUse, match=chain):
+            kubenode.claim_host(node_lock)
+        assert not node_lock.held, "the lock stayed held after the refusal: every later node would wait"
+        assert set(Path(tempfile.gettempdir()).glob(f"{nodejournal.WORKDIR_PREFIX}*")) == workdirs
     finally:
         sh("iptables", "-w", "-D", "FORWARD", "-j", chain, check=False)
         sh("iptables", "-w", "-X", chain, check=False)
 
 
-def test_restore_kills_what_still_runs_in_the_nodes_cgroups() -> None:
+def test_restore_kills_what_still_runs_in_the_nodes_cgroups(node_lock: nodejournal.HostLock) -> None:
     """A killed node's Pods may outlive their shims; their `kubepods` cgroup is the node's, so restore
-    kills its processes before removing it. Holds the node lock: no node of another run is up meanwhile."""
+    kills its processes before removing it."""
     require(os.geteuid() == 0, "needs root (cgroups)")
     top = next(
         (d for d in (hoststate.CGROUP_ROOT / "pids", hoststate.CGROUP_ROOT) if (d / "cgroup.procs").exists()), None
     )
     require(top is not None, f"no writable cgroup hierarchy under {hoststate.CGROUP_ROOT}")
-    lock = nodejournal.HostLock()
-    require(lock.acquire(), "another run's node is up (@snipcheck-node held)")
     cgroup = top / "kubepods"
     pod = None
     try:
@@ -177,4 +175,3 @@ def test_restore_kills_what_still_runs_in_the_nodes_cgroups() -> None:
         for d in (cgroup / "burstable", cgroup):
             with contextlib.suppress(OSError):
                 d.rmdir()
-        lock.release()
