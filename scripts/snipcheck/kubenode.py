@@ -90,6 +90,13 @@ class HostInUse(KubeError):
     """The host runs Kubernetes networking that is not this run's node's: the node would share it."""
 
 
+def wait_for_host_lock() -> nodejournal.HostLock:
+    """The node lock of this network namespace, once another run's node (if one is up) has stopped."""
+    lock = nodejournal.HostLock()
+    waiting.until(lock.acquire, timeout=LOCK_WAIT_S, what="another run's node to stop (@snipcheck-node)")
+    return lock
+
+
 def claim_host(lock: nodejournal.HostLock) -> tuple[Path, hoststate.HostState, list[str]]:
     """With `lock` held: put back what a killed run's node left (nodejournal.recover), refuse rules in
     KUBE-*/CNI-* chains that are still in force (HostInUse: someone else's Kubernetes), record the host
@@ -140,8 +147,7 @@ class Node:
         """Start a node once no other run's node is up (see claim_host)."""
         # One node per network namespace: kube-proxy's chains, the pod subnet and the Service route are
         # shared, so a second run (another clone, another container on the host network) waits here.
-        lock = nodejournal.HostLock()
-        waiting.until(lock.acquire, timeout=LOCK_WAIT_S, what="another run's node to stop (@snipcheck-node)")
+        lock = wait_for_host_lock()
         workdir, before, recovered = claim_host(lock)
         node = cls(tools, workdir, before, lock=lock, recovered=recovered)
         try:
@@ -481,7 +487,8 @@ state = "{w / "state"}"
         problems += [f"process group {p.name} still running" for p in self.procs if group_alive(p.popen.pid)]
         if self.workdir.exists():
             problems.append(f"could not remove {self.workdir}")
-        nodejournal.remove()  # the host is put back (what is not is raised below)
+        if not problems:
+            nodejournal.remove()  # the host is put back; otherwise the next node's start tries again
         if self.lock is not None:
             self.lock.release()
         if problems and check:

@@ -9,7 +9,8 @@ processes stay, and the next run on the host would find "Kubernetes networking o
   Service route), also when the two runs see different file systems (two containers on one host network);
   the kernel releases the name when its process dies, however it dies.
 - `write()` records, before the node changes anything, the host's state and the node's work directory
-  in JOURNAL; `Node.stop()` removes it once the host is put back.
+  in JOURNAL; `Node.stop()` removes it once the host is put back (and keeps it when something is not,
+  so that the next node's start tries again).
 - `recover()`, called with the lock held, finds a journal left by a run that never stopped its node:
   it kills what still runs from that node's work directory (kubelet, containerd and its shims, etcd...),
   puts the host back to the recorded state, and says what it did.
@@ -31,7 +32,7 @@ from .kubeapi import KubeError, process_alive
 
 LOCK_NAME = b"\0snipcheck-node"
 JOURNAL = Path("/run/lock/snipcheck-node.json")
-WORKDIR_PREFIX = "snipcheck-node-"  # kubenode.Node.start makes TMPDIR/snipcheck-node-XXXX
+WORKDIR_PREFIX = "snipcheck-node-"  # kubenode.claim_host makes TMPDIR/snipcheck-node-XXXX
 
 
 class JournalError(KubeError):

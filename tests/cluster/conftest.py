@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from snipcheck import kubeapi, kubenode, nodejournal, waiting
+from snipcheck import kubeapi, kubenode, nodejournal
 from support import require
 
 
@@ -46,8 +46,7 @@ def node_lock() -> Iterator[nodejournal.HostLock]:
     """The host's node lock, held for the test (waiting, as a node would, for another run's node). A test
     that adds KUBE-* rules, `snipk8s` links or `kubepods` cgroups holds it while it does: a node of another
     run on this host would take them for its own and remove them, or refuse to start beside them."""
-    lock = nodejournal.HostLock()
-    waiting.until(lock.acquire, timeout=kubenode.LOCK_WAIT_S, what="another run's node to stop (@snipcheck-node)")
+    lock = kubenode.wait_for_host_lock()
     try:
         yield lock
     finally:

@@ -175,3 +175,34 @@ def test_restore_kills_what_still_runs_in_the_nodes_cgroups(node_lock: nodejourn
         for d in (cgroup / "burstable", cgroup):
             with contextlib.suppress(OSError):
                 d.rmdir()
+
+
+def test_a_stop_that_leaves_something_keeps_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, node_lock: nodejournal.HostLock
+) -> None:
+    """Node.stop removes the journal only when the host is put back; when something is left (here: a
+    kernel module the node loaded that cannot be unloaded, through a stand-in `modprobe` that fails),
+    the journal stays for the next node's start, and stop releases the lock all the same."""
+    require(os.geteuid() == 0, "needs root (the journal lives in /run/lock)")
+    require(
+        not nodejournal.JOURNAL.exists(), f"a killed run's journal is waiting to be recovered: {nodejournal.JOURNAL}"
+    )
+    fake = tmp_path / "bin" / "modprobe"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    workdir, before, _ = kubenode.claim_host(node_lock)  # journal written, lock still held
+    node = kubenode.Node(tools=None, workdir=workdir, before=before, loaded_br_netfilter=True, lock=node_lock)  # type: ignore[arg-type]
+    try:
+        node.stop(check=False)
+        assert nodejournal.JOURNAL.exists(), "the journal went although the node left something behind"
+        assert not node_lock.held
+        node.loaded_br_netfilter = False
+        assert node_lock.acquire()
+        node.lock = node_lock
+        node.stop(check=False)
+        assert not nodejournal.JOURNAL.exists(), "the journal stayed although the host is put back"
+    finally:
+        nodejournal.remove()
+        shutil.rmtree(workdir, ignore_errors=True)
