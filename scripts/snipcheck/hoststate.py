@@ -12,6 +12,7 @@ change at the same time — and `differences(before)` lists whatever is still no
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import re
@@ -22,6 +23,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import procid, saferm
 
 # kubelet (pkg/kubelet/cm/container_manager_linux.go setupKernelTunables) and kube-proxy (conntrack,
 # route_localnet) write these; the bridge needs the last three.
@@ -55,6 +58,15 @@ NODE_CHAIN = re.compile(r"\b(?:KUBE|CNI)-[A-Za-z0-9-]+\b")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 BRIDGE_PREFIX = "snipk8s"
 CGROUP_NAMES = ("kubepods", "kubepods.slice")
+# The tables iptables-nft creates on first use (kubelet's canary chains create `ip6 mangle`, `ip6 nat`,
+# `ip6 filter` on a host where nothing used ip6tables before): once the node's rules are gone, a new one
+# that holds no rule is the node's leftover; one that holds rules is someone else's (Docker's) and stays.
+IPTABLES_TABLES = frozenset({"filter", "nat", "mangle", "raw", "security"})
+# kube-proxy's nftables mode makes "table ip kube-proxy" and "table ip6 kube-proxy"; nothing else of the node
+# is an nftables table of its own
+NODE_NFT_TABLES = frozenset({"kube-proxy"})
+SYSCTL_VALUE = re.compile(r"-?\d+(?:\s+-?\d+)*")
+NFT_TABLE = re.compile(r"table (?:ip|ip6|inet|arp|bridge|netdev) [A-Za-z0-9_-]+")
 
 
 def _run(*args: str) -> str:
@@ -91,9 +103,11 @@ class HostState:
     cgroups: frozenset[str]
     paths: frozenset[str]
     nft_tables: frozenset[str]
+    recorded_at: float = 0.0  # seconds after boot (procid.boot_seconds): what starts later may be the node's
 
     @classmethod
     def record(cls) -> HostState:
+        at = procid.boot_seconds()
         sysctls = {}
         for key in SYSCTLS:
             try:
@@ -118,7 +132,7 @@ class HostState:
         )  # v2: one hierarchy; v1: one per controller
         paths = frozenset(p for p in PATHS if os.path.lexists(p))
         nft = frozenset(_run("nft", "list", "tables").splitlines()) if shutil.which("nft") else frozenset()
-        return cls(sysctls, iptables, links, netns, mounts, cgroups, paths, nft)
+        return cls(sysctls, iptables, links, netns, mounts, cgroups, paths, nft, at)
 
     def to_json(self) -> dict[str, object]:
         """The state as JSON values (sets as sorted lists), for a journal that outlives the process."""
@@ -126,20 +140,43 @@ class HostState:
             "sysctls": self.sysctls,
             "iptables": {cmd: sorted(map(list, rules)) for cmd, rules in self.iptables.items()},
             **{name: sorted(getattr(self, name)) for name in _SET_FIELDS},
+            "recorded_at": self.recorded_at,
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, object]) -> HostState:
-        """The inverse of to_json; KeyError/TypeError/ValueError on anything else."""
-        sysctls = data["sysctls"]
-        iptables = data["iptables"]
+    def from_json(cls, data: object) -> HostState:
+        """The inverse of to_json, for a journal: refuses (ValueError/TypeError/KeyError) anything the node
+        cannot have recorded — a sysctl key outside SYSCTLS or a value that is not numbers, an iptables
+        table or a directory the node does not know, a cgroup outside CGROUP_ROOT."""
+        if not isinstance(data, dict):
+            raise TypeError("the recorded state is not an object")
+        sysctls, iptables = data["sysctls"], data["iptables"]
         if not isinstance(sysctls, dict) or not isinstance(iptables, dict):
             raise TypeError("sysctls and iptables must be objects")
-        return cls(
-            {str(k): str(v) for k, v in sysctls.items()},
-            {str(cmd): frozenset((str(t), str(r)) for t, r in _as_list(rules)) for cmd, rules in iptables.items()},
-            **{name: frozenset(map(str, _as_list(data[name]))) for name in _SET_FIELDS},
-        )
+        for key, value in sysctls.items():
+            if key not in SYSCTLS:
+                raise ValueError(f"sysctl {key!r} is not one the node changes ({', '.join(SYSCTLS)})")
+            if not isinstance(value, str) or not SYSCTL_VALUE.fullmatch(value):
+                raise ValueError(f"sysctl {key} = {value!r} is not a number (or numbers)")
+        rules: dict[str, frozenset[tuple[str, str]]] = {}
+        for cmd, lines in iptables.items():
+            if cmd not in ("iptables", "ip6tables"):
+                raise ValueError(f"{cmd!r} is not iptables or ip6tables")
+            pairs = [_pair(item) for item in _as_list(lines)]
+            if bad := sorted({t for t, _ in pairs} - IPTABLES_TABLES):
+                raise ValueError(f"{cmd}: unknown tables {bad}")
+            rules[cmd] = frozenset(pairs)
+        sets = {name: frozenset(_strings(data[name], name)) for name in _SET_FIELDS}
+        if unknown := sorted(sets["paths"] - set(PATHS)):
+            raise ValueError(f"directories the node does not make: {unknown}")
+        if foreign := sorted(c for c in sets["cgroups"] if not _node_cgroup(c)):
+            raise ValueError(f"cgroups that are not a node's ({CGROUP_ROOT}/[*/]kubepods): {foreign}")
+        if bad_nft := sorted(t for t in sets["nft_tables"] if not NFT_TABLE.fullmatch(t)):
+            raise ValueError(f"not `nft list tables` lines: {bad_nft}")
+        recorded_at = data["recorded_at"]
+        if not isinstance(recorded_at, (int, float)) or recorded_at < 0:
+            raise ValueError(f"recorded_at {recorded_at!r} is not seconds after boot")
+        return cls(dict(sysctls), rules, **sets, recorded_at=float(recorded_at))
 
     def differences(self, before: HostState, workdir: Path | None = None) -> list[str]:
         """What is not as it was in `before`, for the node's kinds of state (one line each)."""
@@ -167,6 +204,24 @@ def _as_list(value: object) -> list:
     if not isinstance(value, list):
         raise TypeError(f"expected a list, found {type(value).__name__}")
     return value
+
+
+def _strings(value: object, what: str) -> list[str]:
+    items = _as_list(value)
+    if not all(isinstance(item, str) and "\0" not in item for item in items):
+        raise TypeError(f"{what}: expected a list of strings")
+    return items
+
+
+def _pair(item: object) -> tuple[str, str]:
+    table, rule = _strings(item, "an iptables rule")
+    return table, rule
+
+
+def _node_cgroup(path: str) -> bool:
+    """CGROUP_ROOT/kubepods (v2) or CGROUP_ROOT/<controller>/kubepods (v1), as `record` finds them."""
+    p = Path(path)
+    return p.name in CGROUP_NAMES and CGROUP_ROOT in (p.parent, p.parent.parent) and ".." not in p.parts
 
 
 def kubernetes_rules() -> list[str]:
@@ -224,8 +279,10 @@ def restore(before: HostState, workdir: Path | None = None) -> list[str]:
     for table in sorted(now.nft_tables - before.nft_tables):
         done += _remove_nft_table(table)
     for cgroup in sorted(now.cgroups - before.cgroups):
-        done += _remove_cgroup(Path(cgroup))
+        done += _remove_cgroup(Path(cgroup), before.recorded_at)
     for key, value in before.sysctls.items():
+        if key not in SYSCTLS:  # from_json refuses them already: never a path outside /proc/sys
+            continue
         path = _sysctl_path(key)
         try:
             if path.read_text().strip() != value:
@@ -235,11 +292,14 @@ def restore(before: HostState, workdir: Path | None = None) -> list[str]:
             done.append(f"could not restore sysctl {key}: {exc}")
     for created in sorted(now.paths - before.paths, key=len, reverse=True):
         path = Path(created)
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        done.append(f"removed {created}")
+        try:
+            if path.is_dir() and not path.is_symlink():
+                saferm.remove_tree(path)  # never through a mount point
+            else:
+                path.unlink(missing_ok=True)
+            done.append(f"removed {created}")
+        except OSError as exc:
+            done.append(f"could not remove {created}: {exc}")
     return done
 
 
@@ -260,19 +320,14 @@ def _restore_iptables(cmd: str, before: frozenset[tuple[str, str]], now: frozens
     return done
 
 
-# The tables iptables-nft creates on first use (kubelet's canary chains create `ip6 mangle`, `ip6 nat`,
-# `ip6 filter` on a host where nothing used ip6tables before): once the node's rules are gone, a new one
-# that holds no rule is the node's leftover; one that holds rules is someone else's (Docker's) and stays.
-IPTABLES_TABLES = frozenset({"filter", "nat", "mangle", "raw", "security"})
-
-
 def _remove_nft_table(line: str) -> list[str]:
     """Delete a table that appeared since the node started (`nft list tables` line: "table ip6 mangle"):
-    a table of its own (kube-proxy's nftables mode, "table ip kube-proxy") whatever it holds, an
-    iptables-nft table only when it holds no rule."""
+    kube-proxy's own (NODE_NFT_TABLES) whatever it holds, an iptables-nft table only when it holds no
+    rule. Any other new table (firewalld's, libvirt's, podman's) is someone else's: left, and reported by
+    HostState.differences."""
     _, family, name = line.split()
-    if name in IPTABLES_TABLES and _nft_holds_rules(family, name):
-        return []  # reported by HostState.differences if it is still new
+    if name not in NODE_NFT_TABLES and (name not in IPTABLES_TABLES or _nft_holds_rules(family, name)):
+        return []
     res = subprocess.run(["nft", "delete", "table", family, name], capture_output=True, text=True)
     if res.returncode != 0:
         return [f"could not delete nftables {line}: {res.stderr.strip()}"]
@@ -292,31 +347,40 @@ def _nft_holds_rules(family: str, name: str) -> bool:
     return any("rule" in item for item in items)
 
 
-def _remove_cgroup(top: Path) -> list[str]:
+def _remove_cgroup(top: Path, since: float) -> list[str]:
     """rmdir a cgroup tree bottom-up (a v1 cgroup directory holds only kernel files once empty). Processes
-    still in it (a Pod's, when its node was killed) are killed first: the tree is the node's own."""
+    still in it (a Pod's, when its node was killed) are killed first when they are the node's: they
+    started after `since` (seconds after boot, when the host was recorded before the node). Older ones
+    are someone else's: left alone and named."""
     dirs = sorted((d for d in top.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True)
-    _kill_members([*dirs, top])
+    foreign = _kill_members([*dirs, top], since)
     for d in [*dirs, top]:
         with contextlib.suppress(OSError):  # still in use: reported by HostState.differences
             d.rmdir()
-    return [] if top.exists() else [f"removed cgroup {top}"]
+    done = [] if top.exists() else [f"removed cgroup {top}"]
+    if foreign:
+        done.append(f"left processes in {top} that started before the node: {', '.join(map(str, foreign))}")
+    return done
 
 
-def _kill_members(cgroups: list[Path], grace: float = 10) -> None:
-    """SIGKILL the processes of these cgroups (v2: cgroup.kill; v1: each pid in cgroup.procs) and wait
-    until the cgroups are empty."""
+def _kill_members(cgroups: list[Path], since: float, grace: float = 10) -> list[int]:
+    """SIGKILL the processes of these cgroups that started after `since` (each checked by its start time,
+    and killed only while it is still that process), wait until they are gone; returns the older ones."""
+    victims, foreign = [], []
     for d in cgroups:
-        if (d / "cgroup.kill").exists():
+        for pid in _members(d):
+            ident, started = procid.ProcId.of(pid), procid.started_seconds(pid)
+            if ident is None or started is None:
+                continue
+            (victims if started + 1 >= since else foreign).append(ident)
+    for ident in victims:
+        if ident.is_alive():
             with contextlib.suppress(OSError):
-                (d / "cgroup.kill").write_text("1")
-        else:
-            for pid in _members(d):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+                os.kill(ident.pid, signal.SIGKILL)
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_members(d) for d in cgroups):
+    while time.monotonic() < deadline and any(ident.is_alive() for ident in victims):
         time.sleep(0.2)
+    return sorted(ident.pid for ident in foreign)
 
 
 def _members(cgroup: Path) -> list[int]:
@@ -324,3 +388,57 @@ def _members(cgroup: Path) -> list[int]:
         return [int(x) for x in (cgroup / "cgroup.procs").read_text().split()]
     except OSError:
         return []
+
+
+# Programs of a Kubernetes node or a container engine with CNI networking: while one of them runs that is
+# not this project's node, the KUBE-*/CNI-* rules, kubepods cgroups and /var/lib/kubelet are (also) theirs.
+FOREIGN_PROGRAMS = frozenset(
+    {"kubelet", "kube-proxy", "k3s", "k3s-server", "k3s-agent", "k0s", "crio", "conmon", "netavark"}
+)
+
+
+def foreign_kubernetes(workdir: Path | None = None) -> list[str]:
+    """Running programs of another Kubernetes or CNI user ("pid N: cmdline"): FOREIGN_PROGRAMS whose
+    working directory and command line are not in `workdir` (a killed node's own, which recovery kills)."""
+    prefix = f"{workdir}/" if workdir is not None else None
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            program = (proc / "exe").readlink().name.removesuffix(" (deleted)")
+            if program not in FOREIGN_PROGRAMS:
+                continue
+            cwd = f"{(proc / 'cwd').readlink()}/"
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if prefix is not None and (cwd.startswith(prefix) or prefix in cmdline):
+            continue
+        found.append(f"pid {proc.name}: {cmdline[:120]}")
+    return found
+
+
+def route_overlaps(cidrs: list[str]) -> list[str]:
+    """Routes and addresses of the host that overlap `cidrs` (the node's pod and Service ranges), from
+    `ip -j route` and `ip -j addr`: taking the ranges would divert the host's traffic into the node."""
+    wanted = [ipaddress.ip_network(c) for c in cidrs]
+    found = []
+    for route in json.loads(_run("ip", "-j", "route", "show", "table", "all") or "[]"):
+        dst = route.get("dst", "")
+        if dst in ("default", "") or ":" in dst:
+            continue
+        with contextlib.suppress(ValueError):
+            net = ipaddress.ip_network(dst, strict=False)
+            found += [f"route {dst} dev {route.get('dev', '?')} overlaps {w}" for w in wanted if net.overlaps(w)]
+    for link in json.loads(_run("ip", "-j", "addr", "show") or "[]"):
+        for addr in link.get("addr_info", []):
+            if addr.get("family") != "inet":
+                continue
+            net = ipaddress.ip_network(f"{addr['local']}/{addr['prefixlen']}", strict=False)
+            found += [
+                f"address {addr['local']}/{addr['prefixlen']} on {link.get('ifname')} overlaps {w}"
+                for w in wanted
+                if net.overlaps(w)
+            ]
+    return found

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import hoststate, nodejournal, waiting
+from . import hoststate, nodejournal, saferm, waiting
 from .kubeapi import (
     SERVICE_CIDR,
     ControlPlane,
@@ -98,18 +98,31 @@ def wait_for_host_lock() -> nodejournal.HostLock:
 
 
 def claim_host(lock: nodejournal.HostLock) -> tuple[Path, hoststate.HostState, list[str]]:
-    """With `lock` held: put back what a killed run's node left (nodejournal.recover), refuse rules in
-    KUBE-*/CNI-* chains that are still in force (HostInUse: someone else's Kubernetes), record the host
-    and journal it with a new work directory. Returns (work directory, recorded state, what recovery
-    did); on any error the lock is released and nothing of the node's is left."""
+    """With `lock` held: refuse a host where another Kubernetes or CNI user runs (HostInUse), before
+    anything is changed; put back what a killed run's node left (nodejournal.recover, from a journal it
+    trusts); refuse rules in KUBE-*/CNI-* chains that are still in force and routes that overlap the node's
+    ranges; record the host and journal it with a new work directory. Returns (work directory, recorded
+    state, what recovery did); on any error the lock is released and nothing of the node's is left."""
     try:
-        recovered = nodejournal.recover()
+        journal = nodejournal.load()
+        if running := hoststate.foreign_kubernetes(None if journal is None else journal.workdir):
+            raise HostInUse(
+                "another Kubernetes node or CNI container engine runs on this host (kubelet, kube-proxy, k3s, "
+                "cri-o, podman's conmon/netavark): the node would share its iptables chains, cgroups and "
+                "directories, and nothing was changed. Stop it first. Running:\n" + "\n".join(running[:5])
+            )
+        recovered = [] if journal is None else nodejournal.recover(journal)
         if rules := hoststate.kubernetes_rules():
             raise HostInUse(
                 "this host runs Kubernetes networking of its own (rules in KUBE-*/CNI-* chains, and no "
                 f"snipcheck run's journal {nodejournal.JOURNAL} explains them): the node would share "
                 "them. Stop that Kubernetes, or remove the rules if they are a dead cluster's. First ones:\n"
                 + "\n".join(rules[:5])
+            )
+        if overlaps := hoststate.route_overlaps([POD_SUBNET, SERVICE_CIDR]):
+            raise HostInUse(
+                f"the node's ranges ({POD_SUBNET} for Pods, {SERVICE_CIDR} for Services) are in use on this "
+                "host: taking them would divert its traffic. Nothing was changed.\n" + "\n".join(overlaps)
             )
         before = hoststate.HostState.record()
         workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX))
@@ -481,7 +494,10 @@ state = "{w / "state"}"
             and subprocess.run(["modprobe", "-r", "br_netfilter"], capture_output=True).returncode
         ):
             problems.append("could not unload br_netfilter, which the node loaded (modprobe -r br_netfilter)")
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        try:
+            saferm.remove_tree(self.workdir, unmount=True)  # kubelet's volumes may still be mounted there
+        except OSError as exc:
+            problems.append(f"could not remove {self.workdir}: {exc}")
         left = hoststate.HostState.record().differences(self.before, self.workdir)
         problems += [f"left on the host: {d}" for d in left]
         problems += [f"process group {p.name} still running" for p in self.procs if group_alive(p.popen.pid)]

@@ -19,52 +19,70 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 from hostplay import SYSCTL, sh
 
-from snipcheck import hoststate, kubenode, nodejournal
-from snipcheck.kubeapi import process_alive
+from snipcheck import hoststate, kubenode, nodejournal, privatedir
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
+
+
+def _program(tmp_path: Path, name: str) -> Path:
+    """A copy of sleep(1) named like one of the node's programs (the recovery kills programs by name)."""
+    copy = tmp_path / "bin" / name
+    copy.parent.mkdir(exist_ok=True)
+    shutil.copy2(shutil.which("sleep") or "/bin/sleep", copy)
+    return copy
 
 
 def test_recover_puts_back_what_a_killed_node_left(tmp_path: Path, node_lock: nodejournal.HostLock) -> None:
     require(os.geteuid() == 0 and shutil.which("iptables") is not None, "needs root and iptables (as the node does)")
     tag = secrets.token_hex(2)
     chain, bridge = f"KUBE-SNIPTEST-{tag}", f"{hoststate.BRIDGE_PREFIX}{tag}"
-    journal = tmp_path / "node.json"
+    journal = privatedir.ensure(tmp_path / "state") / "node.json"
+    kubelet = _program(tmp_path, "kubelet")
+    # canaries: a node program that started before the node (someone else's), and a program that is not
+    # the node's sitting in its work directory (a user's shell): recovery leaves both alone
+    older = subprocess.Popen([str(kubelet), "600"], start_new_session=True)
     workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX))
+    time.sleep(1.1)  # start times have 1/100 s resolution; the node's processes start after its journal
     before = hoststate.HostState.record()
     old = SYSCTL.read_text().strip()
-    server = None
+    server = shell = None
     try:
         nodejournal.write(workdir, before, journal)
+        time.sleep(1.1)
         # what the killed run's node left behind
         sh("iptables", "-w", "-N", chain)
         sh("iptables", "-w", "-A", "FORWARD", "-j", chain)
         sh("ip", "link", "add", bridge, "type", "bridge")
         SYSCTL.write_text(str(int(old) + 1))
-        server = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(600)"], cwd=workdir, start_new_session=True
-        )
+        server = subprocess.Popen([str(kubelet), "600"], cwd=workdir, start_new_session=True)
+        shell = subprocess.Popen(["sleep", "600"], cwd=workdir, start_new_session=True)
         assert any(chain in r for r in hoststate.kubernetes_rules()), "the jump to the chain is a rule in force"
 
-        done = nodejournal.recover(journal)
+        loaded = nodejournal.load(journal)
+        assert loaded is not None
+        done = nodejournal.recover(loaded)
 
         text = "\n".join(done)
         assert server.wait(timeout=15) == -signal.SIGKILL, f"the server in the work directory still runs:\n{text}"
         assert f"killed pid {server.pid}" in text, text
+        assert shell.poll() is None and older.poll() is None, f"recovery killed a process not the node's:\n{text}"
         assert hoststate.HostState.record().differences(before) == [], text
         assert SYSCTL.read_text().strip() == old
         assert not workdir.exists() and not journal.exists(), text
         assert not any(chain in r for r in hoststate.kubernetes_rules())
-        assert nodejournal.recover(journal) == [], "a second recovery has nothing left to do"
+        assert nodejournal.load(journal) is None, "a second recovery has nothing left to do"
     finally:
-        if server is not None and process_alive(server.pid):
-            server.kill()
+        for proc in (server, shell, older):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
         sh("ip", "link", "delete", bridge, check=False)
         sh("iptables", "-w", "-D", "FORWARD", "-j", chain, check=False)
         sh("iptables", "-w", "-X", chain, check=False)
@@ -72,23 +90,26 @@ def test_recover_puts_back_what_a_killed_node_left(tmp_path: Path, node_lock: no
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def test_an_unreadable_journal_stops_with_what_to_do(tmp_path: Path) -> None:
-    """Nothing is changed on the host from a journal that cannot be read, nor from one whose work
-    directory is not a node's (it would be removed)."""
-    journal = tmp_path / "node.json"
-    journal.write_text('{"workdir": "/tmp/snipcheck-node-x", "before": {"sysctls": {}')  # cut short
-    with pytest.raises(nodejournal.JournalError, match=f"{journal}: unreadable .*remove the file"):
-        nodejournal.recover(journal)
-    # a directory of someone else's (a test directory with a file in it: if the guard fails, recovery
-    # removes it, and only it)
-    other = tmp_path / "not-a-node"
-    other.mkdir()
-    (other / "keep").write_text("someone else's file")
-    journal.write_text(json.dumps({"workdir": str(other), "before": hoststate.HostState.record().to_json()}))
-    with pytest.raises(nodejournal.JournalError, match=f"{other} is not a node's work directory"):
-        nodejournal.recover(journal)
-    assert (other / "keep").exists(), "recovery removed a directory that is not a node's"
-    assert journal.exists(), "the journal is kept for whoever puts the host back by hand"
+def test_a_journal_planted_by_another_user_is_refused_and_nothing_changes(tmp_path: Path) -> None:
+    """C1 of the security review: a journal an ordinary user wrote (here: chowned to nobody) in root's
+    place is refused before anything is read from it; the sysctl it names keeps its value and the
+    directory it names stays."""
+    require(os.geteuid() == 0, "needs root (to give the planted file to another user)")
+    state = privatedir.ensure(tmp_path / "state")
+    workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX))
+    try:
+        (workdir / "canary").write_text("kept")
+        nodejournal.write(workdir, hoststate.HostState.record(), state / "node.json")
+        data = json.loads((state / "node.json").read_text())
+        data["before"]["sysctls"] = {"kernel.keys.root_maxkeys": str(int(SYSCTL.read_text()) + 7)}
+        (state / "node.json").write_text(json.dumps(data))
+        os.chown(state / "node.json", 65534, 65534)
+        value = SYSCTL.read_text()
+        with pytest.raises(nodejournal.JournalError, match="belongs to uid 65534.*Nothing was changed"):
+            nodejournal.load(state / "node.json")
+        assert SYSCTL.read_text() == value and (workdir / "canary").exists()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_state_survives_the_journal() -> None:
@@ -157,21 +178,33 @@ def test_restore_kills_what_still_runs_in_the_nodes_cgroups(node_lock: nodejourn
     require(top is not None, f"no writable cgroup hierarchy under {hoststate.CGROUP_ROOT}")
     cgroup = top / "kubepods"
     pod = None
+    # a canary: a process older than the node, moved into the cgroup (another Kubernetes' Pod would be
+    # such): it is not the node's, so it is left alone and named
+    older = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    time.sleep(1.1)
     try:
         require(not cgroup.exists(), f"{cgroup} exists already (a node's leftover?)")
         before = hoststate.HostState.record()
+        time.sleep(1.1)
         (cgroup / "burstable").mkdir(parents=True)
         pod = subprocess.Popen(["sleep", "600"], start_new_session=True)
         (cgroup / "burstable" / "cgroup.procs").write_text(str(pod.pid))
+        (cgroup / "burstable" / "cgroup.procs").write_text(str(older.pid))
 
         done = hoststate.restore(before)
 
         assert pod.wait(timeout=15) == -signal.SIGKILL, f"the Pod's process survived: {done}"
+        assert older.poll() is None, f"restore killed a process that started before the node: {done}"
+        assert f"started before the node: {older.pid}" in "\n".join(done), done
+        older.kill()
+        older.wait(timeout=10)
+        done = hoststate.restore(before)  # the canary gone, the empty cgroup goes too
         assert not cgroup.exists() and f"removed cgroup {cgroup}" in done, done
     finally:
-        if pod is not None and pod.poll() is None:
-            pod.kill()
-            pod.wait(timeout=10)
+        for proc in (pod, older):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
         for d in (cgroup / "burstable", cgroup):
             with contextlib.suppress(OSError):
                 d.rmdir()
@@ -183,7 +216,7 @@ def test_a_stop_that_leaves_something_keeps_the_journal(
     """Node.stop removes the journal only when the host is put back; when something is left (here: a
     kernel module the node loaded that cannot be unloaded, through a stand-in `modprobe` that fails),
     the journal stays for the next node's start, and stop releases the lock all the same."""
-    require(os.geteuid() == 0, "needs root (the journal lives in /run/lock)")
+    require(os.geteuid() == 0, f"needs root (the journal lives in {privatedir.STATE_DIR})")
     require(
         not nodejournal.JOURNAL.exists(), f"a killed run's journal is waiting to be recovered: {nodejournal.JOURNAL}"
     )
@@ -206,3 +239,41 @@ def test_a_stop_that_leaves_something_keeps_the_journal(
     finally:
         nodejournal.remove()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_another_kubernetes_running_stops_the_node_before_any_recovery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, node_lock: nodejournal.HostLock
+) -> None:
+    """H1 of the security review: with a journal waiting and another Kubernetes' kubelet running (a copy
+    of sleep named kubelet, outside the journal's work directory), claiming the host refuses with
+    HostInUse before the recovery removes anything: the journal and its work directory stay."""
+    require(os.geteuid() == 0, "needs root (the node's journal is root's)")
+    monkeypatch.setattr(nodejournal, "JOURNAL", privatedir.ensure(tmp_path / "state") / "node.json")
+    workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX))
+    foreign = subprocess.Popen([str(_program(tmp_path, "kubelet")), "600"], start_new_session=True)
+    try:
+        (workdir / "canary").write_text("kept")
+        nodejournal.write(workdir, hoststate.HostState.record())
+        with pytest.raises(kubenode.HostInUse, match=f"pid {foreign.pid}"):
+            kubenode.claim_host(node_lock)
+        assert nodejournal.JOURNAL.exists() and (workdir / "canary").exists(), "recovery ran beside a foreign node"
+        assert foreign.poll() is None
+    finally:
+        foreign.kill()
+        foreign.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_ranges_the_host_already_routes_stop_the_node(node_lock: nodejournal.HostLock) -> None:
+    """M4: a host address inside the Service range (a VPN's, say; here on a dummy link of the test's
+    own) is found, so the node does not take the range over it."""
+    require(os.geteuid() == 0, "needs root (a dummy link)")
+    link = f"snipt{secrets.token_hex(2)}"
+    assert hoststate.route_overlaps([kubenode.POD_SUBNET]) == [], "the host uses the pod range already"
+    try:
+        sh("ip", "link", "add", link, "type", "dummy")
+        sh("ip", "addr", "add", "10.96.200.1/24", "dev", link)
+        found = hoststate.route_overlaps([kubenode.SERVICE_CIDR])
+        assert any(link in f for f in found) and any("10.96.200.0/24" in f for f in found), found
+    finally:
+        sh("ip", "link", "delete", link, check=False)
