@@ -110,13 +110,17 @@ start_kube_build_in_background() {
   fi
   mkdir -p build
   log "Kubernetes binaries not cached: building them in the background while the setup and the other tiers run (log: build/install-kube.log)"
-  # its own process group (test.sh stops it with kill -- -PGID); the group leader writes its pid itself,
-  # in case setsid had to fork
-  echo 0 >build/install-kube.pid
-  setsid bash -c 'echo $$ >build/install-kube.pid
-    bash scripts/install-kube.sh >build/install-kube.log 2>&1; echo $? >build/install-kube.status' \
+  # its own session and process group (test.sh stops it: scripts/snipcheck/background.py). The group
+  # leader records itself (boot id, pid, start time) before it starts anything, in case setsid had to
+  # fork; without a record nothing could stop it, so it does not build then.
+  # shellcheck disable=SC2016  # $0 and $$ are the inner shell's
+  setsid bash -c '"$0" scripts/snipcheck/background.py write build/install-kube.pid $$ \
+      || { echo "no record of the background build: not building in the background" >build/install-kube.log
+        echo 1 >build/install-kube.status; exit 1; }
+    bash scripts/install-kube.sh >build/install-kube.log 2>&1; echo $? >build/install-kube.status' "$PY" \
     </dev/null >/dev/null 2>&1 &
-  for _ in $(seq 50); do [ "$(cat build/install-kube.pid)" != 0 ] && break; sleep 0.1; done
+  for _ in $(seq 50); do [ -f build/install-kube.pid ] || [ -f build/install-kube.status ] && break; sleep 0.1; done
+  [ -f build/install-kube.pid ] || log "the background build did not record itself in 5 s (build/install-kube.log)"
 }
 
 # 2. Go and the Go-built tools (no root) ----------------------------------------------------------

@@ -77,7 +77,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
-    building_kube = kubeapi.BACKGROUND_PID.exists() and not kubeapi.BACKGROUND_STATUS.exists()
+    building_kube = kubeapi.background.is_running(kubeapi.BACKGROUND_PID) and not kubeapi.BACKGROUND_STATUS.exists()
     for it in items:
         _TIERS_SELECTED.add(tier_of(it))
         covers = recording(it).covers

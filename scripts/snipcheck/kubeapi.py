@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from . import waiting
+from . import background, waiting
 from .paths import BUILD, SCRIPTS, rel
 
 GO_MOD = SCRIPTS / "kube" / "go.mod"
@@ -71,34 +71,52 @@ class Tools:
     kube_controller_manager: Path
 
 
-BACKGROUND_PID = BUILD / "install-kube.pid"
+BACKGROUND_PID = BUILD / "install-kube.pid"  # snipcheck.background's record of setup.sh's build
 BACKGROUND_STATUS = BUILD / "install-kube.status"
 BACKGROUND_LOG = BUILD / "install-kube.log"
+BACKGROUND_MARKER = background.KUBE_BUILD_MARKER  # what the build's command line holds
 
 
 def wait_for_background_build(timeout: float = 3600) -> str:
     """scripts/setup.sh may build the binaries in the background while other tiers run: wait until it
-    has finished. Returns "" when there was none or it succeeded, else what went wrong with its log."""
-    if not BACKGROUND_PID.exists():
+    has finished. Returns "" when there was none or it succeeded, else what went wrong with its log.
+    Only the process BACKGROUND_PID records is waited for (snipcheck.background: same boot, pid, start
+    time and command line, as scripts/test.sh checks it); a stale record is reported, never waited for."""
+
+    def status_problem() -> str:
+        if not BACKGROUND_STATUS.exists():
+            return ""
+        status = BACKGROUND_STATUS.read_text().strip()
+        if status != "0":
+            log = rel(BACKGROUND_LOG)
+            return f"scripts/install-kube.sh failed in the background (exit {status}); {log}:\n{_tail(BACKGROUND_LOG)}"
         return ""
-    pid = int(BACKGROUND_PID.read_text().strip())
+
+    if not BACKGROUND_PID.exists() or BACKGROUND_STATUS.exists():
+        return status_problem()
+    job, why = background.check(BACKGROUND_PID, BACKGROUND_MARKER)
+    if job is None:
+        return (
+            f"no background build of the Kubernetes binaries is running ({why}) and none wrote "
+            f"{rel(BACKGROUND_STATUS)}: it ended without writing it, or the record is stale from a killed run; "
+            f"build them with: bash scripts/install-kube.sh\n{_tail(BACKGROUND_LOG)}"
+        )
+    leader = job
 
     def finished() -> bool:
         if BACKGROUND_STATUS.exists():
             return True
-        if not process_alive(pid):
-            raise waiting.Abort(f"the background build (pid {pid}) ended without writing {rel(BACKGROUND_STATUS)}")
+        if not leader.is_alive():
+            raise waiting.Abort(
+                f"the background build (pid {leader.pid}) ended without writing {rel(BACKGROUND_STATUS)}"
+            )
         return False
 
     try:
         waiting.until(finished, timeout=timeout, what="the background build of the Kubernetes binaries", interval=2)
     except (waiting.Abort, waiting.WaitTimeout) as exc:
         return f"{exc}\n{_tail(BACKGROUND_LOG)}"
-    status = BACKGROUND_STATUS.read_text().strip()
-    if status != "0":
-        log = rel(BACKGROUND_LOG)
-        return f"scripts/install-kube.sh failed in the background (exit {status}); {log}:\n{_tail(BACKGROUND_LOG)}"
-    return ""
+    return status_problem()
 
 
 def find_tools() -> tuple[Tools | None, str]:
