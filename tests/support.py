@@ -48,6 +48,17 @@ def recording(item: pytest.Item) -> Recording:
     return rec
 
 
+# What scripts/test.sh tells this run's pytest about this run only: a pytest that a test starts (to collect
+# or run a suite of its own) must not inherit it — `--changed`'s selection would deselect its tests.
+RUN_SCOPED_ENV = ("SNIPCHECK_SELECTION", "SNIPCHECK_TIERS_FILE")
+
+
+def nested_pytest_env(**extra: str) -> dict[str, str]:
+    """The environment for a pytest that a test starts: this one's, less RUN_SCOPED_ENV, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in RUN_SCOPED_ENV}
+    return {**env, **extra}
+
+
 def require(ok: bool, missing: str) -> None:
     """Skip locally (saying what is missing and how to get it); fail with CI=true."""
     if ok:

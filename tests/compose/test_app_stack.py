@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from compose_stack import Stack, docker_time, postgres_ready_at
 
 from snipcheck import docker as dk
-from snipcheck import waiting
+from snipcheck import procid, waiting
 from snipcheck.manifest import by_check
 from support import http_get, require
 
@@ -93,10 +95,9 @@ def test_app_stack_behaves_as_the_text_says(stack: Stack, measure: dict) -> None
     measure.update(seconds_to_503_after_redis_stop=round(waited, 1), seconds_to_200_after_redis_start=round(back, 1))
 
     # restart: unless-stopped brings a crashed app back (the process is killed from outside, like a crash)
-    require(os.geteuid() == 0, "killing the container's process from the host needs root (run the suite with sudo)")
     app = _cid(stack, "app")
     before = dk.inspect(app, "container")["RestartCount"]
-    os.kill(dk.inspect(app, "container")["State"]["Pid"], signal.SIGKILL)
+    _crash(app)
     waiting.until(
         lambda: dk.inspect(app, "container")["RestartCount"] != before,
         timeout=60,
@@ -117,6 +118,39 @@ def test_app_stack_behaves_as_the_text_says(stack: Stack, measure: dict) -> None
     again = _psql(stack, "SELECT count(*) FROM users WHERE email = 'alice@example.com'")
     measure.update(seeded_alice_rows=[seeded, again])
     assert seeded == again == "1", f"the init script ran again: alice rows {seeded} -> {again}"
+
+
+def _crash(cid: str) -> None:
+    """SIGKILL the container's main process from the host, as a crash would end it — only once that pid is
+    proven to be this container's on this machine (M3 of the security review): not 0 or 1 (the pid of a
+    container between restarts is 0, and kill(0) is our own process group), its /proc/PID/cgroup names
+    the container's id (not so with a remote or VM engine, whose pids are another machine's), and it is
+    still the same process (boot id, pid, start time) when signalled. As root with os.kill, else with
+    `sudo -n kill` (GitHub's runner user has passwordless sudo)."""
+    info = dk.inspect(cid, "container")
+    pid, full_id = int(info["State"]["Pid"]), info["Id"]
+    assert pid > 1, f"the container has no running process to crash (State.Pid {pid})"
+    ident = procid.ProcId.of(pid)
+    try:
+        cgroups = Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        cgroups = ""
+    require(
+        ident is not None and full_id in cgroups,
+        f"pid {pid} of container {cid[:12]} is not a process of this machine in that container's cgroup "
+        "(a remote or VM engine?): the crash test kills it from the host",
+    )
+    assert ident is not None
+    if not ident.is_alive():
+        pytest.fail(f"container {cid[:12]}'s process {pid} ended before it could be signalled")
+    if os.geteuid() == 0:
+        os.kill(pid, signal.SIGKILL)
+        return
+    require(
+        subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode == 0,
+        "killing the container's process from the host needs root: run as root or with passwordless sudo",
+    )
+    subprocess.run(["sudo", "-n", "kill", "-KILL", str(pid)], check=True, capture_output=True, timeout=30)
 
 
 def _cache_header(url: str) -> str | None:

@@ -8,7 +8,6 @@ the group each one got."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from snipcheck.paths import ROOT
+from support import nested_pytest_env
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(120)]
 
@@ -36,8 +36,8 @@ def groups(targets: list[str], plugin_dir: Path) -> dict[str, str]:
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "print_groups", *targets],
         capture_output=True, text=True, timeout=100, cwd=ROOT,
         # a report of its own: with this run's, its session start would forget this run's records
-        env={**os.environ, "PYTHONPATH": str(plugin_dir), "PYTEST_XDIST_WORKER": "gw0",
-             "SNIPCHECK_REPORT": str(plugin_dir / "report.json")},
+        env=nested_pytest_env(PYTHONPATH=str(plugin_dir), PYTEST_XDIST_WORKER="gw0",
+                              SNIPCHECK_REPORT=str(plugin_dir / "report.json")),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     found = {}
