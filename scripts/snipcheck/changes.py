@@ -11,7 +11,12 @@ untracked files. The rules:
 - a snippet -> its own checks, and those of everything that uses it: Dockerfiles whose build context
   holds it, compose projects that build, mount or read it, kustomizations that list it, entries
   that name it (compare_with, harness, dockerfile), every entry of a changed manifest.yaml;
-- anything else (pages, translations, README, workflows) -> only the always-run tiers.
+- what one tier alone uses (TIER_PATHS): the Kubernetes module pins -> the cluster tier; pages,
+  translations, the site's hooks, mkdocs.yml, the pinned mermaid -> the site tier (the browser tour);
+- what only the always-run tiers read (ALWAYS_ONLY: the README, the original, lint configurations) ->
+  only those.
+Every tracked file falls under one of these rules (`classify`; tests/inventory/test_changes.py checks
+it), so a new kind of file cannot slip through a pull request unchecked.
 The inventory and static tiers always run whole: they are cheap and read everything.
 """
 
@@ -41,7 +46,48 @@ EVERYTHING = (
     "requirements",
     "pyproject.toml",
     ".ci/run",
+    "scripts/lib/",
+    "scripts/build-image-kit.sh",
+    ".github/workflows/",
 )
+# What one tier alone reads: a change runs that tier whole (beside the always-run tiers).
+TIER_PATHS = {
+    "scripts/kube/": "tests/cluster",
+    "docs/": "tests/site",
+    "translations/": "tests/site",
+    "scripts/hooks/": "tests/site",
+    "mkdocs.yml": "tests/site",
+    "scripts/fetch-mermaid.sh": "tests/site",
+}
+# What only the always-run tiers read (or nothing the suite runs: the fresh-machine measurement, the
+# preview server, the translation stamp tool).
+ALWAYS_ONLY = (
+    "README.md",
+    "CONTRIBUTING.md",
+    "original/",
+    ".gitignore",
+    ".hadolint.yaml",
+    ".yamllint",
+    "scripts/serve.sh",
+    "scripts/fresh-machine/",
+    "scripts/translation-stamp.py",
+)
+
+
+def classify(path: str) -> str | None:
+    """Which rule of the module's docstring a changed file falls under: "everything", "tier",
+    "snippet", "test", "always" — None for a file no rule covers (a new kind: add it to a rule)."""
+    if path.startswith(EVERYTHING):
+        return "everything"
+    if path.startswith(tuple(TIER_PATHS)):
+        return "tier"
+    if path.startswith("snippets/"):
+        return "snippet"
+    if path.startswith("tests/"):
+        return "test"
+    if path.startswith(ALWAYS_ONLY):
+        return "always"
+    return None
 
 
 @dataclass
@@ -190,7 +236,9 @@ def select(base: str, changed: list[str], snippets: dict[str, manifest.Snippet] 
     queue: list[tuple[Path, bool]] = []  # (file, was it edited?)
     for f in changed:
         parts = Path(f).parts
-        if parts[:1] == ("tests",) and len(parts) >= 3:
+        if tier := next((t for prefix, t in TIER_PATHS.items() if f.startswith(prefix)), None):
+            sel.modules[tier] = f"{f} changed (only that tier reads it)"
+        elif parts[:1] == ("tests",) and len(parts) >= 3:
             tier_dir = "/".join(parts[:2])
             if Path(f).name.startswith("test_"):
                 sel.modules[f] = "the test module changed"

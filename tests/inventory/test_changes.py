@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from snipcheck import changes, manifest
-from snipcheck.paths import SNIPPETS
+from snipcheck.paths import ROOT, SNIPPETS
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 
@@ -18,9 +19,35 @@ def select(*files: str) -> changes.Selection:
     return changes.select("BASE", list(files), SNIPPETS_NOW)
 
 
-def test_page_only_change_selects_no_snippet() -> None:
-    sel = select("docs/docker.md", "docs/docker.en.md", "translations/comments.ru/docker.yaml", "README.md")
-    assert sel.everything is None and sel.snippets == {} and sel.modules == {}
+def test_page_only_change_selects_no_snippet_but_the_site_tier() -> None:
+    """A page is shown by the site tier's browser tour: a pull request that changes one runs that tier
+    (review M9: before, a docs or mkdocs change never ran the browser in a PR)."""
+    sel = select("docs/docker.md", "docs/docker.en.md", "translations/comments.ru/docker.yaml")
+    assert sel.everything is None and sel.snippets == {}
+    assert set(sel.modules) == {"tests/site"}, sel.modules
+    assert select("README.md").modules == {}
+
+
+@pytest.mark.parametrize(
+    ("changed", "selected"),
+    [
+        ("scripts/kube/go.mod", {"tests/cluster"}),
+        ("scripts/hooks/snipcheck_proof.py", {"tests/site"}),
+        ("mkdocs.yml", {"tests/site"}),
+        ("scripts/fetch-mermaid.sh", {"tests/site"}),
+    ],
+)
+def test_what_one_tier_reads_selects_that_tier(changed: str, selected: set[str]) -> None:
+    assert set(select(changed).modules) == selected
+
+
+def test_every_tracked_file_falls_under_a_rule() -> None:
+    """A new kind of file (a new script directory, a root file) must be given a rule in
+    snipcheck.changes, or a pull request that changes it would run only the always-run tiers."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    unclassified = [f for f in tracked.split() if changes.classify(f) is None]
+    assert unclassified == [], f"no --changed rule in snipcheck.changes for: {unclassified}"
+    assert changes.classify("scripts/new-tool.sh") is None, "the check cannot see an unclassified file"
 
 
 def test_machinery_change_selects_everything() -> None:
@@ -29,6 +56,8 @@ def test_machinery_change_selects_everything() -> None:
         "scripts/imagekit/golang/Dockerfile",
         "tests/conftest.py",
         "requirements.txt",
+        "scripts/lib/apt.sh",
+        ".github/workflows/ci.yml",
     ):
         assert select(f).everything, f
 
