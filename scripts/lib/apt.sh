@@ -8,22 +8,42 @@
 # may hold: waited for up to 5 minutes).
 #   apt_get update -qq
 #   apt_get install -y -qq --no-install-recommends PKG...
-# SNIPCHECK_APT_LOCK (default /run/lock/snipcheck-apt.lock) and SNIPCHECK_APT_LOCK_WAIT (seconds,
-# default 1200) exist for the script's own test (tests/inventory/test_apt_lock.py).
+# Where the lock lives: apt.lock in root's private directory /run/snipcheck (/tmp/snipcheck where there is
+# no /run), the directory of the node journal too. Not /run/lock or /tmp: anyone can write there, and a
+# planted symlink would make root's flock create a file anywhere (review L1). The directory is made 0700
+# when missing and refused when it is a symlink, not the user apt runs as (root), or writable by group or
+# others: the same rules as the journal's, from the same code (scripts/snipcheck/privatedir.py).
+# SNIPCHECK_APT_LOCK (a lock file; its directory is checked the same way) and SNIPCHECK_APT_LOCK_WAIT
+# (seconds, default 1200) exist for the script's own test (tests/inventory/test_apt_lock.py).
+APT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+apt_lock_file() {
+  if [ -n "${SNIPCHECK_APT_LOCK:-}" ]; then echo "$SNIPCHECK_APT_LOCK"
+  elif [ -d /run ]; then echo /run/snipcheck/apt.lock
+  else echo /tmp/snipcheck/apt.lock
+  fi
+}
+
 apt_get() {
-  local lock=${SNIPCHECK_APT_LOCK:-/run/lock/snipcheck-apt.lock} wait=${SNIPCHECK_APT_LOCK_WAIT:-1200} status=0
-  [ -d "$(dirname "$lock")" ] || lock=/tmp/snipcheck-apt.lock
-  local cmd=(env DEBIAN_FRONTEND=noninteractive flock -w "$wait" -E 75 "$lock"
-    apt-get -o DPkg::Lock::Timeout=300 "$@")
-  if [ "$(id -u)" -eq 0 ]; then "${cmd[@]}" || status=$?
-  elif command -v sudo >/dev/null 2>&1; then sudo "${cmd[@]}" || status=$?
-  else
-    printf '[apt] apt-get %s needs root: run as root, or install sudo\n' "$*" >&2
+  local lock wait=${SNIPCHECK_APT_LOCK_WAIT:-1200} status=0 as_root=()
+  lock=$(apt_lock_file)
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      printf '[apt] apt-get %s needs root: run as root, or install sudo\n' "$*" >&2
+      return 1
+    fi
+    as_root=(sudo)
+  fi
+  if ! "${as_root[@]}" python3 "$APT_LIB_DIR/../snipcheck/privatedir.py" "$(dirname "$lock")" >/dev/null; then
+    printf '[apt] the directory of the lock %s is not private to root (why: above) — apt-get %s not run\n' \
+      "$lock" "$*" >&2
     return 1
   fi
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive flock -w "$wait" -E 75 "$lock" \
+    apt-get -o DPkg::Lock::Timeout=300 "$@" || status=$?
   if [ "$status" -eq 75 ]; then
     printf '[apt] waited %s s for %s (another apt-get of this project holds it: %s) — apt-get %s not run\n' \
-      "$wait" "$lock" "$(pgrep -af 'flock .*snipcheck-apt' | head -n 3 | tr '\n' ';')" "$*" >&2
+      "$wait" "$lock" "$(pgrep -af "flock .*$lock" | head -n 3 | tr '\n' ';')" "$*" >&2
   fi
   return "$status"
 }

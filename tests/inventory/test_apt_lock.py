@@ -7,13 +7,13 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from snipcheck.paths import ROOT, SCRIPTS, project_shell_scripts
-from support import require
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 
@@ -50,11 +50,26 @@ def test_the_finder_sees_a_direct_call(tmp_path: Path) -> None:
     assert apt_get_commands(script) == ["x.sh:2: sudo apt-get update -qq"]
 
 
-def run_apt_get(tmp_path: Path, *args: str, wait: int) -> subprocess.CompletedProcess[str]:
+def stand_ins(tmp_path: Path) -> Path:
+    """bin/ with an apt-get that records its arguments and, when the test is not root, a sudo that runs
+    its command as the test's user (sudo would reset PATH): what apt_get does is tested without root."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "apt-get"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path / "ran"}"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    if os.geteuid() != 0:
+        sudo = bin_dir / "sudo"
+        sudo.write_text('#!/bin/sh\nexec "$@"\n', encoding="utf-8")
+        sudo.chmod(0o755)
+    return bin_dir
+
+
+def run_apt_get(tmp_path: Path, *args: str, wait: int, lock: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
-        "SNIPCHECK_APT_LOCK": str(tmp_path / "apt.lock"),
+        "SNIPCHECK_APT_LOCK": str(lock or tmp_path / "locks" / "apt.lock"),
         "SNIPCHECK_APT_LOCK_WAIT": str(wait),
     }
     script = f'. "{APT_LIB}"; apt_get "$@"'
@@ -62,12 +77,9 @@ def run_apt_get(tmp_path: Path, *args: str, wait: int) -> subprocess.CompletedPr
 
 
 def test_apt_get_waits_for_the_projects_lock(tmp_path: Path) -> None:
-    require(os.geteuid() == 0, "apt_get runs apt-get as root (sudo resets PATH, so the stand-in apt-get is not found)")
-    (tmp_path / "bin").mkdir()
-    fake = tmp_path / "bin" / "apt-get"
-    fake.write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path / "ran"}"\n', encoding="utf-8")
-    fake.chmod(0o755)
-    with open(tmp_path / "apt.lock", "w") as held:
+    stand_ins(tmp_path)
+    (tmp_path / "locks").mkdir(mode=0o700)
+    with open(tmp_path / "locks" / "apt.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # another apt step of ours is running
         blocked = run_apt_get(tmp_path, "update", "-qq", wait=1)
     assert blocked.returncode == 75, f"apt_get did not wait for the lock: {blocked.returncode} {blocked.stderr}"
@@ -76,3 +88,55 @@ def test_apt_get_waits_for_the_projects_lock(tmp_path: Path) -> None:
     done = run_apt_get(tmp_path, "install", "-y", "etcd-server", wait=1)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "ran").read_text().split() == ["-o", "DPkg::Lock::Timeout=300", "install", "-y", "etcd-server"]
+
+
+def test_the_lock_is_in_roots_private_directory() -> None:
+    """Not /run/lock: anyone can write there (review L1)."""
+    env = {k: v for k, v in os.environ.items() if k != "SNIPCHECK_APT_LOCK"}
+    where = subprocess.run(
+        ["bash", "-c", f'. "{APT_LIB}"; apt_lock_file'], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert where.stdout.strip() == ("/run/snipcheck/apt.lock" if Path("/run").is_dir() else "/tmp/snipcheck/apt.lock")
+
+
+def test_a_missing_lock_directory_is_made_private(tmp_path: Path) -> None:
+    stand_ins(tmp_path)
+    done = run_apt_get(tmp_path, "update", wait=1)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE((tmp_path / "locks").lstat().st_mode) == 0o700
+    assert (tmp_path / "ran").exists()
+
+
+def refused(tmp_path: Path, done: subprocess.CompletedProcess[str], why: str) -> None:
+    assert done.returncode == 1, f"apt_get used an unsafe lock directory: {done.returncode} {done.stderr}"
+    assert why in done.stderr and "not private to root" in done.stderr and "apt-get update not run" in done.stderr, (
+        done.stderr
+    )
+    assert not (tmp_path / "ran").exists(), "apt-get ran"
+
+
+def test_a_symlinked_lock_directory_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    """A planted symlink must not make root create the lock file where it points."""
+    stand_ins(tmp_path)
+    target = tmp_path / "canary"
+    target.mkdir(mode=0o700)
+    (tmp_path / "locks").symlink_to(target)
+    refused(tmp_path, run_apt_get(tmp_path, "update", wait=1), "is a symlink")
+    assert list(target.iterdir()) == [], "a file was created through the symlink"
+
+
+def test_a_lock_directory_others_can_write_is_refused(tmp_path: Path) -> None:
+    stand_ins(tmp_path)
+    (tmp_path / "locks").mkdir()
+    (tmp_path / "locks").chmod(0o777)
+    refused(tmp_path, run_apt_get(tmp_path, "update", wait=1), "can be written by group or others")
+    assert list((tmp_path / "locks").iterdir()) == []
+
+
+def test_a_lock_directory_of_another_user_is_refused(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("giving a directory to another user needs root (the other lock tests run without)")
+    stand_ins(tmp_path)
+    (tmp_path / "locks").mkdir(mode=0o700)
+    os.chown(tmp_path / "locks", 65534, 65534)
+    refused(tmp_path, run_apt_get(tmp_path, "update", wait=1), "belongs to uid 65534")
