@@ -82,7 +82,7 @@ ensure_venv() {
   want=$(sha256sum requirements.txt | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing pinned Python requirements into .venv"
-    .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+    .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements.txt
     echo "$want" > "$stamp"
   else
     log "Python requirements already installed"
