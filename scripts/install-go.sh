@@ -11,7 +11,15 @@ have_go() { # have_go GO -> is it >= 1.26?
   v=$("$1" env GOVERSION 2>/dev/null | sed 's/^go//') || return 1
   [ "$(printf '%s\n%s\n' 1.26 "$v" | sort -V | head -n1)" = 1.26 ]
 }
-for cand in "$(command -v go || true)" /usr/local/go/bin/go "$ROOT/build/tools/go/bin/go"; do
+# build/tools/go counts only when complete: it is unpacked beside its place and renamed into it with
+# this marker inside, so a killed install never leaves a half Go that a later run would take (review L2)
+DEST="$ROOT/build/tools/go"
+MARK=.snipcheck-complete
+# the machine's own Go first (SNIPCHECK_NO_MACHINE_GO=1 skips it: the script's test, tests/inventory/test_install_go.py)
+machine=("$(command -v go || true)" /usr/local/go/bin/go)
+[ "${SNIPCHECK_NO_MACHINE_GO:-0}" = 1 ] && machine=()
+for cand in "${machine[@]}" "$DEST/bin/go"; do
+  [ "$cand" = "$DEST/bin/go" ] && [ ! -f "$DEST/$MARK" ] && continue
   if [ -n "$cand" ] && [ -x "$cand" ] && have_go "$cand"; then
     dirname "$cand"; exit 0
   fi
@@ -23,14 +31,23 @@ sha=$(sed -n 's/^GO_ZIP_SHA256 = "\(.*\)"/\1/p' "$recipes")
 [ "$(uname -m)" = x86_64 ] || { log "no Go >= 1.26 and this is not linux/amd64: install Go from https://go.dev/dl/"; exit 1; }
 proxy=${GOPROXY:-https://proxy.golang.org}; proxy=${proxy%%,*}
 url="$proxy/golang.org/toolchain/@v/v0.0.1-go$version.linux-amd64.zip"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$ROOT/build/tools"
+# what a killed install left beside build/tools/go: .go.PID.* of a process that no longer runs
+for left in "$ROOT"/build/tools/.go.*.*; do
+  pid=${left#"$ROOT"/build/tools/.go.}; pid=${pid%%.*}
+  if [ -d "$left" ] && [[ "$pid" =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then
+    log "removing $left (left by an install that was killed)"; rm -rf --one-file-system "$left"
+  fi
+done
+tmp=$(mktemp -d)
+unpacked=$(mktemp -d "$ROOT/build/tools/.go.$$.XXXXXX")
+old="$ROOT/build/tools/.go.$$.old"
+trap 'rm -rf --one-file-system "$tmp" "$unpacked" "$old"' EXIT
 log "no Go >= 1.26 on this machine: fetching go$version from the module proxy into build/tools/go"
 curl -fsSL --retry 3 -o "$tmp/go.zip" "$url"
 echo "$sha  $tmp/go.zip" | sha256sum -c - >/dev/null || { log "sha256 mismatch for $url"; exit 1; }
-rm -rf "$ROOT/build/tools/go"
-mkdir -p "$ROOT/build/tools"
 # the module zip holds golang.org/toolchain@.../{bin,pkg,src...}; zip files carry no exec bits
-python3 - "$tmp/go.zip" "$ROOT/build/tools/go" <<'PY'
+python3 - "$tmp/go.zip" "$unpacked" <<'PY'
 import os, sys, zipfile
 src, dest = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(src) as z:
@@ -46,5 +63,10 @@ with zipfile.ZipFile(src) as z:
         if name.startswith("bin/") or "/tool/" in name:
             os.chmod(out, 0o755)
 PY
-"$ROOT/build/tools/go/bin/go" version >&2
-echo "$ROOT/build/tools/go/bin"
+"$unpacked/bin/go" version >&2 || { log "the unpacked go$version does not run ($unpacked)"; exit 1; }
+touch "$unpacked/$MARK"
+chmod 755 "$unpacked" # mktemp made it 0700
+if [ -e "$DEST" ]; then mv "$DEST" "$old"; fi
+mv "$unpacked" "$DEST"
+log "go$version in build/tools/go"
+echo "$DEST/bin"
