@@ -70,6 +70,7 @@ ALWAYS_ONLY = (
     ".yamllint",
     "scripts/serve.sh",
     "scripts/fresh-machine/",
+    "scripts/github-runner/",
     "scripts/translation-stamp.py",
 )
 
