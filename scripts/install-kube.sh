@@ -44,6 +44,33 @@ CACHE_DIR="$CACHE_ROOT/kube/$KUBE_VERSION"
 mkdir -p "$CACHE_DIR" "$TOOLS_BIN"
 log "Kubernetes $KUBE_VERSION (scripts/kube/go.mod); cache: $CACHE_DIR; Go: $("$GO" version)"
 
+# A binary is built as .NAME.PID in the cache and renamed when done: this run's are removed when it ends
+# (killed too: test.sh stops a background build with SIGTERM); a killed run's when its pid runs no more.
+remove_own_partial() { rm -f "$CACHE_DIR"/.*."$$"; }
+trap remove_own_partial EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+for partial in "$CACHE_DIR"/.*.*; do
+  pid=${partial##*.}
+  if [ -f "$partial" ] && [[ "$pid" =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then
+    log "removing $partial (left by a build that was killed)"; rm -f "$partial"
+  fi
+done
+
+# link_tool NAME: TOOLS_BIN/NAME -> the cached binary, never over a file that is not a link into the
+# cache (TOOLS_BIN may be a system directory: its own kubectl stays)
+link_tool() {
+  local link="$TOOLS_BIN/$1" to
+  if [ -L "$link" ]; then
+    to=$(readlink "$link")
+    [[ "$to" == "$CACHE_ROOT/kube/"* ]] \
+      || die "$link links to $to, not into $CACHE_ROOT/kube: not replacing it (remove it, or choose another TOOLS_BIN)"
+  elif [ -e "$link" ]; then
+    die "$link is there and is not a link into $CACHE_ROOT/kube: not replacing it (remove it, or choose another TOOLS_BIN)"
+  fi
+  ln -sfn "$CACHE_DIR/$1" "$link"
+}
+
 # The version stamps that Kubernetes' own build (hack/lib/version.sh) sets, so that
 # `kube-apiserver --version`, /version and `kubectl version` report the release.
 LDFLAGS="-s -w"
@@ -99,7 +126,7 @@ build() { # build NAME PACKAGE [MODULE_DIR]
     reports_version "$name" || die "$CACHE_DIR/$name does not report $KUBE_VERSION"
     log "built $name in ${secs}s ($(du -h "$CACHE_DIR/$name" | cut -f1))"
   fi
-  ln -sfn "$CACHE_DIR/$name" "$TOOLS_BIN/$name"
+  link_tool "$name"
 }
 
 build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
@@ -134,7 +161,7 @@ if [ "${SNIPCHECK_NODE:-0}" = 1 ]; then
     strip "$CACHE_DIR/.pause.$$"; mv -f "$CACHE_DIR/.pause.$$" "$CACHE_DIR/pause"
     printf '%s\n' "$(( $(date +%s) - start ))" > "$CACHE_DIR/pause.build-seconds"
     reports_version pause || die "$CACHE_DIR/pause does not report v$PAUSE_VERSION"
-    ln -sfn "$CACHE_DIR/pause" "$TOOLS_BIN/pause"
+    link_tool pause
   fi
   if [ -x /usr/lib/cni/bridge ]; then log "CNI plugins present: /usr/lib/cni"; else apt_install containernetworking-plugins; fi
   # the node tests' client Pod: one static binary with sh, wget and nslookup
