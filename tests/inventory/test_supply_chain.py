@@ -2,11 +2,21 @@
 
 - requirements.txt: every pin carries sha256 hashes (pip-compile --generate-hashes) and is installed
   with `pip install --require-hashes`; every top-level pin of requirements.in is in it, same version.
+- scripts/fetch-mermaid.sh: the npm tarball is checked against its pinned sha512 integrity after the
+  download and on every reuse; a changed cached tarball is refused (and fetched again), a download that
+  does not match fails and leaves nothing. npm is replaced by a stand-in, so no network is needed.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
+import os
 import re
+import subprocess
+import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +27,8 @@ pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 REQUIREMENTS_IN = ROOT / "requirements.in"
 REQUIREMENTS_TXT = ROOT / "requirements.txt"
 SETUP = ROOT / "scripts" / "setup.sh"
+FETCH_MERMAID = ROOT / "scripts" / "fetch-mermaid.sh"
+BROWSER = ROOT / "tests" / "site" / "browser.py"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)==([^\s;\\]+)")
 HASH = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
 REGENERATE = "regenerate it as requirements.in's header says (pip-compile --generate-hashes)"
@@ -105,3 +117,105 @@ def test_setup_and_workflows_install_python_requirements_with_require_hashes() -
     assert any(path == SETUP for path, _ in installs), f"{SETUP}: no `pip install -r` found; update this test"
     for path, line in installs:
         assert "--require-hashes" in line, f"{path}: `{line.strip()}` must pass --require-hashes"
+
+
+# --- mermaid -------------------------------------------------------------------------------------------
+
+
+def script_setting(name: str, text: str | None = None) -> str:
+    text = FETCH_MERMAID.read_text(encoding="utf-8") if text is None else text
+    m = re.search(rf"^{name}=(\S+)$", text, re.MULTILINE)
+    assert m, f"{FETCH_MERMAID}: no `{name}=...` line; update this test"
+    return m.group(1)
+
+
+def sri(data: bytes) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def mermaid_tarball(js: bytes) -> bytes:
+    """An npm package tarball with package/dist/mermaid.min.js."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("package/dist/mermaid.min.js")
+        info.size = len(js)
+        tar.addfile(info, io.BytesIO(js))
+    return buf.getvalue()
+
+
+def mermaid_checkout(tmp_path: Path, integrity: str | None = None) -> Path:
+    """A copy of scripts/fetch-mermaid.sh under tmp_path/scripts (it works in tmp_path/build/vendor), with
+    its pinned integrity replaced by `integrity` when given."""
+    text = FETCH_MERMAID.read_text(encoding="utf-8")
+    if integrity is not None:
+        text = text.replace(f"INTEGRITY={script_setting('INTEGRITY', text)}\n", f"INTEGRITY={integrity}\n")
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "fetch-mermaid.sh").write_text(text, encoding="utf-8")
+    (tmp_path / "build" / "vendor").mkdir(parents=True)
+    return tmp_path
+
+
+def run_fetch_mermaid(root: Path, registry_serves: bytes | None) -> subprocess.CompletedProcess[str]:
+    """Runs the copy with a stand-in `npm` first on PATH: `npm pack` writes `registry_serves` as the
+    tarball (a registry or mirror serving those bytes), or fails the test when None (must not be called)."""
+    fake = root / "fake-bin"
+    fake.mkdir()
+    served = root / "served.tgz"
+    if registry_serves is None:
+        body = 'echo "npm called, but the cached tarball should have been used" >&2; exit 99\n'
+    else:
+        served.write_bytes(registry_serves)
+        body = f'cp "{served}" "mermaid-{script_setting("VERSION")}.tgz"\n'
+    (fake / "npm").write_text("#!/bin/sh\n" + body, encoding="utf-8")
+    (fake / "npm").chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    return subprocess.run(
+        ["bash", str(root / "scripts" / "fetch-mermaid.sh")], capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+def vendor(root: Path, suffix: str) -> Path:
+    return root / "build" / "vendor" / f"mermaid-{script_setting('VERSION')}{suffix}"
+
+
+def test_fetch_mermaid_pins_the_browser_version_and_an_sri_integrity() -> None:
+    m = re.search(r'^MERMAID_VERSION = "([^"]+)"$', BROWSER.read_text(encoding="utf-8"), re.MULTILINE)
+    assert m and m.group(1) == script_setting("VERSION"), f"{FETCH_MERMAID}: VERSION differs from {BROWSER}"
+    assert re.fullmatch(r"sha512-[A-Za-z0-9+/]{86}==", script_setting("INTEGRITY")), (
+        f"{FETCH_MERMAID}: INTEGRITY must be `npm view mermaid@<version> dist.integrity` (sha512-<base64>)"
+    )
+
+
+def test_a_tampered_cached_mermaid_tarball_is_refused_and_a_tampered_download_fails(tmp_path: Path) -> None:
+    """The pinned integrity as committed: the cached tarball (and the min.js from it) were changed, and the
+    registry serves the same changed bytes: nothing is used, the script fails and leaves neither file."""
+    root = mermaid_checkout(tmp_path)
+    evil = mermaid_tarball(b"alert('not mermaid')")
+    vendor(root, ".tgz").write_bytes(evil)
+    vendor(root, ".min.js").write_bytes(b"alert('not mermaid')")
+    res = run_fetch_mermaid(root, registry_serves=evil)
+    assert res.returncode != 0, res.stdout + res.stderr
+    assert "does not match the pinned integrity" in res.stderr and "removing it and fetching again" in res.stderr
+    assert f"has integrity {sri(evil)}" in res.stderr and "refusing it" in res.stderr, res.stderr
+    assert not vendor(root, ".tgz").exists() and not vendor(root, ".min.js").exists()
+
+
+def test_a_matching_cached_tarball_is_reused_and_a_changed_one_fetched_again(tmp_path: Path) -> None:
+    """The same script with the pin set to a stand-in tarball's integrity (computed here with hashlib, so
+    the script's own sha512/base64 is checked too): reused without npm while it matches; once a byte of
+    it changes, refused and fetched again; mermaid.min.js is always the checked tarball's."""
+    js = b"/* mermaid stand-in */"
+    good = mermaid_tarball(js)
+    root = mermaid_checkout(tmp_path, integrity=sri(good))
+    vendor(root, ".tgz").write_bytes(good)
+    vendor(root, ".min.js").write_bytes(b"changed after extraction")
+    res = run_fetch_mermaid(root, registry_serves=None)
+    assert res.returncode == 0 and "integrity checked" in res.stdout, res.stdout + res.stderr
+    assert vendor(root, ".min.js").read_bytes() == js
+    vendor(root, ".tgz").write_bytes(good + b"\0")
+    (root / "fake-bin" / "npm").unlink()
+    (root / "fake-bin").rmdir()
+    res = run_fetch_mermaid(root, registry_serves=good)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "does not match the pinned integrity" in res.stderr and "from the npm registry" in res.stdout
+    assert vendor(root, ".tgz").read_bytes() == good and vendor(root, ".min.js").read_bytes() == js
