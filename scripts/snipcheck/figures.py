@@ -6,6 +6,7 @@ figure quoted in both languages cannot drift apart.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # measurement key -> unit ("" for counts and codes); a placeholder naming another key fails the build
@@ -60,13 +61,23 @@ def value_of(rec: dict[str, Any], key: str) -> Any:
 
 
 def number(value: Any) -> str:
-    """1092.6 -> '1092.6', 0.150 -> '0.15', 3.0 -> '3', True -> 'yes'."""
+    """1092.6 -> '1092.6', 0.150 -> '0.15', 3.0 -> '3', True -> 'yes', ['miss', 'hit'] -> 'miss, hit'.
+    What a report holds beyond numbers goes into pages as Markdown and into SVG: only letters, digits,
+    spaces and . , : ; / + = % ( ) - pass, anything else becomes '?', so a crafted report can show odd
+    text but never markup (review L6)."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
         text = f"{value:.2f}".rstrip("0").rstrip(".")
         return text or "0"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(number(v) for v in value)
+    return UNSAFE.sub("?", str(value))
+
+
+UNSAFE = re.compile(r"[^\w .,:;/+=%()-]|_", re.ASCII)
 
 
 def with_unit(key: str, value: Any) -> str:
