@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the static-tier tools that are not Python wheels, pinned, into build/tools/bin
-# (repo-local, git-ignored; override with TOOLS_BIN=/usr/local/bin):
+# (repo-local, git-ignored; TOOLS_BIN=DIR overrides it: `go install` replaces a same-named tool there, so
+# not a system directory such as /usr/local/bin):
 #   kubeconform, actionlint, kustomize  -> `go install` through the Go module proxy
 #   hadolint, shellcheck, yamllint      -> pinned PyPI wheels in requirements.txt (.venv/bin)
 # Idempotent: a tool whose installed version already matches its pin is left alone.

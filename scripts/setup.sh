@@ -67,7 +67,7 @@ ensure_venv() {
     now=$(.venv/bin/python -c 'import platform; print(platform.python_version())' 2>/dev/null || echo "none")
     if [ "$now" != "$made" ]; then
       log ".venv was made with Python ${made:-?}, its python is now $now (the machine's python3 changed): making it again"
-      rm -rf .venv
+      rm -rf --one-file-system .venv
     fi
   fi
   if [ ! -x .venv/bin/python ]; then
@@ -75,7 +75,7 @@ ensure_venv() {
     # engine on Debian 12, python3.13-venv: Debian 12's python3-venv stays installed but is 3.11's)
     local venv_pkg
     venv_pkg="python$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv"
-    "$PY" -m venv .venv 2>/dev/null || { rm -rf .venv; apt_install "the venv" "$venv_pkg"; "$PY" -m venv .venv; }
+    "$PY" -m venv .venv 2>/dev/null || { rm -rf --one-file-system .venv; apt_install "the venv" "$venv_pkg"; "$PY" -m venv .venv; }
     log "created .venv (Python $(venv_version))"
   fi
   local stamp=.venv/.requirements.sha256 want

@@ -20,7 +20,10 @@
 #   bash scripts/fresh-machine/measure.sh            # measure HEAD; prints wall time, setup, result
 #   bash scripts/fresh-machine/measure.sh --clean    # remove the cached userland and stop
 # Work directory: $SNIPCHECK_FRESH_DIR (default /var/tmp/snipcheck-fresh); the userland is kept
-# there for the next measurement (≈2 GB), everything else is removed when the run ends.
+# there for the next measurement (≈2 GB), everything else is removed when the run ends. The script
+# deletes only in a work directory it made (its marker file .snipcheck-fresh-dir inside; an absolute path,
+# never /), and through scripts/snipcheck/saferm.py: what is still mounted there (the userland's proc
+# after a killed run) is unmounted first, never deleted through.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -42,18 +45,38 @@ log() { printf '[fresh-machine] %s\n' "$*"; }
 . "$ROOT/scripts/imagekit/debian/sources.sh"
 die() { log "$*"; exit 1; }
 
+case "$WORK" in
+  /*) [ "$(realpath -m -- "$WORK")" != / ] || die "SNIPCHECK_FRESH_DIR=$WORK is /: choose a directory of its own" ;;
+  *) die "SNIPCHECK_FRESH_DIR=$WORK is not an absolute path" ;;
+esac
+MARKER="$WORK/.snipcheck-fresh-dir"
+# own_work: WORK is this script's — it made it (the marker), or it is missing or empty and is made now;
+# a directory from before the marker existed is recognised by the userland this script completed there
+own_work() {
+  if [ -f "$MARKER" ] && [ ! -L "$MARKER" ]; then return 0; fi
+  if [ -L "$WORK" ]; then die "$WORK is a symlink: not working there (remove it, or set SNIPCHECK_FRESH_DIR)"; fi
+  if [ -d "$WORK" ] && [ -n "$(ls -A "$WORK")" ] && [ ! -f "$WORK/userland/.complete" ]; then
+    die "$WORK holds files this script did not make (no $MARKER): not working or deleting there; set SNIPCHECK_FRESH_DIR to another directory"
+  fi
+  mkdir -p "$WORK" && touch "$MARKER"
+}
+remove() { python3 "$ROOT/scripts/snipcheck/saferm.py" --unmount "$@"; }
+
 if [ "${1:-}" = "--clean" ]; then
-  log "removing $WORK"; rm -rf "$WORK"; exit 0
+  [ -e "$WORK" ] || { log "nothing to remove: $WORK does not exist"; exit 0; }
+  [ -f "$MARKER" ] || [ -f "$WORK/userland/.complete" ] \
+    || die "$WORK was not made by this script (no $MARKER): not removing it"
+  log "removing $WORK"; remove "$WORK"; exit 0
 fi
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, a privileged container)"
 docker info >/dev/null 2>&1 || die "needs a working Docker engine: bash scripts/install-docker-engine.sh"
 command -v debootstrap >/dev/null || die "needs debootstrap: apt-get install debootstrap"
 
+own_work
 userland="$WORK/userland"
 if [ ! -f "$userland/.complete" ]; then
   log "debootstrap $SUITE into $userland (once; kept for later measurements)"
-  rm -rf "$userland"
-  mkdir -p "$WORK"
+  remove "$userland"
   debootstrap --variant=minbase --include="$BASE" "$SUITE" "$userland" "$MIRROR" > "$WORK/debootstrap.log" 2>&1 \
     || die "debootstrap failed: $WORK/debootstrap.log"
   debian_sources "$userland" "$SUITE" "$MIRROR" "$SECURITY"
@@ -64,7 +87,7 @@ if [ ! -f "$userland/.complete" ]; then
     "${PACKAGES[@]}" > "$WORK/packages.log" 2>&1 || ok=0
   if mountpoint -q "$userland/proc"; then umount "$userland/proc"; fi
   [ "$ok" = 1 ] || die "installing packages into the userland failed: $WORK/packages.log"
-  rm -rf "$userland/var/lib/apt/lists/"* "$userland/var/cache/apt/archives/"*.deb
+  rm -rf --one-file-system "$userland/var/lib/apt/lists/"* "$userland/var/cache/apt/archives/"*.deb
   touch "$userland/.complete"
 fi
 
@@ -74,7 +97,7 @@ mount -t proc proc "$userland/proc" # the JDK's certificate hook runs java
 chroot "$userland" update-ca-certificates >/dev/null 2>&1 || log "update-ca-certificates failed in the userland"
 umount "$userland/proc"
 if goroot="$(go env GOROOT 2>/dev/null)" && [ -n "$goroot" ]; then
-  rm -rf "$userland/usr/local/go"; cp -a "$goroot" "$userland/usr/local/go"
+  rm -rf --one-file-system "$userland/usr/local/go"; cp -a "$goroot" "$userland/usr/local/go"
 else
   log "no Go on this host: the fresh machine gets none either (the setup provisions it)"
 fi
@@ -84,7 +107,7 @@ if dpkg -s nodejs >/dev/null 2>&1; then
   done
 fi
 if [ -d /usr/lib/node_modules/npm ]; then # npm as this host has it (it may be newer than nodejs' own)
-  rm -rf "$userland/usr/lib/node_modules/npm"; cp -a /usr/lib/node_modules/npm "$userland/usr/lib/node_modules/npm"
+  rm -rf --one-file-system "$userland/usr/lib/node_modules/npm"; cp -a /usr/lib/node_modules/npm "$userland/usr/lib/node_modules/npm"
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$userland/usr/bin/npm"
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$userland/usr/bin/npx"
 fi
@@ -99,7 +122,7 @@ cleanup() {
   docker rm -f "$NAME" >/dev/null 2>&1 || :
   docker network rm "$NAME" >/dev/null 2>&1 || :
   docker image rm "snipcheck-fresh:$RUN_ID" >/dev/null 2>&1 || :
-  rm -rf "$share/docker" "$share/kubelet" "$share/tmp"
+  remove "$share/docker" "$share/kubelet" "$share/tmp"
   log "removed the container, its network, image and engine directories; logs stay in $share/share"
 }
 trap cleanup EXIT

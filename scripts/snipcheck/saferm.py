@@ -4,6 +4,7 @@
     saferm.remove_tree("/tmp/snipcheck-rootfs.x1y2z3", unmount=True)
 
     python3 scripts/snipcheck/saferm.py [--unmount] PATH...     # from shell, no venv needed
+    python3 scripts/snipcheck/saferm.py --mounts PATH           # the mount points at or under PATH
 
 `remove_tree(path, unmount=False)`:
 - refuses "", "/", a relative path and a path whose top is a symbolic link (the caller decides what a
@@ -165,10 +166,19 @@ def remove_tree(path: str | os.PathLike[str], *, unmount: bool = False) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--mounts":  # what is mounted at or under PATH, one a line
+        try:
+            top = _checked_top(argv[1])
+        except OSError as exc:
+            print(f"saferm: {exc}", file=sys.stderr)
+            return 1
+        for point in mounts_under(top) if top else []:
+            print(point)
+        return 0
     unmount = "--unmount" in argv
     paths = [a for a in argv if a != "--unmount"]
     if not paths or any(p.startswith("-") for p in paths):
-        print("usage: saferm.py [--unmount] PATH...", file=sys.stderr)
+        print("usage: saferm.py [--unmount] PATH... | saferm.py --mounts PATH", file=sys.stderr)
         return 2
     for path in paths:
         try:

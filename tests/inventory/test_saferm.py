@@ -143,3 +143,12 @@ def test_the_script_removes_a_tree_and_refuses_root(tmp_path: Path) -> None:
     refused = run_script("/")
     assert refused.returncode == 1 and "not removing '/'" in refused.stderr, refused.stderr
     assert run_script().returncode == 2
+
+
+@needs_root
+def test_the_script_lists_the_mounts_under_a_path(bind_mount: tuple[Path, Path]) -> None:
+    """`saferm.py --mounts PATH`: what mkrootfs.sh checks before it deletes inside a root filesystem."""
+    top, _ = bind_mount
+    listed = run_script("--mounts", str(top))
+    assert listed.returncode == 0 and listed.stdout.split() == [str(top / "a" / "mnt")], listed
+    assert run_script("--mounts", str(top / "g")).stdout == ""

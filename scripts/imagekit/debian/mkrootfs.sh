@@ -21,11 +21,16 @@ if ! command -v debootstrap >/dev/null; then
 	apt_get install -y --no-install-recommends debootstrap >&2
 fi
 
+# Every removal of (or inside) the tree goes through saferm.py: debootstrap mounts proc and sys in it, and
+# in a container binds the host's /dev/pts and /dev/shm into its dev; a plain rm -rf would delete through
+# a mount it left (review M2). saferm unmounts what is mounted under the path first, never follows a link
+# out of it and never crosses onto another mount.
+saferm="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/snipcheck/saferm.py"
+remove() { python3 "$saferm" --unmount "$1"; }
 work=$(mktemp -d /tmp/snipcheck-rootfs.XXXXXX)
 rootfs=$work/rootfs
 cleanup() {
-	umount "$rootfs/proc" 2>/dev/null || true
-	rm -rf "$work"
+	remove "$work" || echo "mkrootfs.sh: left $work (see above)" >&2
 }
 trap cleanup EXIT
 
@@ -38,8 +43,7 @@ for attempt in 1 2 3; do
 		exit 1
 	fi
 	echo "mkrootfs.sh: debootstrap failed (attempt $attempt of 3); trying again in 30 s from an empty directory" >&2
-	umount "$rootfs/proc" 2>/dev/null || true
-	rm -rf "$rootfs"
+	remove "$rootfs"
 	sleep 30
 done
 
@@ -75,10 +79,10 @@ path-exclude /usr/share/lintian/overrides/*
 path-exclude /usr/share/locale/*
 path-exclude /usr/share/man/*
 CONF
-find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
-find "$rootfs/usr/share/doc" -mindepth 1 -type d -empty -delete
+find "$rootfs/usr/share/doc" -xdev -mindepth 1 -not -name copyright -not -type d -delete
+find "$rootfs/usr/share/doc" -xdev -mindepth 1 -type d -empty -delete
 for d in groff info linda lintian/overrides locale man; do
-	[ -d "$rootfs/usr/share/$d" ] && find "$rootfs/usr/share/$d" -mindepth 1 -delete
+	[ -d "$rootfs/usr/share/$d" ] && find "$rootfs/usr/share/$d" -xdev -mindepth 1 -delete
 done
 
 # --- sources (deb822, like the official image) and security updates ------------------
@@ -93,14 +97,20 @@ chroot "$rootfs" apt-get clean
 umount "$rootfs/proc"
 
 # --- debuerreotype-minimizing / fixup ------------------------------------------------
-rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
-rm -rf "$rootfs"/var/cache/ldconfig/aux-cache "$rootfs"/var/log/apt/* "$rootfs"/var/log/dpkg.log \
+# nothing may be mounted in the tree any more: what follows deletes inside it
+mounted=$(python3 "$saferm" --mounts "$rootfs")
+if [ -n "$mounted" ]; then
+	echo "mkrootfs.sh: still mounted in $rootfs: $mounted — not deleting inside it" >&2
+	exit 1
+fi
+rm -rf --one-file-system "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+rm -rf --one-file-system "$rootfs"/var/cache/ldconfig/aux-cache "$rootfs"/var/log/apt/* "$rootfs"/var/log/dpkg.log \
 	"$rootfs"/var/log/bootstrap.log "$rootfs"/var/log/alternatives.log "$rootfs"/debootstrap
 rm -f "$rootfs"/var/cache/debconf/*-old "$rootfs"/var/lib/dpkg/*-old
 : >"$rootfs/etc/resolv.conf"
 : >"$rootfs/etc/hostname"
 [ -f "$rootfs/etc/machine-id" ] && : >"$rootfs/etc/machine-id"
-find "$rootfs/dev" "$rootfs/proc" "$rootfs/sys" -mindepth 1 -delete 2>/dev/null || true
+find "$rootfs/dev" "$rootfs/proc" "$rootfs/sys" -xdev -mindepth 1 -delete 2>/dev/null || true
 
 tar --numeric-owner --xattrs --acls -C "$rootfs" -cf "$out" .
 echo "mkrootfs.sh: wrote $out ($(du -h "$out" | cut -f1))" >&2
