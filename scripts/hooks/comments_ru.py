@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mkdocs.exceptions import PluginError
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, for snipcheck
 
 from snipcheck import comments, manifest  # noqa: E402
@@ -57,7 +59,10 @@ def on_config(config: Any) -> Any:
     if "english" not in _state:
         _state["english"] = list(opts.get("base_path") or [])
     snippets = Path(config.config_file_path).resolve().parent / "snippets"
-    _state["russian"] = [str(_rendered_tree(snippets))]
+    try:
+        _state["russian"] = [str(_rendered_tree(snippets))]
+    except manifest.ManifestError as exc:  # a bad manifest or snippet file: its name and what to do
+        raise PluginError(f"comments_ru: {exc}") from None
     return config
 
 

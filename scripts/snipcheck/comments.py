@@ -573,7 +573,7 @@ def render_all(
     for path, snip in sorted(declared.items()):
         file = snippets / path
         if file.is_file():
-            text = file.read_text(encoding="utf-8")
+            text = manifest.read_text(file)
             fc = catalogs.get(path, FileCatalog(path))
             out[path] = (text, render(text, syntax_of(path, snip.kind), fc.entries))
     return out
@@ -650,6 +650,8 @@ def write_tree(rendered: dict[str, str], out: Path) -> None:
     """Write the Russian renderings as a snippet tree under `out` (files kept only when changed)."""
     for path, text in rendered.items():
         target = out / path
+        if not target.resolve().is_relative_to(out.resolve()):
+            raise manifest.ManifestError(f"{path}: outside the snippet tree, not written under {out}")
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")

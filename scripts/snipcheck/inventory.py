@@ -56,6 +56,9 @@ def check_pages(docs: Path, snippets: Path) -> tuple[list[Include], list[str]]:
         problems += page_problems
         for inc in includes:
             target = snippets / inc.path
+            if not target.resolve().is_relative_to(snippets.resolve()):
+                problems.append(f"{inc.page}:{inc.line}: include of {inc.path}, outside snippets/ — name a snippet")
+                continue
             if not target.is_file():
                 problems.append(
                     f"{inc.page}:{inc.line}: include of missing file snippets/{inc.path} — create it or fix the path"

@@ -112,14 +112,17 @@ def load(root: Path = SNIPPETS) -> dict[str, Snippet]:
     for mf in manifest_files(root):
         base = mf.parent.relative_to(root)
         try:
-            data = yaml.load(mf.read_text(encoding="utf-8"), Loader=_LineLoader) or {}
+            data = yaml.load(read_text(mf), Loader=_LineLoader) or {}
         except yaml.YAMLError as exc:
             raise ManifestError(f"{mf}: not valid YAML: {exc}") from exc
-        files = data.get("files")
+        files = data.get("files") if isinstance(data, dict) else None
         if not isinstance(files, dict):
-            raise ManifestError(f"{mf}: expected a top-level mapping `files:`")
+            raise ManifestError(f"{mf}: expected a top-level mapping `files:` (one entry per snippet file)")
         for name, entry in files.items():
             if name in ("__line__", "__lines__"):
+                continue
+            if not isinstance(name, str) or not _inside(name):
+                errors.append(f"{mf}: entry {name!r} must be a file name below {mf.parent} (no `..`, not absolute)")
                 continue
             try:
                 snip = _entry(mf, root, base, name, entry)
@@ -132,6 +135,38 @@ def load(root: Path = SNIPPETS) -> dict[str, Snippet]:
     if errors:
         raise ManifestError("\n".join(errors))
     return snippets
+
+
+MAX_BYTES = 1 << 20  # a snippet is copied into build contexts and pages: a bigger file is a mistake
+# settings that name files of the snippet tree (`compose.files` too; other `files:` name paths in images)
+PATH_SETTINGS = ("context", "compare_with", "harness", "dockerfile", "planted", "compose.files")
+
+
+def read_text(path: Path) -> str:
+    """A manifest or snippet as text: ManifestError naming the file when it is not UTF-8 or too big."""
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ManifestError(f"{path}: {path.stat().st_size} bytes, over {MAX_BYTES}: a snippet is shown on a page")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{path}: not UTF-8 (byte {exc.start}): save it as UTF-8") from None
+
+
+def _inside(rel: str) -> bool:
+    """A relative path that stays below its base: not absolute, no `..` segment."""
+    return bool(rel) and not rel.startswith("/") and ".." not in Path(rel).parts
+
+
+def _outside_paths(settings: Any, key: str = "") -> list[str]:
+    """`key: value` of path settings (PATH_SETTINGS, at any depth) that leave the snippet tree."""
+    if isinstance(settings, dict):
+        return [bad for k, v in settings.items() for bad in _outside_paths(v, f"{key.split('.')[-1]}.{k}")]
+    if isinstance(settings, list):
+        return [bad for v in settings for bad in _outside_paths(v, key)]
+    named = key.split(".", 1)[-1] in PATH_SETTINGS or key.strip(".") in PATH_SETTINGS
+    if named and isinstance(settings, str) and not _inside(settings):
+        return [f"{key.strip('.')}: {settings}"]
+    return []
 
 
 def _entry(mf: Path, root: Path, base: Path, name: str, entry: Any) -> Snippet:
@@ -176,6 +211,8 @@ def _entry(mf: Path, root: Path, base: Path, name: str, entry: Any) -> Snippet:
             problems += [(p, f"`{'.'.join(p)}`: {msg}") for p, msg in spec.check(settings[key], (key,))]
     if problems:
         raise ManifestError("\n".join(f"{mf}:{_line_of(raw, p, line)} ({name}): {msg}" for p, msg in problems))
+    if outside := _outside_paths(settings):
+        raise ManifestError(f"{where}: paths must stay below snippets/ (no `..`, not absolute): {'; '.join(outside)}")
     return Snippet(
         path=path,
         kind=kind,

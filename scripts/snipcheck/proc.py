@@ -57,8 +57,9 @@ def run(
             out, err = "", proc.stderr.decode("utf-8", "replace")
         else:
             proc = subprocess.run(
-                list(args), capture_output=True, text=True, timeout=timeout, input=input, cwd=cwd, env=env
-            )
+                list(args), capture_output=True, text=True, errors="replace", timeout=timeout, input=input, cwd=cwd,
+                env=env,
+            )  # errors="replace": a tool's non-UTF-8 output must not hide its real failure
             out, err = proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as exc:
         raise error(f"`{' '.join(args)}` did not finish within {timeout}s") from exc
