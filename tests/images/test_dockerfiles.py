@@ -196,7 +196,8 @@ def test_image_runs_as_the_text_claims(
     state = dk.inspect(cid, "container")["State"]
     measure.update(seconds_to_stop=round(stop_seconds, 2), exit_code=state["ExitCode"])
     assert state["ExitCode"] == 0, f"exit code {state['ExitCode']} after SIGTERM:\n{dk.logs(cid)[-2000:]}"
-    assert stop_seconds < grace / 2, f"took {stop_seconds:.1f}s to stop (grace {grace}s)"
+    # exit 0 is the program's own exit: Docker's SIGKILL at the end of the grace period would give 137
+    assert stop_seconds < grace, f"took {stop_seconds:.1f}s to stop (grace {grace}s)"
     wanted = run.get("shutdown_logs") or []
     messages = []
     for line in dk.logs(cid).splitlines():
