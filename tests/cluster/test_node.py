@@ -478,6 +478,11 @@ def update_under_load(node: Node) -> Update:
             120,
         )
         time.sleep(2)
+    except BaseException:
+        for proc in followers.values():  # the log followers would outlive the failed update
+            proc.kill()
+            proc.wait(timeout=10)
+        raise
     finally:
         stop.set()
         for w in workers:
