@@ -13,9 +13,14 @@
 #   CNI plugins             -> Debian package containernetworking-plugins (/usr/lib/cni), with apt, when missing
 #   busybox (static)        -> Debian package busybox-static, with apt, when missing (the client Pod's tools)
 #   bash scripts/install-kube.sh --cached   # exit 0 when every binary is cached and etcd present, else 1
-# Then links the binaries into build/tools/bin. Idempotent: a cached binary that reports the pinned
-# version is reused. Prints each step and how long each build took; the cache directory keeps a
-# BUILD-INFO file with the versions and build seconds.
+# Then links the binaries into build/tools/bin. Idempotent: a cached binary is reused when its sha256 is
+# the one recorded in the cache directory's SHA256SUMS when this script built it, and it reports the
+# pinned version; a binary with no recorded sha256 (built by an older install-kube.sh) or another one is
+# rebuilt. The binaries run as root (the node tests), so the cache's kube/ and kube/<version>/ directories
+# must be the effective user's and not writable by group or others: otherwise this script stops, saying
+# what to do (snipcheck.kubeapi.find_tools checks the same before the tests run them). Prints each step
+# and how long each build took; the cache directory keeps a BUILD-INFO file with the versions and build
+# seconds, and SHA256SUMS (`sha256sum -c` format).
 # Cold cost (2 shared cores): ~12 min and ~3 GB of Go build cache for kube-apiserver, ~1 min each more
 # for kube-controller-manager and kubectl; warm: a second.
 set -euo pipefail
@@ -41,7 +46,21 @@ KUBE_MAJOR="${BASH_REMATCH[1]}"
 KUBE_MINOR="${BASH_REMATCH[2]}"
 CACHE_ROOT="${SNIPCHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/snipcheck}"
 CACHE_DIR="$CACHE_ROOT/kube/$KUBE_VERSION"
+SUMS="$CACHE_DIR/SHA256SUMS"
+umask 022 # what this script creates: not writable by group or others (checked below)
 mkdir -p "$CACHE_DIR" "$TOOLS_BIN"
+
+# private PATH -> true when PATH is not a symlink, belongs to the effective user and is not writable by
+# group or others
+private() {
+  [ -e "$1" ] && [ ! -L "$1" ] && [ "$(stat -c %u "$1")" = "$(id -u)" ] && (( (8#$(stat -c %a "$1") & 8#022) == 0 ))
+}
+for dir in "$CACHE_ROOT/kube" "$CACHE_DIR"; do
+  private "$dir" || die "$dir (owner uid $(stat -c %u "$dir"), mode $(stat -c %a "$dir")) must belong to uid $(id -u) \
+and not be writable by group or others: another user could swap the binaries this script caches there, which \
+run as root. Remove it (rm -rf '$dir'; this script then rebuilds), or, if you trust what it holds: \
+chown -R $(id -u) '$dir' && chmod -R go-w '$dir'"
+done
 log "Kubernetes $KUBE_VERSION (scripts/kube/go.mod); cache: $CACHE_DIR; Go: $("$GO" version)"
 
 # A binary is built as .NAME.PID in the cache and renamed when done: this run's are removed when it ends
@@ -88,6 +107,36 @@ PAUSE_VERSION=3.10.1
 BINARIES=(kube-apiserver kube-controller-manager kubectl)
 [ "${SNIPCHECK_NODE:-0}" = 1 ] && BINARIES+=(kubelet kube-scheduler kube-proxy coredns pause)
 
+# recorded_sum NAME -> the sha256 recorded in SHA256SUMS when this script built NAME ("" when none)
+recorded_sum() {
+  if [ -f "$SUMS" ] && private "$SUMS"; then awk -v n="$1" '$2 == n { print $1 }' "$SUMS"; fi
+}
+# record_sum NAME: after building NAME, its sha256 replaces any earlier line of NAME in SHA256SUMS
+record_sum() {
+  {
+    if [ -f "$SUMS" ] && private "$SUMS"; then awk -v n="$1" '$2 != n' "$SUMS"; fi
+    (cd "$CACHE_DIR" && sha256sum "$1")
+  } > "$CACHE_DIR/.SHA256SUMS.$$"
+  mv -f "$CACHE_DIR/.SHA256SUMS.$$" "$SUMS"
+}
+# matches_sum NAME -> true when the cached NAME is a private regular file with the recorded sha256, else
+# false, saying why
+matches_sum() {
+  local bin="$CACHE_DIR/$1" want have
+  [ -e "$bin" ] || return 1
+  want=$(recorded_sum "$1")
+  if [ -z "$want" ]; then
+    log "$bin: no sha256 recorded in $SUMS (built by an older install-kube.sh, or not by this script): not reused"
+    return 1
+  fi
+  private "$bin" && [ -f "$bin" ] || { log "$bin: not a regular file of uid $(id -u) unwritable by group and others: not reused"; return 1; }
+  have=$(sha256sum "$bin" | cut -d' ' -f1)
+  [ "$have" = "$want" ] || { log "$bin: sha256 $have, but $SUMS records $want (changed since it was built): not reused"; return 1; }
+}
+# cached NAME -> true when the cached binary is the one this script built (checked first, before it is
+# run) and prints the pinned version
+cached() { matches_sum "$1" && reports_version "$1"; }
+
 # reports_version BIN -> true when the cached binary prints the pinned version
 reports_version() {
   local out want=$KUBE_VERSION
@@ -102,7 +151,7 @@ reports_version() {
 }
 
 if [ "${1:-}" = --cached ]; then
-  for name in "${BINARIES[@]}"; do reports_version "$name" || exit 1; done
+  for name in "${BINARIES[@]}"; do cached "$name" || exit 1; done
   command -v etcd >/dev/null 2>&1 || exit 1
   [ "${SNIPCHECK_NODE:-0}" = 1 ] && { [ -x /usr/lib/cni/bridge ] && dpkg -s busybox-static >/dev/null 2>&1 || exit 1; }
   exit 0
@@ -110,8 +159,8 @@ fi
 
 build() { # build NAME PACKAGE [MODULE_DIR]
   local name=$1 pkg=$2 dir=${3:-$MODULE_DIR} start secs tmp
-  if reports_version "$name"; then
-    log "$name $KUBE_VERSION: cached ($CACHE_DIR/$name)"
+  if cached "$name"; then
+    log "$name $KUBE_VERSION: cached, sha256 checked ($CACHE_DIR/$name)"
   else
     log "building $name $KUBE_VERSION from $pkg (CGO_ENABLED=0 -trimpath, no DWARF; slow on a cold Go cache)"
     tmp="$CACHE_DIR/.$name.$$"
@@ -124,6 +173,7 @@ build() { # build NAME PACKAGE [MODULE_DIR]
     secs=$(( $(date +%s) - start ))
     printf '%s\n' "$secs" > "$CACHE_DIR/$name.build-seconds"
     reports_version "$name" || die "$CACHE_DIR/$name does not report $KUBE_VERSION"
+    record_sum "$name"
     log "built $name in ${secs}s ($(du -h "$CACHE_DIR/$name" | cut -f1))"
   fi
   link_tool "$name"
@@ -148,11 +198,15 @@ if [ "${SNIPCHECK_NODE:-0}" = 1 ]; then
   build kube-scheduler k8s.io/kubernetes/cmd/kube-scheduler
   build kube-proxy k8s.io/kubernetes/cmd/kube-proxy
   LDFLAGS="-s -w" build coredns snipcheck.local/kube/coredns "$MODULE_DIR/coredns"
-  if reports_version pause; then
-    log "pause $PAUSE_VERSION: cached ($CACHE_DIR/pause)"
+  if cached pause; then
+    log "pause $PAUSE_VERSION: cached, sha256 checked ($CACHE_DIR/pause)"
   else
     command -v gcc >/dev/null 2>&1 || die "gcc is needed to build the pause binary: apt-get install gcc libc6-dev"
-    src="$(cd "$MODULE_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=mod "$GO" list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c"
+    # -mod=readonly: scripts/kube/go.mod and go.sum stay as committed; `go mod download` fetches the module
+    # (checked against go.sum) when the module cache does not hold it, where `go list -m` gives no .Dir
+    (cd "$MODULE_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly "$GO" mod download k8s.io/kubernetes) \
+      || die "go mod download k8s.io/kubernetes failed (in $MODULE_DIR)"
+    src="$(cd "$MODULE_DIR" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly "$GO" list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c"
     [ -f "$src" ] || die "pause source not found: $src"
     log "building pause $PAUSE_VERSION from $src (gcc -static)"
     start=$(date +%s)
@@ -161,6 +215,7 @@ if [ "${SNIPCHECK_NODE:-0}" = 1 ]; then
     strip "$CACHE_DIR/.pause.$$"; mv -f "$CACHE_DIR/.pause.$$" "$CACHE_DIR/pause"
     printf '%s\n' "$(( $(date +%s) - start ))" > "$CACHE_DIR/pause.build-seconds"
     reports_version pause || die "$CACHE_DIR/pause does not report v$PAUSE_VERSION"
+    record_sum pause
     link_tool pause
   fi
   if [ -x /usr/lib/cni/bridge ]; then log "CNI plugins present: /usr/lib/cni"; else apt_install containernetworking-plugins; fi
@@ -175,6 +230,16 @@ else
   apt_install etcd-server
 fi
 ETCD_VERSION="$(etcd --version 2>/dev/null | awk '/^etcd Version:/ { print $3 }')"
+
+# Every binary of this run is the one recorded (reused after the check, or built and recorded). Others in
+# the directory (the node's, on a run without SNIPCHECK_NODE=1) stay only while they match their sums:
+# snipcheck.kubeapi refuses a directory holding an executable that SHA256SUMS does not vouch for.
+for name in "${BINARIES[@]}"; do matches_sum "$name" || die "$CACHE_DIR/$name does not match $SUMS after the build"; done
+for bin in "$CACHE_DIR"/*; do
+  name=${bin##*/}
+  [ -f "$bin" ] && [ -x "$bin" ] && [[ " ${BINARIES[*]} " != *" $name "* ]] || continue
+  matches_sum "$name" || { log "removing $bin (no matching sha256 in $SUMS; rebuilt when needed)"; rm -f "$bin"; }
+done
 
 {
   echo "kubernetes=$KUBE_VERSION"

@@ -120,22 +120,76 @@ def wait_for_background_build(timeout: float = 3600) -> str:
 
 
 def find_tools() -> tuple[Tools | None, str]:
-    """The pinned binaries, or None and what is missing (with how to get it)."""
+    """The pinned binaries, or None and what is missing (with how to get it).
+
+    They are executed as root (the node tests), so they are used only from a cache that no one else can
+    write: the cache's kube/ and kube/<version>/ directories must belong to the effective user and not be
+    writable by group or others (a symlink is refused), and every executable in kube/<version>/ must have
+    the sha256 install-kube.sh recorded in its SHA256SUMS when it built it. Checked before anything there
+    runs; a refused cache raises KubeError naming the path and what to do. A cache without SHA256SUMS (an
+    older install-kube.sh) counts as missing: install-kube.sh rebuilds it."""
+    import hashlib  # here, not at the top: only this function needs them
+    import stat
+
     version = pinned_version()
-    where = [cache_dir(version), BUILD / "tools" / "bin"]
-    found: dict[str, Path] = {}
-    for name in BUILT:
-        for d in where:
-            if (d / name).is_file() and os.access(d / name, os.X_OK):
-                found[name] = d / name
-                break
+    where = cache_dir(version)
+    sums_file = where / "SHA256SUMS"
+    uid = os.geteuid()
+    remedy = (
+        f"remove it and rebuild (rm -rf {where}; bash scripts/install-kube.sh), or, if you trust what it holds, "
+        f"make it yours alone (chown -R {uid} {where.parent} && chmod -R go-w {where.parent})"
+    )
+
+    def refuse_unless_private(path: Path, kind: int) -> None:
+        st = path.lstat()
+        if stat.S_IFMT(st.st_mode) != kind:
+            problem = f"is a {'symlink' if stat.S_ISLNK(st.st_mode) else 'different kind of file'}"
+        elif st.st_uid != uid:
+            problem = f"belongs to uid {st.st_uid}, not to uid {uid} that runs the tests"
+        elif st.st_mode & 0o022:
+            problem = f"is writable by group or others (mode {stat.S_IMODE(st.st_mode):o})"
+        else:
+            return
+        raise KubeError(
+            f"{path} {problem}: the Kubernetes binaries there run as root, and another user could have swapped "
+            f"them; {remedy}"
+        )
+
+    if not where.is_dir():
+        return None, f"missing {', '.join(BUILT)} {version} (no {where}) - {INSTALL_HINT}"
+    for d in (where.parent, where):
+        refuse_unless_private(d, stat.S_IFDIR)
+    executables = sorted(
+        p for p in where.iterdir() if not p.name.startswith(".") and os.access(p, os.X_OK) and not p.is_dir()
+    )
+    missing = [f"{n} {version} (looked in {where})" for n in BUILT if where / n not in executables]
+    if not missing and not sums_file.exists():
+        missing = [f"{where / 'SHA256SUMS'} (the binaries there were built by an older install-kube.sh: not used)"]
+    if not missing:
+        refuse_unless_private(sums_file, stat.S_IFREG)
+        recorded: dict[str, str] = {}
+        for line in sums_file.read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition("  ")
+            recorded[name] = digest
+        for path in executables:
+            refuse_unless_private(path, stat.S_IFREG)
+            if path.name not in recorded:
+                raise KubeError(f"{path}: not listed in {sums_file} (install-kube.sh did not build it); {remedy}")
+            with path.open("rb") as f:
+                have = hashlib.file_digest(f, "sha256").hexdigest()
+            if have != recorded[path.name]:
+                raise KubeError(
+                    f"{path}: sha256 {have}, but {sums_file} records {recorded[path.name]} (changed since "
+                    f"install-kube.sh built it); {remedy}"
+                )
     etcd = shutil.which("etcd")
-    missing = [f"{n} {version} (looked in {where[0]} and {rel(where[1])})" for n in BUILT if n not in found]
     missing += [] if etcd else ["etcd (not on PATH)"]
     if missing:
         return None, f"missing {'; '.join(missing)} - {INSTALL_HINT}"
     assert etcd is not None
-    return Tools(version, found["kube-apiserver"], found["kubectl"], Path(etcd), found["kube-controller-manager"]), ""
+    return Tools(
+        version, where / "kube-apiserver", where / "kubectl", Path(etcd), where / "kube-controller-manager"
+    ), ""
 
 
 def free_port() -> int:

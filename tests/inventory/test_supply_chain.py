@@ -5,6 +5,9 @@
 - scripts/fetch-mermaid.sh: the npm tarball is checked against its pinned sha512 integrity after the
   download and on every reuse; a changed cached tarball is refused (and fetched again), a download that
   does not match fails and leaves nothing. npm is replaced by a stand-in, so no network is needed.
+- Kubernetes binaries (run as root by the node tests): install-kube.sh --cached and kubeapi.find_tools
+  use a cached binary only when its sha256 is the one SHA256SUMS recorded at build time and the cache
+  directories belong to the effective user alone. Stand-in binaries in a temporary SNIPCHECK_CACHE.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from snipcheck import kubeapi
 from snipcheck.paths import ROOT
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
@@ -29,6 +33,7 @@ REQUIREMENTS_TXT = ROOT / "requirements.txt"
 SETUP = ROOT / "scripts" / "setup.sh"
 FETCH_MERMAID = ROOT / "scripts" / "fetch-mermaid.sh"
 BROWSER = ROOT / "tests" / "site" / "browser.py"
+INSTALL_KUBE = ROOT / "scripts" / "install-kube.sh"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)==([^\s;\\]+)")
 HASH = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
 REGENERATE = "regenerate it as requirements.in's header says (pip-compile --generate-hashes)"
@@ -219,3 +224,131 @@ def test_a_matching_cached_tarball_is_reused_and_a_changed_one_fetched_again(tmp
     assert res.returncode == 0, res.stdout + res.stderr
     assert "does not match the pinned integrity" in res.stderr and "from the npm registry" in res.stdout
     assert vendor(root, ".tgz").read_bytes() == good and vendor(root, ".min.js").read_bytes() == js
+
+
+# --- Kubernetes binaries -------------------------------------------------------------------------------
+
+
+def fake_kube_cache(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A SNIPCHECK_CACHE whose kube/<pinned version>/ holds stand-ins of the three binaries (scripts that
+    print the pinned version) and the SHA256SUMS install-kube.sh writes; a bin/ with stand-in etcd and go.
+    Returns the version directory and the environment to run with."""
+    version = kubeapi.pinned_version()
+    where = tmp_path / "cache" / "kube" / version
+    where.mkdir(parents=True)
+    for d in (tmp_path / "cache", where.parent, where):
+        d.chmod(0o755)  # whatever the umask: the checks want no group/other write
+    lines = []
+    for name in kubeapi.BUILT:
+        (where / name).write_text(f"#!/bin/sh\necho 'Kubernetes {version} ({name} stand-in)'\n", encoding="utf-8")
+        (where / name).chmod(0o755)
+        lines.append(f"{hashlib.sha256((where / name).read_bytes()).hexdigest()}  {name}\n")
+    (where / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
+    (where / "SHA256SUMS").chmod(0o644)
+    (where / "BUILD-INFO").write_text(f"kubernetes={version}\n", encoding="utf-8")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for tool, out in (("etcd", "etcd Version: 3.4.30"), ("go", "go version go1.25.0 linux/amd64")):
+        (fake / tool).write_text(f"#!/bin/sh\necho '{out}'\n", encoding="utf-8")
+        (fake / tool).chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("SNIPCHECK_NODE", "XDG_CACHE_HOME")}
+    env |= {
+        "SNIPCHECK_CACHE": str(tmp_path / "cache"),
+        "TOOLS_BIN": str(tmp_path / "tools"),
+        "PATH": f"{fake}:{env['PATH']}",
+    }
+    return where, env
+
+
+def install_kube_cached(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(INSTALL_KUBE), "--cached"], capture_output=True, text=True, env=env, timeout=60)
+
+
+@pytest.fixture
+def kube_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """fake_kube_cache, with this process's environment set to it (for kubeapi.find_tools)."""
+    where, env = fake_kube_cache(tmp_path)
+    for key in ("SNIPCHECK_CACHE", "PATH"):
+        monkeypatch.setenv(key, env[key])
+    return where
+
+
+def tamper(binary: Path) -> None:
+    """Changes the binary and keeps it working: it still prints the pinned version."""
+    with binary.open("a", encoding="utf-8") as f:
+        f.write("# and something else\n")
+
+
+def test_find_tools_uses_a_cache_whose_binaries_match_their_recorded_sums(kube_cache: Path) -> None:
+    tools, missing = kubeapi.find_tools()
+    assert missing == "" and tools is not None
+    assert tools.kube_apiserver == kube_cache / "kube-apiserver" and tools.kubectl == kube_cache / "kubectl"
+
+
+def test_find_tools_refuses_a_binary_changed_since_it_was_built(kube_cache: Path) -> None:
+    tamper(kube_cache / "kubectl")
+    with pytest.raises(kubeapi.KubeError, match=r"kubectl: sha256 [0-9a-f]{64}, but .*SHA256SUMS records") as exc:
+        kubeapi.find_tools()
+    assert "rm -rf" in str(exc.value)
+
+
+def test_find_tools_refuses_an_executable_the_sums_do_not_list(kube_cache: Path) -> None:
+    (kube_cache / "kubelet").write_text("#!/bin/sh\n", encoding="utf-8")
+    (kube_cache / "kubelet").chmod(0o755)
+    with pytest.raises(kubeapi.KubeError, match=r"kubelet: not listed in .*SHA256SUMS"):
+        kubeapi.find_tools()
+
+
+@pytest.mark.parametrize("which", ["version directory", "kube directory", "binary", "SHA256SUMS"])
+def test_find_tools_refuses_a_cache_that_group_can_write(kube_cache: Path, which: str) -> None:
+    path = {
+        "version directory": kube_cache,
+        "kube directory": kube_cache.parent,
+        "binary": kube_cache / "kube-apiserver",
+        "SHA256SUMS": kube_cache / "SHA256SUMS",
+    }[which]
+    path.chmod(path.stat().st_mode | 0o020)
+    with pytest.raises(kubeapi.KubeError, match=r"is writable by group or others \(mode") as exc:
+        kubeapi.find_tools()
+    assert str(exc.value).startswith(f"{path} ")
+
+
+def test_find_tools_refuses_a_cache_of_another_user(kube_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = kube_cache.stat().st_uid + 1
+    monkeypatch.setattr(kubeapi.os, "geteuid", lambda: other)
+    with pytest.raises(kubeapi.KubeError, match=rf"belongs to uid \d+, not to uid {other} that runs the tests"):
+        kubeapi.find_tools()
+
+
+def test_find_tools_counts_a_cache_without_sums_as_missing(kube_cache: Path) -> None:
+    """Binaries an older install-kube.sh built: not used, and install-kube.sh rebuilds them (one time)."""
+    (kube_cache / "SHA256SUMS").unlink()
+    tools, missing = kubeapi.find_tools()
+    assert tools is None and "SHA256SUMS (the binaries there were built by an older install-kube.sh" in missing
+
+
+def test_install_kube_cached_accepts_only_binaries_that_match_their_sums(tmp_path: Path) -> None:
+    where, env = fake_kube_cache(tmp_path)
+    res = install_kube_cached(env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    tamper(where / "kube-controller-manager")
+    res = install_kube_cached(env)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert f"{where}/kube-controller-manager: sha256 " in res.stdout and "(changed since it was built)" in res.stdout
+    (where / "SHA256SUMS").unlink()
+    res = install_kube_cached(env)
+    assert res.returncode == 1 and f"{where}/kube-apiserver: no sha256 recorded" in res.stdout, res.stdout
+
+
+def test_install_kube_refuses_a_cache_directory_that_group_can_write(tmp_path: Path) -> None:
+    where, env = fake_kube_cache(tmp_path)
+    where.chmod(0o775)
+    res = install_kube_cached(env)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert f"ERROR: {where} (owner uid {os.geteuid()}, mode 775) must belong to uid {os.geteuid()}" in res.stdout
+    assert f"rm -rf '{where}'" in res.stdout
+
+
+def test_install_kube_lists_the_pause_source_without_changing_go_mod() -> None:
+    text = INSTALL_KUBE.read_text(encoding="utf-8")
+    assert "-mod=mod" not in text, f"{INSTALL_KUBE}: -mod=mod may rewrite scripts/kube/go.mod/go.sum; use -mod=readonly"
