@@ -13,8 +13,15 @@
 # planted symlink would make root's flock create a file anywhere (review L1). The directory is made 0700
 # when missing and refused when it is a symlink, not the user apt runs as (root), or writable by group or
 # others: the same rules as the journal's, from the same code (scripts/snipcheck/privatedir.py).
-# SNIPCHECK_APT_LOCK (a lock file; its directory is checked the same way) and SNIPCHECK_APT_LOCK_WAIT
-# (seconds, default 1200) exist for the script's own test (tests/inventory/test_apt_lock.py).
+# Installs start no service and leave none enabled at boot (review M5): `apt_get install` runs with a
+# policy-rc.d that refuses every start (made for the install and removed after it, unless one was there
+# already), and the systemd units of the packages it newly installed are disabled (`systemctl disable`
+# also works without a running systemd). The tiers run their own PostgreSQL, Redis and etcd on free ports;
+# the Docker engine is started by scripts/install-docker-engine.sh when the tiers need it. Each disabled
+# unit is named; `systemctl enable UNIT` brings it back.
+# SNIPCHECK_APT_LOCK (a lock file; its directory is checked the same way), SNIPCHECK_APT_LOCK_WAIT
+# (seconds, default 1200) and SNIPCHECK_POLICY_RC (default /usr/sbin/policy-rc.d) exist for the script's
+# own tests (tests/inventory/test_apt_lock.py).
 APT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 apt_lock_file() {
@@ -39,8 +46,11 @@ apt_get() {
       "$lock" "$*" >&2
     return 1
   fi
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive flock -w "$wait" -E 75 "$lock" \
-    apt-get -o DPkg::Lock::Timeout=300 "$@" || status=$?
+  local run=(apt-get -o DPkg::Lock::Timeout=300 "$@")
+  case " $* " in
+    *" install "*) run=(bash "$APT_LIB_DIR/apt-install-dormant.sh" "${SNIPCHECK_POLICY_RC:-/usr/sbin/policy-rc.d}" "${run[@]}") ;;
+  esac
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive flock -w "$wait" -E 75 "$lock" "${run[@]}" || status=$?
   if [ "$status" -eq 75 ]; then
     printf '[apt] waited %s s for %s (another apt-get of this project holds it: %s) — apt-get %s not run\n' \
       "$wait" "$lock" "$(pgrep -af "flock .*$lock" | head -n 3 | tr '\n' ';')" "$*" >&2

@@ -140,3 +140,53 @@ def test_a_lock_directory_of_another_user_is_refused(tmp_path: Path) -> None:
     (tmp_path / "locks").mkdir(mode=0o700)
     os.chown(tmp_path / "locks", 65534, 65534)
     refused(tmp_path, run_apt_get(tmp_path, "update", wait=1), "belongs to uid 65534")
+
+
+def dormant_stand_ins(tmp_path: Path) -> Path:
+    """Stand-ins for apt-get, dpkg-query, dpkg and systemctl: the install "installs" demo-server, whose
+    package ships demo.service (enabled, as Debian's postinst enables it); apt-get records whether the
+    policy-rc.d refusing every start was in place while it ran; systemctl records what it was asked."""
+    bin_dir = stand_ins(tmp_path)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "installed").write_text("ii base\n")
+    (state / "enabled").write_text("demo.service\n")
+    policy = tmp_path / "policy-rc.d"
+    scripts = {
+        "apt-get": f'#!/bin/sh\necho "$@" >> "{tmp_path / "ran"}"\n'
+        f'if [ -x "{policy}" ] && ! "{policy}" demo start; then echo refused >> "{tmp_path / "policy"}"; fi\n'
+        f'echo "ii demo-server" >> "{state / "installed"}"\n',
+        "dpkg-query": f'#!/bin/sh\ncat "{state / "installed"}"\n',
+        "dpkg": '#!/bin/sh\n[ "$2" = demo-server ] && echo /lib/systemd/system/demo.service\necho /usr/bin/demo\n',
+        "systemctl": f'#!/bin/sh\necho "$@" >> "{state / "systemctl"}"\n'
+        f'[ "$1" = is-enabled ] && grep -qx "$2" "{state / "enabled"}" && echo enabled\nexit 0\n',
+    }
+    for name, text in scripts.items():
+        (bin_dir / name).write_text(text, encoding="utf-8")
+        (bin_dir / name).chmod(0o755)
+    return policy
+
+
+def test_an_install_starts_no_service_and_leaves_none_enabled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review M5: Debian's postgresql, redis-server and etcd-server start at once and at every boot when
+    installed. An install through apt_get runs under a policy-rc.d that refuses every start, removed
+    after it, and disables the units of the packages it newly installed (and only those)."""
+    policy = dormant_stand_ins(tmp_path)
+    monkeypatch.setenv("SNIPCHECK_POLICY_RC", str(policy))
+    res = run_apt_get(tmp_path, "install", "-y", "demo-server", wait=5)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "policy").read_text() == "refused\n", "no policy-rc.d refused starts during the install"
+    assert not policy.exists(), "the policy-rc.d made for the install stayed"
+    calls = (tmp_path / "state" / "systemctl").read_text()
+    assert "disable --quiet demo.service" in calls, calls
+    assert "disabled demo.service at boot" in res.stdout + res.stderr
+    assert "base" not in calls, "a unit of a package installed before was touched"
+
+
+def test_a_policy_rc_that_was_there_stays(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = dormant_stand_ins(tmp_path)
+    policy.write_text("#!/bin/sh\nexit 0\n")
+    policy.chmod(0o755)
+    monkeypatch.setenv("SNIPCHECK_POLICY_RC", str(policy))
+    assert run_apt_get(tmp_path, "install", "-y", "demo-server", wait=5).returncode == 0
+    assert policy.read_text() == "#!/bin/sh\nexit 0\n"
