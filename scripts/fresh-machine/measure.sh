@@ -43,6 +43,8 @@ LABEL="io.snipcheck.fresh=$RUN_ID"
 log() { printf '[fresh-machine] %s\n' "$*"; }
 # shellcheck source-path=SCRIPTDIR source=../imagekit/debian/sources.sh
 . "$ROOT/scripts/imagekit/debian/sources.sh"
+# shellcheck source-path=SCRIPTDIR source=sysctls.sh
+. "$ROOT/scripts/fresh-machine/sysctls.sh"
 die() { log "$*"; exit 1; }
 
 case "$WORK" in
@@ -120,11 +122,13 @@ chmod 1777 "$share/tmp"
 # shellcheck disable=SC2329  # called by the EXIT trap
 cleanup() {
   docker rm -f "$NAME" >/dev/null 2>&1 || :
+  host_sysctls_restore # the node in the container wrote this host's kernel-wide sysctls
   docker network rm "$NAME" >/dev/null 2>&1 || :
   docker image rm "snipcheck-fresh:$RUN_ID" >/dev/null 2>&1 || :
   remove "$share/docker" "$share/kubelet" "$share/tmp"
   log "removed the container, its network, image and engine directories; logs stay in $share/share"
 }
+host_sysctls_save
 trap cleanup EXIT
 
 git -C "$ROOT" bundle create "$share/share/repo.bundle" HEAD 2>/dev/null
