@@ -48,7 +48,12 @@ start_engine() {
     docker info >/dev/null 2>&1 && return 0
     if [ -z "$started" ] && ! pgrep -x dockerd >/dev/null; then
       if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-        log "starting docker with systemd"
+        if [ "$(systemctl is-enabled docker 2>/dev/null)" = masked ]; then
+          log "docker.service is masked on this machine (someone blocked it on purpose): not starting it;"
+          log "unmask it (systemctl unmask docker) or start an engine yourself, then re-run"
+          return 1
+        fi
+        log "starting docker with systemd (not enabled at boot by this script)"
         as_root systemctl start docker
       else
         log "starting dockerd in the background (log: /var/log/dockerd.log); it runs until the machine stops"
