@@ -216,6 +216,8 @@ class Node:
         if not knob.exists():
             subprocess.run(["modprobe", "br_netfilter"], capture_output=True, timeout=30)
             self.loaded_br_netfilter = knob.exists()  # stop() unloads it again
+            if self.loaded_br_netfilter:  # and so does the next run's recovery, if this one is killed
+                nodejournal.write(self.workdir, self.before, modules=frozenset({"br_netfilter"}))
         if not knob.exists():
             raise KubeError("the br_netfilter module is not loaded and `modprobe br_netfilter` failed")
         if knob.read_text().strip() != "1":

@@ -30,6 +30,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,11 @@ NODE_PROGRAMS = frozenset(
         "runc",
     }
 )
+
+
+# Kernel modules a node may load (kubenode: br_netfilter for bridge-nf-call-iptables); a journal naming
+# another is refused.
+NODE_MODULES = frozenset({"br_netfilter"})
 
 
 class JournalError(KubeError):
@@ -98,6 +104,7 @@ class Journal:
     written: float  # seconds after boot (procid.boot_seconds)
     workdir: Path
     before: hoststate.HostState
+    modules: frozenset[str] = frozenset()  # loaded by the node: unloaded by the recovery
 
     @property
     def stale(self) -> bool:
@@ -109,8 +116,11 @@ class Journal:
         return procid.boot_seconds() - self.written
 
 
-def write(workdir: Path, before: hoststate.HostState, journal: Path | None = None) -> None:
-    """Record what `recover()` needs, atomically, in root's private directory (default JOURNAL)."""
+def write(
+    workdir: Path, before: hoststate.HostState, journal: Path | None = None, modules: frozenset[str] = frozenset()
+) -> None:
+    """Record what `recover()` needs, atomically, in root's private directory (default JOURNAL); written
+    again with `modules` when the node loads a kernel module (a killed node's module stays otherwise)."""
     journal = journal or JOURNAL
     writer = procid.ProcId.of(os.getpid())
     assert writer is not None
@@ -120,6 +130,7 @@ def write(workdir: Path, before: hoststate.HostState, journal: Path | None = Non
         "tmpdir": str(workdir.parent),
         "workdir": str(workdir),
         "before": before.to_json(),
+        "modules": sorted(modules),
     }
     privatedir.write(journal, json.dumps(data).encode())
 
@@ -149,6 +160,7 @@ def load(journal: Path | None = None) -> Journal | None:
             float(data["written"]),
             _workdir(data),
             hoststate.HostState.from_json(data["before"]),
+            _modules(data.get("modules", [])),
         )
     except (ValueError, KeyError, TypeError) as exc:
         raise JournalError(
@@ -157,6 +169,12 @@ def load(journal: Path | None = None) -> Journal | None:
             "shows there by hand, then remove the file"
         ) from None
     return parsed
+
+
+def _modules(value: object) -> frozenset[str]:
+    if not isinstance(value, list) or not set(map(str, value)) <= NODE_MODULES:
+        raise ValueError(f"modules {value!r}: a node loads only {sorted(NODE_MODULES)}")
+    return frozenset(map(str, value))
 
 
 def _workdir(data: dict[str, object]) -> Path:
@@ -185,6 +203,9 @@ def recover(journal: Journal) -> list[str]:
     done = [who]
     done += [f"killed {line}" for line in kill_node_processes(journal.workdir, journal.written)]
     done += hoststate.restore(journal.before, journal.workdir)
+    for module in sorted(journal.modules):
+        res = subprocess.run(["modprobe", "-r", module], capture_output=True, text=True, timeout=60)
+        done.append(f"unloaded {module}" if res.returncode == 0 else f"could not unload {module}: {res.stderr.strip()}")
     try:
         saferm.remove_tree(journal.workdir, unmount=True)
     except OSError as exc:

@@ -195,6 +195,15 @@ def test_an_old_journal_is_acted_on_only_when_asked(
     assert (workdir / "canary").exists() and path.exists()
 
 
+def test_a_journal_naming_a_module_the_node_does_not_load_is_refused(state_dir: Path, workdir: Path) -> None:
+    """Review L10: the module the node loads (br_netfilter) is journaled so that the next run's recovery
+    unloads it; the recovery runs `modprobe -r` as root, so only the node's own modules are accepted."""
+    ok = nodejournal.load(_journal(state_dir, workdir, modules=["br_netfilter"]))
+    assert ok is not None and ok.modules == {"br_netfilter"}
+    with pytest.raises(nodejournal.JournalError, match="a node loads only"):
+        nodejournal.load(_journal(state_dir, workdir, modules=["br_netfilter", "evil"]))
+
+
 def test_process_identity_is_pid_start_time_and_boot(tmp_path: Path) -> None:
     """A record of this process is alive; the same pid with another start time or boot is not it."""
     me = procid.ProcId.of(os.getpid())
