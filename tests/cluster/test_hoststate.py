@@ -68,14 +68,16 @@ def test_restore_puts_back_only_what_the_node_added(node_lock: nodejournal.HostL
 
 def test_restore_deletes_the_tables_the_node_created(node_lock: nodejournal.HostLock) -> None:
     """On a host where nothing used ip6tables before, kubelet's canary chains create the iptables-nft
-    tables `ip6 mangle`, `ip6 nat` and `ip6 filter`; kube-proxy's nftables mode a table of its own. Once
-    the node's rules are gone, such new tables go too; a new table holding someone else's rule stays."""
+    tables `ip6 mangle`, `ip6 nat` and `ip6 filter`; kube-proxy's nftables mode a table of its own
+    (`kube-proxy`). Once the node's rules are gone, such new tables go too; a new iptables table holding
+    someone else's rule stays, and so does any other new table (firewalld's, libvirt's: review H1)."""
     require(os.geteuid() == 0 and shutil.which("ip6tables") and shutil.which("nft"), "needs root, ip6tables and nft")
     existing = set(subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout.splitlines())
     absent = [t for t in ("raw", "security") if f"table ip6 {t}" not in existing]
     require(len(absent) == 2, f"needs the ip6 tables raw and security absent, as on a fresh host (present: {existing})")
+    require("table ip6 kube-proxy" not in existing, "a kube-proxy nftables table exists: another Kubernetes?")
     tag = secrets.token_hex(2)
-    node_table, foreign_table, own = absent[0], absent[1], f"{hoststate.BRIDGE_PREFIX}-{tag}"
+    node_table, foreign_table, own, other = absent[0], absent[1], "kube-proxy", f"snipt-{tag}"
     before = hoststate.HostState.record()
     try:
         sh("ip6tables", "-w", "-t", node_table, "-N", f"KUBE-SNIPTEST-{tag}")  # creates table ip6 <node_table>
@@ -84,15 +86,17 @@ def test_restore_deletes_the_tables_the_node_created(node_lock: nodejournal.Host
         sh("nft", "add", "table", "ip6", own)
         sh("nft", "add", "chain", "ip6", own, "probe")
         sh("nft", "add", "rule", "ip6", own, "probe", "counter")
+        sh("nft", "add", "table", "ip6", other)  # a firewall's table, made while the node ran
 
         text = "\n".join(hoststate.HostState.record().differences(before))
-        for table in (node_table, foreign_table, own):
+        for table in (node_table, foreign_table, own, other):
             assert f"nftables table ip6 {table}" in text, f"new table ip6 {table} not reported:\n{text}"
 
         done = hoststate.restore(before)
-        assert hoststate.HostState.record().differences(before) == [f"nftables table ip6 {foreign_table}"], done
+        left = hoststate.HostState.record().differences(before)
+        assert left == sorted([f"nftables table ip6 {foreign_table}", f"nftables table ip6 {other}"]), done
     finally:
-        for table in (node_table, foreign_table, own):
+        for table in (node_table, foreign_table, own, other):
             sh("nft", "delete", "table", "ip6", table, check=False)
 
 
@@ -108,5 +112,6 @@ def test_a_table_nft_cannot_describe_is_kept(tmp_path: Path, monkeypatch) -> Non
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     assert hoststate._remove_nft_table("table ip6 mangle") == []
-    assert hoststate._remove_nft_table("table ip6 snipk8s-own") == ["deleted nftables table ip6 snipk8s-own"]
-    assert calls.read_text().splitlines() == ["-j list table ip6 mangle", "delete table ip6 snipk8s-own"]
+    assert hoststate._remove_nft_table("table ip kube-proxy") == ["deleted nftables table ip kube-proxy"]
+    assert hoststate._remove_nft_table("table inet firewalld") == [], "someone else's table was deleted"
+    assert calls.read_text().splitlines() == ["-j list table ip6 mangle", "delete table ip kube-proxy"]
