@@ -12,10 +12,13 @@ is overridden and printed (OVERRIDES: no registry, Debian's chromium, no Actions
     .venv/bin/python scripts/github-runner/replay.py [--event push|pull_request] [--base REV]
                                                       [--shard NAME ...] [--keep-user]
 
---event pull_request runs `test.sh --changed origin/$BASE_REF` as ci.yml does, with --base (default
-HEAD~1) as the pull request's base. The runner user (`snipcheck-runner`, in the docker group, with a
-sudoers entry) is made when missing and removed at the end with its home (--keep-user keeps it and its
-caches for a warm replay). Root only. Prints each step's wall time and exits non-zero when a step fails.
+--event pull_request plays a page-only pull request: each clone gets a commit that changes one page
+(PR_PAGE) on top of --base (default HEAD), the pull request's base (origin/$BASE_REF), and ci.yml's
+`test.sh --changed origin/$BASE_REF` runs as GitHub runs it.
+
+The runner user (`snipcheck-runner`, in the docker group, with a sudoers entry) is made when missing
+and removed at the end with its home (--keep-user keeps it and its caches for a warm replay). Root
+only. Prints each step's wall time and exits non-zero when a step fails.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
 USER = "snipcheck-runner"
+PR_PAGE = "docs/index.en.md"
 SUDOERS = Path("/etc/sudoers.d/snipcheck-runner")
 # What this machine cannot do as GitHub does, and what the replay does instead (printed at the start).
 OVERRIDES = {
@@ -383,7 +387,7 @@ def _say(text: str) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--event", choices=("push", "pull_request"), default="push")
-    parser.add_argument("--base", default="HEAD~1", help="the pull request's base (with --event pull_request)")
+    parser.add_argument("--base", default="HEAD", help="the pull request's base (with --event pull_request)")
     parser.add_argument("--shard", action="append", help="only these shards (default: all, then the report job)")
     parser.add_argument("--keep-user", action="store_true", help="keep the runner user and its caches")
     args = parser.parse_args(argv)
