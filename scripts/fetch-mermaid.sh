@@ -24,7 +24,7 @@ sri() {
 }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf --one-file-system "$tmp"' EXIT
 if [ -f "$TGZ" ]; then
   if [ "$(sri "$TGZ")" = "$INTEGRITY" ]; then
     log "$TGZ present, integrity checked ($INTEGRITY)"

@@ -58,7 +58,7 @@ private() {
 for dir in "$CACHE_ROOT/kube" "$CACHE_DIR"; do
   private "$dir" || die "$dir (owner uid $(stat -c %u "$dir"), mode $(stat -c %a "$dir")) must belong to uid $(id -u) \
 and not be writable by group or others: another user could swap the binaries this script caches there, which \
-run as root. Remove it (rm -rf '$dir'; this script then rebuilds), or, if you trust what it holds: \
+run as root. Remove it (rm -rf --one-file-system '$dir'; this script then rebuilds), or, if you trust what it holds: \
 chown -R $(id -u) '$dir' && chmod -R go-w '$dir'"
 done
 log "Kubernetes $KUBE_VERSION (scripts/kube/go.mod); cache: $CACHE_DIR; Go: $("$GO" version)"

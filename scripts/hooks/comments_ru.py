@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +21,7 @@ from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, for snipcheck
 
-from snipcheck import comments, manifest  # noqa: E402
+from snipcheck import comments, manifest, saferm  # noqa: E402
 from snipcheck.pages import page_lang  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.comments_ru")
@@ -40,7 +39,7 @@ def _rendered_tree(snippets: Path) -> Path:
     """Render once per change: each language build (and each `mkdocs serve` rebuild) calls on_config."""
     if "tree" not in _state:
         _state["tree"] = Path(tempfile.mkdtemp(prefix="snippets-ru-"))
-        atexit.register(shutil.rmtree, _state["tree"], True)
+        atexit.register(saferm.remove_tree, _state["tree"])
     signature = _signature(snippets)
     if _state.get("signature") == signature:
         return _state["tree"]

@@ -19,16 +19,17 @@ version's directory is regenerated only when the wheel's data or this generator 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
 import os
-import shutil
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from . import saferm
 from .paths import BUILD
 
 DEST = BUILD / "k8s-schemas"
@@ -128,7 +129,7 @@ def generate(version: str, dest: Path = DEST) -> Path:
         return out
     definitions = json.loads((src / "_definitions.json").read_text(encoding="utf-8"))["$defs"]
     tmp = dest / f".tmp-v{version}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    saferm.remove_tree(tmp)
     tmp.mkdir(parents=True)
     for f in sorted(src.glob("*.json")):
         if f.name == "_definitions.json":
@@ -138,11 +139,12 @@ def generate(version: str, dest: Path = DEST) -> Path:
             continue  # a sub-type, never looked up by kubeconform
         (tmp / f.name).write_text(json.dumps(standalone(schema, definitions), separators=(",", ":")), encoding="utf-8")
     (tmp / STAMP).write_text(fingerprint + "\n", encoding="utf-8")
-    shutil.rmtree(out, ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):  # another worker may be replacing it too
+        saferm.remove_tree(out)
     try:
         tmp.rename(out)
     except OSError:  # another process (pytest-xdist worker) finished first
-        shutil.rmtree(tmp, ignore_errors=True)
+        saferm.remove_tree(tmp)
         if not (stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == fingerprint):
             raise
     return out

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from hostplay import SYSCTL, sh
 
-from snipcheck import hoststate, kubenode, nodejournal, privatedir
+from snipcheck import hoststate, kubenode, nodejournal, privatedir, saferm
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
@@ -87,7 +87,7 @@ def test_recover_puts_back_what_a_killed_node_left(tmp_path: Path, node_lock: no
         sh("iptables", "-w", "-D", "FORWARD", "-j", chain, check=False)
         sh("iptables", "-w", "-X", chain, check=False)
         SYSCTL.write_text(old)
-        shutil.rmtree(workdir, ignore_errors=True)
+        saferm.remove_tree(workdir)
 
 
 def test_a_journal_planted_by_another_user_is_refused_and_nothing_changes(tmp_path: Path) -> None:
@@ -109,7 +109,7 @@ def test_a_journal_planted_by_another_user_is_refused_and_nothing_changes(tmp_pa
             nodejournal.load(state / "node.json")
         assert SYSCTL.read_text() == value and (workdir / "canary").exists()
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        saferm.remove_tree(workdir)
 
 
 def test_state_survives_the_journal() -> None:
@@ -238,7 +238,7 @@ def test_a_stop_that_leaves_something_keeps_the_journal(
         assert not nodejournal.JOURNAL.exists(), "the journal stayed although the host is put back"
     finally:
         nodejournal.remove()
-        shutil.rmtree(workdir, ignore_errors=True)
+        saferm.remove_tree(workdir)
 
 
 def test_another_kubernetes_running_stops_the_node_before_any_recovery(
@@ -261,7 +261,7 @@ def test_another_kubernetes_running_stops_the_node_before_any_recovery(
     finally:
         foreign.kill()
         foreign.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
+        saferm.remove_tree(workdir)
 
 
 def test_ranges_the_host_already_routes_stop_the_node(node_lock: nodejournal.HostLock) -> None:

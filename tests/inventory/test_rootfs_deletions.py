@@ -6,7 +6,6 @@ deletes only a work directory it made. Each test works in directories of its own
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,7 +85,7 @@ def work_dirs() -> Iterator[list[Path]]:
     finally:
         for work in made:
             unmount_all_under(work)
-            shutil.rmtree(work, ignore_errors=True)
+            saferm.remove_tree(work, unmount=True)
 
 
 @as_root

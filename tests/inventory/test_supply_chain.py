@@ -346,7 +346,7 @@ def test_install_kube_refuses_a_cache_directory_that_group_can_write(tmp_path: P
     res = install_kube_cached(env)
     assert res.returncode == 1, res.stdout + res.stderr
     assert f"ERROR: {where} (owner uid {os.geteuid()}, mode 775) must belong to uid {os.geteuid()}" in res.stdout
-    assert f"rm -rf '{where}'" in res.stdout
+    assert f"rm -rf --one-file-system '{where}'" in res.stdout
 
 
 def test_install_kube_lists_the_pause_source_without_changing_go_mod() -> None:

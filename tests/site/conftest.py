@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from browser import CHROMIUM, LAUNCH_ARGS, require_browser, serve
 
-from snipcheck import sitebuild
+from snipcheck import saferm, sitebuild
 from snipcheck.paths import BUILD
 
 SCREENSHOTS = BUILD / "screenshots"
@@ -37,6 +36,6 @@ def site_base(built_site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    saferm.remove_tree(SCREENSHOTS)
     SCREENSHOTS.mkdir(parents=True)
     return SCREENSHOTS

@@ -18,11 +18,11 @@ if [ -d "$out/usr/share/doc" ]; then
 	find "$out/usr/share/doc" -type l -delete
 	find "$out/usr/share/doc" -mindepth 1 -type d -empty -delete
 fi
-rm -rf "$out/usr/share/man" "$out/usr/share/lintian" "$out/usr/share/info" "$out/usr/share/bug"
+rm -rf --one-file-system "$out/usr/share/man" "$out/usr/share/lintian" "$out/usr/share/info" "$out/usr/share/bug"
 # CA bundle generated from ca-certificates, as /etc/ssl/certs/ca-certificates.crt
 mkdir -p "$out/etc/ssl/certs"
 cp /etc/ssl/certs/ca-certificates.crt "$out/etc/ssl/certs/ca-certificates.crt"
-rm -rf "$out/usr/sbin/update-ca-certificates" "$out/etc/ca-certificates.conf"
+rm -rf --one-file-system "$out/usr/sbin/update-ca-certificates" "$out/etc/ca-certificates.conf"
 # users, groups, name service, os-release
 install -m 0644 /kit/passwd "$out/etc/passwd"
 install -m 0644 /kit/group "$out/etc/group"
