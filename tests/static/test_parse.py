@@ -1,8 +1,8 @@
 """parse: each declared file parses in its format.
 
 TOML (tomllib), JSON, YAML (every document, safe loader), .env (KEY=VALUE lines), go.mod
-(`go mod edit -json`) and SQL: applied for real to a throwaway PostgreSQL 15 (initdb + pg_ctl
-in a temp dir, 127.0.0.1 on an ephemeral port), each file into a fresh database with
+(`go mod edit -json`) and SQL: applied for real to a throwaway PostgreSQL 15 (initdb + postgres in
+a private temp dir, its Unix socket only: no TCP), each file into a fresh database with
 ON_ERROR_STOP. Manifest setting for SQL (optional): `sql_requires: [schema.sql]`, files applied
 first (relative to the manifest's directory or snippets/).
 """
@@ -13,7 +13,7 @@ import json
 import os
 import re
 import shutil
-import socket
+import signal
 import tempfile
 import tomllib
 from collections.abc import Iterator
@@ -26,7 +26,7 @@ import pytest
 import yaml
 from statictools import fail, find_tool, ids, require, resolve, run, tool
 
-from snipcheck import manifest
+from snipcheck import manifest, saferm, spawned, waiting
 from snipcheck.manifest import Snippet
 from support import postgres_bin
 
@@ -69,13 +69,21 @@ PARSERS = {"toml": parse_toml, "json": parse_json, "env": parse_env, **{k: parse
 
 
 # ---- a throwaway PostgreSQL --------------------------------------------------------------------
+# No TCP at all (listen_addresses=''): the server's only socket is in a 0700 directory of this fixture, so
+# only its owner (the postgres user when the suite runs as root, else the contributor) and root can
+# connect; `trust` applies to that socket only, TCP connections are rejected by pg_hba.conf besides.
+# The server is a direct child with a parent-death signal, recorded in snipcheck.spawned's registry.
+
+SOCKET_PORT = 5432  # names the socket file (.s.PGSQL.5432) in the private directory; no port is opened
 
 
 @dataclass
 class Postgres:
-    port: int
+    socket_dir: Path
     psql: str
     names: Iterator[int]
+    server: spawned.Server
+    port: int = SOCKET_PORT
 
     def psql_args(self, db: str) -> list[str]:
         return [
@@ -85,7 +93,7 @@ class Postgres:
             "-v",
             "ON_ERROR_STOP=1",
             "-h",
-            "127.0.0.1",
+            str(self.socket_dir),
             "-p",
             str(self.port),
             "-U",
@@ -105,26 +113,24 @@ class Postgres:
         return res.returncode == 0, (res.stderr or res.stdout).strip()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
-    initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
+    initdb, server_bin = PG_BIN / "initdb", PG_BIN / "postgres"
     require(
-        initdb.is_file() and pg_ctl.is_file() and find_tool("psql") is not None,
+        initdb.is_file() and server_bin.is_file() and find_tool("psql") is not None,
         f"PostgreSQL server binaries are missing at {PG_BIN} "
         "(apt-get install postgresql-15 postgresql-client-15, or set SNIPCHECK_PG_BIN)",
     )
+    spawned.reap_and_warn()  # a killed run's servers
+    home = Path(tempfile.mkdtemp(prefix="snipcheck-pg-"))  # mode 0700: the socket's only door
     as_user: list[str] = []
-    home = Path(tempfile.mkdtemp(prefix="snipcheck-pg-"))
-    if os.geteuid() == 0:  # initdb refuses to run as root
+    drop: dict[str, Any] = {}
+    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
         shutil.chown(home, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    data, port = home / "data", _free_port()
+        drop = {"user": "postgres", "group": "postgres", "extra_groups": []}
+    data = home / "data"
+    server: spawned.Server | None = None
     try:
         res = run(
             [
@@ -134,8 +140,8 @@ def postgres() -> Iterator[Postgres]:
                 str(data),
                 "-U",
                 "postgres",
-                "-A",
-                "trust",
+                "--auth-local=trust",
+                "--auth-host=reject",
                 "-E",
                 "UTF8",
                 "--locale=C",
@@ -144,16 +150,29 @@ def postgres() -> Iterator[Postgres]:
             timeout=90,
         )
         assert res.returncode == 0, res.describe()
-        opts = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
-        res = run(
-            [*as_user, str(pg_ctl), "-D", str(data), "-o", opts, "-l", str(home / "log"), "-w", "-t", "60", "start"],
-            timeout=90,
-        )
-        assert res.returncode == 0, res.describe() + (home / "log").read_text(errors="replace")
-        yield Postgres(port, tool("psql"), count(1))
+        server = spawned.start(
+            "postgres-static",
+            [str(server_bin), "-D", str(data), "-k", str(home), "-p", str(SOCKET_PORT),
+             "-c", "listen_addresses=", "-c", "fsync=off"],
+            log=home / "log",
+            workdir=home,
+            stop_signal=signal.SIGINT,  # fast shutdown
+            cwd=home,
+            **drop,
+        )  # fmt: skip
+        pg = Postgres(home, tool("psql"), count(1), server)
+
+        def ready() -> bool:
+            if (why := server.died()) is not None:
+                raise waiting.Abort(why)
+            return run([*pg.psql_args("postgres"), "-c", "SELECT 1"], timeout=10).returncode == 0
+
+        waiting.until(ready, timeout=60, what="the throwaway PostgreSQL to accept connections on its socket")
+        yield pg
     finally:
-        run([*as_user, str(pg_ctl), "-D", str(data), "-m", "immediate", "stop"], timeout=60)
-        shutil.rmtree(home, ignore_errors=True)
+        if server is not None:
+            server.stop(grace=30)
+        saferm.remove_tree(home)
 
 
 # ---- the check ---------------------------------------------------------------------------------
@@ -239,3 +258,48 @@ def test_postgres_rejects_broken_sql(postgres: Postgres, tmp_path: Path) -> None
     typo.write_text("CREAT TABLE t (id INT);\n", encoding="utf-8")
     ok, out = postgres.apply(db, typo)
     assert not ok and "syntax error" in out, out
+
+
+# ---- the throwaway PostgreSQL admits nobody else -----------------------------------------------
+
+
+def _postmaster_pid(pg: Postgres) -> int:
+    res = run([*pg.psql_args("postgres"), "-tA", "-c", "SHOW data_directory"], timeout=30)
+    assert res.returncode == 0, res.describe()
+    return int((Path(res.stdout.strip()) / "postmaster.pid").read_text().split()[0])
+
+
+def _tcp_listeners(pid: int) -> list[str]:
+    """The TCP sockets `pid` listens on (its socket inodes looked up in /proc/net/tcp and tcp6)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                found.append(f"{table} {fields[1]}")
+    return found
+
+
+def test_postgres_listens_on_no_tcp_port(postgres: Postgres) -> None:
+    """Any local user could reach a TCP port; the server's only socket is in the fixture's 0700 directory."""
+    pid = _postmaster_pid(postgres)
+    listeners = _tcp_listeners(pid)
+    assert not listeners, f"the throwaway PostgreSQL (pid {pid}) listens on TCP (hex address:port): {listeners}"
+
+
+def test_postgres_refuses_another_local_user(postgres: Postgres) -> None:
+    """`nobody` runs the fixture's own psql command (superuser `postgres`, `trust`): it cannot even reach the
+    server."""
+    if os.geteuid() != 0:
+        pytest.skip("acting as another local user needs root; as a user, the 0700 directory is the user's own")
+    res = run(["runuser", "-u", "nobody", "--", *postgres.psql_args("postgres"), "-c", "SELECT 1"], timeout=30)
+    assert res.returncode != 0, f"user nobody connected to the throwaway PostgreSQL as its superuser:\n{res.describe()}"
+    assert "Permission denied" in res.stderr, res.describe()
