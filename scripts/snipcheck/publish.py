@@ -9,6 +9,7 @@ what was not run.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from .inventory import check_pages
@@ -17,6 +18,7 @@ from .paths import rel
 from .results import Results
 
 ENV = "SNIPCHECK_PUBLISH"
+NEEDS_REGISTRY = re.compile(r"needs (a container )?registry")
 
 
 def enabled() -> bool:
@@ -54,9 +56,33 @@ def problems(
             for c in snip.checks
             if not any(r.get("result") in {"passed", "failed", "skipped"} for r in results.records(snip.path, c))
         ]
+        out += [
+            f"{rel(inc.page)}:{inc.line}: snippets/{inc.path}: `{c}` was skipped ({why}) in a run with "
+            f"SNIPCHECK_IMAGES={mode} — {todo}"
+            for c, why, mode, todo in _unacceptable_skips(snip, results)
+        ]
         if missing:
             out.append(
                 f"{rel(inc.page)}:{inc.line}: snippets/{inc.path} has no result for "
                 f"{', '.join(missing)} in {rel(results.path)} — run the tiers of those checks"
             )
+    return out
+
+
+def _unacceptable_skips(snip: Snippet, results: Results) -> list[tuple[str, str, str, str]]:
+    """Checks of `snip` whose only results are skips that a published page may not carry (review M8): a
+    skip is acceptable only when the image needs a registry and the run had none (SNIPCHECK_IMAGES other
+    than `registry`); in a registry run the same skip means a pull failed, and any other skip means a
+    check did not run."""
+    mode = str(results.meta.get("image_source_mode", "auto"))
+    out = []
+    for check in snip.checks:
+        recs = results.records(snip.path, check)
+        if not recs or any(r.get("result") != "skipped" for r in recs):
+            continue
+        why = str(recs[0].get("reason", "no reason recorded"))
+        if not NEEDS_REGISTRY.search(why):
+            out.append((check, why, mode, "a published page shows only checks that ran; fix what skipped it"))
+        elif mode == "registry":
+            out.append((check, why, mode, "the registry run must build it: see why its pull failed and re-run"))
     return out

@@ -224,6 +224,23 @@ def test_publishing_refuses_missing_results_and_another_commit() -> None:
     assert "no run report" in none[0]
 
 
+def test_publishing_refuses_skips_a_reader_must_not_see() -> None:
+    """Review M8: a 'needs a registry' skip may be published from a run without a registry (the proof line
+    says so); from a registry run (GitHub's) it means a pull failed, and a skip for any other reason
+    means a check did not run: both stop the publishing build."""
+    needs = {"result": "skipped", "reason": "alpine:3.23 needs a container registry (SNIPCHECK_IMAGES=local)"}
+    doc = report(SNIPPETS_ALL, HEAD, change={(REGISTRY, "image-build"): needs})
+    assert publish.problems(DOCS, SNIPPETS, SNIPPETS_ALL, results(doc), HEAD) == []
+    in_registry_run = publish.problems(
+        DOCS, SNIPPETS, SNIPPETS_ALL, results({**doc, "image_source_mode": "registry"}), HEAD
+    )
+    assert len(in_registry_run) == 1 and "`image-build` was skipped" in in_registry_run[0], in_registry_run
+    assert "SNIPCHECK_IMAGES=registry" in in_registry_run[0]
+    other = report(SNIPPETS_ALL, HEAD, change={(RUN, "image-run"): {"result": "skipped", "reason": "no engine"}})
+    problems = publish.problems(DOCS, SNIPPETS, SNIPPETS_ALL, results(other), HEAD)
+    assert len(problems) == 1 and f"snippets/{RUN}: `image-run` was skipped (no engine)" in problems[0], problems
+
+
 # ---- python -m snipcheck explain ----------------------------------------------------------------
 
 
