@@ -22,13 +22,20 @@ from myapp_harness import (
     Binary,
     Postgres,
     Redis,
+    ServerError,
     as_postgres_user,
     free_port,
     require,
     wait_until,
 )
 
-from snipcheck import goenv
+from snipcheck import goenv, saferm, spawned, waiting
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reap_killed_runs() -> None:
+    """Stop what a killed run's service tier left running (snipcheck.spawned), before starting our own."""
+    spawned.reap_and_warn()
 
 
 @pytest.fixture(scope="session")
@@ -37,18 +44,19 @@ def postgres() -> Iterator[Postgres]:
         (PG_BIN / "postgres").exists() and (PG_BIN / "psql").exists(),
         f"PostgreSQL 15 server binaries not found in {PG_BIN} (apt-get install postgresql-15)",
     )
-    workdir = Path(tempfile.mkdtemp(prefix="myapp-pg-"))
+    workdir = Path(tempfile.mkdtemp(prefix="myapp-pg-"))  # 0700: its Unix socket (trust) is private
     as_pg = as_postgres_user()
     if as_pg:
         pw = pwd.getpwnam("postgres")
         os.chown(workdir, pw.pw_uid, pw.pw_gid)
-    data, log = workdir / "data", workdir / "postgres.log"
+    data = workdir / "data"
     pwfile = workdir / "pw"
-    pwfile.write_text(DB_PASSWORD + "\n")
+    fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(DB_PASSWORD + "\n")
     if as_pg:
         os.chown(pwfile, pw.pw_uid, pw.pw_gid)
-    port = free_port()
-    pg = Postgres(port=port, workdir=workdir, log=log)
+    pg: Postgres | None = None
     try:
         subprocess.run(
             [
@@ -70,28 +78,10 @@ def postgres() -> Iterator[Postgres]:
             timeout=120,
             **as_pg,
         )
+        pwfile.unlink()
+        pg = Postgres.start(workdir, data)
         subprocess.run(
-            [
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(log),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                f"-p {port} -c listen_addresses=127.0.0.1 -k {workdir}",
-                "start",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=90,
-            **as_pg,
-        )
-        subprocess.run(
-            [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", DB_USER, DB_NAME],
+            [str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", DB_USER, DB_NAME],
             check=True,
             capture_output=True,
             text=True,
@@ -108,15 +98,14 @@ def postgres() -> Iterator[Postgres]:
         assert res.returncode == 0, f"scripts/init.sql failed:\n{res.stderr}"
         yield pg
     except subprocess.CalledProcessError as exc:
+        log = workdir / "postgres.log"
         pytest.fail(f"PostgreSQL did not start: {exc.stderr}\n{log.read_text() if log.exists() else ''}")
+    except ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
     finally:
-        subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True,
-            timeout=60,
-            **as_pg,
-        )
-        shutil.rmtree(workdir, ignore_errors=True)
+        if pg is not None:
+            pg.stop()
+        saferm.remove_tree(workdir)
 
 
 @pytest.fixture(scope="session")
@@ -128,11 +117,13 @@ def redis() -> Iterator[Redis]:
     workdir = Path(tempfile.mkdtemp(prefix="myapp-redis-"))
     r = Redis(port=free_port(), workdir=workdir)
     try:
-        r.start()
+        r.start_on_free_port()
         yield r
+    except ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
     finally:
         r.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        saferm.remove_tree(workdir)
 
 
 @pytest.fixture(scope="session")
@@ -164,29 +155,48 @@ def server_binary(tmp_path_factory: pytest.TempPathFactory) -> Binary:
 
 @pytest.fixture
 def start_app(server_binary: Binary, tmp_path: Path):
-    """Start the server binary with the given env; waits for /health/live; SIGTERM on teardown."""
+    """Start the server binary with the given env; waits for /health/live; SIGTERM on teardown. When its
+    PORT or METRICS_PORT was taken by the time it bound (free_port only checks when asked), it is started
+    again on other free ports. It gets SIGTERM from the kernel if this run dies (parent-death signal)."""
     apps: list[App] = []
 
-    def _start(env: dict[str, str], wait: bool = True) -> App:
+    def _launch(env: dict[str, str]) -> App:
         log = tmp_path / f"app{len(apps)}.jsonl"
         proc = subprocess.Popen(
-            [str(server_binary.path)], env=env, stdout=log.open("w"), stderr=log.with_suffix(".stderr").open("w")
+            [str(server_binary.path)],
+            env=env,
+            stdout=log.open("w"),
+            stderr=log.with_suffix(".stderr").open("w"),
+            preexec_fn=spawned.pdeathsig(),
         )
         app = App(proc=proc, port=int(env["PORT"]), metrics_port=int(env["METRICS_PORT"]), stdout=log, env=env)
         apps.append(app)
-        if wait:
-
-            def live() -> bool:
-                assert proc.poll() is None, (
-                    f"server exited {proc.returncode}:\n{log.read_text()}{log.with_suffix('.stderr').read_text()}"
-                )
-                try:
-                    return app.get("/health/live", timeout=1)[0] == 200
-                except OSError:
-                    return False
-
-            wait_until(live, 20, "/health/live")
         return app
+
+    def _wait_live(app: App) -> None:
+        def live() -> bool:
+            if app.proc.poll() is not None:
+                raise waiting.Abort(f"server exited {app.proc.returncode}:\n{app.stdout.read_text()}{app.stderr()}")
+            try:
+                return app.get("/health/live", timeout=1)[0] == 200
+            except OSError:
+                return False
+
+        wait_until(live, 20, "/health/live")
+
+    def _start(env: dict[str, str], wait: bool = True) -> App:
+        for _ in range(3):
+            app = _launch(env)
+            if not wait:
+                return app
+            try:
+                _wait_live(app)
+                return app
+            except waiting.Abort as exc:
+                if not spawned.port_taken(str(exc)):
+                    raise AssertionError(str(exc)) from None
+                env = {**env, "PORT": str(free_port()), "METRICS_PORT": str(free_port())}
+        raise AssertionError(f"the server found its ports taken 3 times:\n{app.stderr()}{app.stdout.read_text()}")
 
     yield _start
     for app in apps:
