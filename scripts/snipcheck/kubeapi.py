@@ -2,9 +2,18 @@
 
 The binaries come from scripts/install-kube.sh: kube-apiserver and kubectl built from the
 k8s.io/kubernetes version that scripts/kube/go.mod requires, cached by version in a machine-wide
-directory; etcd from Debian's etcd-server package. `ControlPlane` starts both on free loopback ports
-with data, certificates and keys in one temporary directory, waits for /readyz, writes a kubeconfig,
-and `stop()` kills both process groups and removes the directory (it raises if anything is left).
+directory; etcd from Debian's etcd-server package. `ControlPlane` starts both with data, certificates
+and keys in one temporary directory (mode 0700), waits for /readyz, writes a kubeconfig, and `stop()`
+kills both process groups and removes the directory (it raises if anything is left).
+
+Nothing in it is open to another local user:
+- etcd listens on Unix sockets in that directory only, for clients and for its (absent) peers: no TCP
+  port, so only the directory's owner (and root) can reach it;
+- kube-apiserver (a free loopback port; another one if it is taken by the time it binds) authenticates
+  every request (--anonymous-auth=false) and authorizes with Node,RBAC: the test client's token is in
+  system:masters, a Pod's ServiceAccount gets what RBAC grants it (nothing, unless bound).
+Each process is recorded in snipcheck.spawned's registry and gets a parent-death signal: a killed run's
+control plane is stopped by the run's death or, at the latest, by the next run's session start.
 
     with ControlPlane.start(find_tools()) as cp:
         cp.kubectl("apply", "--server-side", "--dry-run=server", "-f", "deployment.yaml")
@@ -12,6 +21,7 @@ and `stop()` kills both process groups and removes the directory (it raises if a
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -29,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from . import background, waiting
+from . import background, saferm, spawned, waiting
 from .paths import BUILD, SCRIPTS, rel
 
 GO_MOD = SCRIPTS / "kube" / "go.mod"
@@ -38,6 +48,14 @@ INSTALL_HINT = (
 )
 READY_DEADLINE_S = 60.0
 SERVICE_CIDR = "10.96.0.0/16"
+# etcd 3.4 takes a unix URL's host:port as the socket's file name, relative to its working directory (the
+# work directory): unix://etcd-client:2379 is <workdir>/etcd-client:2379. No path is allowed in the URL.
+# kube-apiserver (its etcd client) reads the same URL relative to its own working directory, the same
+# one: so a deep work directory never meets the 107-byte limit of a socket path.
+ETCD_CLIENT_SOCKET = "etcd-client:2379"
+ETCD_PEER_SOCKET = "etcd-peer:2380"
+SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
+API_PORT_ATTEMPTS = 4
 BUILT = ("kube-apiserver", "kube-controller-manager", "kubectl")  # by install-kube.sh
 
 
@@ -193,9 +211,8 @@ def find_tools() -> tuple[Tools | None, str]:
 
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port free when asked, below the kernel's ephemeral range (see snipcheck.spawned)."""
+    return spawned.free_port()
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -211,6 +228,7 @@ class _Proc:
     popen: subprocess.Popen[bytes]
     log: Path
     handle: IO[bytes]
+    record: Path | None = None  # in snipcheck.spawned's registry until stopped
 
     def died(self) -> str | None:
         code = self.popen.poll()
@@ -226,6 +244,9 @@ class _Proc:
                 os.killpg(self.popen.pid, signal.SIGKILL)
                 self.popen.wait(timeout=10)
         self.handle.close()
+        if not group_alive(self.popen.pid):
+            spawned.forget(self.record)
+            self.record = None
 
 
 @dataclass
@@ -278,15 +299,18 @@ class ControlPlane:
         self.stop()
 
     def _spawn(self, name: str, args: Sequence[str]) -> _Proc:
-        proc = spawn(self.workdir, name, args)
+        proc = spawn(self.workdir, name, args, record_workdir=True)
         self.procs.append(proc)
         return proc
+
+    @property
+    def etcd_socket(self) -> Path:
+        return self.workdir / ETCD_CLIENT_SOCKET
 
     def _start(self, extra_args: Sequence[str]) -> None:
         t0 = time.monotonic()
         w = self.workdir
-        etcd_client, etcd_peer, self.api_port = free_port(), free_port(), free_port()
-        etcd_url = f"http://127.0.0.1:{etcd_client}"
+        etcd_url, peer_url = f"unix://{ETCD_CLIENT_SOCKET}", f"unix://{ETCD_PEER_SOCKET}"
         etcd = self._spawn(
             "etcd",
             [
@@ -300,20 +324,23 @@ class ControlPlane:
                 "--advertise-client-urls",
                 etcd_url,
                 "--listen-peer-urls",
-                f"http://127.0.0.1:{etcd_peer}",
+                peer_url,
                 "--initial-advertise-peer-urls",
-                f"http://127.0.0.1:{etcd_peer}",
+                peer_url,
                 "--initial-cluster",
-                f"snipcheck=http://127.0.0.1:{etcd_peer}",
-                "--listen-metrics-urls",
-                f"http://127.0.0.1:{free_port()}",
+                f"snipcheck={peer_url}",
                 "--logger",
                 "zap",
                 "--log-level",
                 "warn",
             ],
         )
-        self._wait(etcd, f"{etcd_url}/health", lambda body: '"health":"true"' in body.replace(" ", ""))
+        self._wait_for(
+            etcd,
+            f"{self.etcd_socket} /health",
+            lambda: unix_http_get(self.etcd_socket, "/health"),
+            lambda body: '"health":"true"' in body.replace(" ", ""),
+        )
 
         # Service-account signing key pair, and a static token for kubectl.
         sa_key, sa_pub = w / "sa.key", w / "sa.pub"
@@ -323,29 +350,42 @@ class ControlPlane:
         (w / "tokens.csv").write_text(f'{token},snipcheck,snipcheck,"system:masters"\n', encoding="utf-8")
         (w / "tokens.csv").chmod(0o600)
 
-        api = self._spawn(
-            "kube-apiserver",
-            [
-                str(self.tools.kube_apiserver),
-                f"--etcd-servers={etcd_url}",
-                f"--bind-address={self.address}",
-                f"--advertise-address={self.address}",
-                f"--secure-port={self.api_port}",
-                f"--cert-dir={w / 'certs'}",
-                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                f"--service-account-key-file={sa_pub}",
-                f"--service-account-signing-key-file={sa_key}",
-                "--authorization-mode=AlwaysAllow",
-                f"--token-auth-file={w / 'tokens.csv'}",
-                # a loopback advertise address is refused for the `kubernetes` Endpoints
-                *(["--endpoint-reconciler-type=none"] if self.address.startswith("127.") else []),
-                f"--service-cluster-ip-range={SERVICE_CIDR}",
-                "--enable-priority-and-fairness=false",
-                *extra_args,
-            ],
-        )
-        url = f"https://{self.address}:{self.api_port}"
-        self._wait(api, f"{url}/readyz", lambda body: body.strip() == "ok", token=token)
+        for attempt in range(1, API_PORT_ATTEMPTS + 1):
+            self.api_port = free_port()
+            api = self._spawn(
+                "kube-apiserver",
+                [
+                    str(self.tools.kube_apiserver),
+                    f"--etcd-servers={etcd_url}",  # relative to its working directory, the work directory
+                    f"--bind-address={self.address}",
+                    f"--advertise-address={self.address}",
+                    f"--secure-port={self.api_port}",
+                    f"--cert-dir={w / 'certs'}",
+                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                    f"--service-account-key-file={sa_pub}",
+                    f"--service-account-signing-key-file={sa_key}",
+                    # every request authenticated; the token below is system:masters, Pods get what RBAC gives
+                    "--anonymous-auth=false",
+                    "--authorization-mode=Node,RBAC",
+                    f"--token-auth-file={w / 'tokens.csv'}",
+                    # a loopback advertise address is refused for the `kubernetes` Endpoints
+                    *(["--endpoint-reconciler-type=none"] if self.address.startswith("127.") else []),
+                    f"--service-cluster-ip-range={SERVICE_CIDR}",
+                    "--enable-priority-and-fairness=false",
+                    *extra_args,
+                ],
+            )
+            url = f"https://{self.address}:{self.api_port}"
+            try:
+                self._wait(api, f"{url}/readyz", lambda body: body.strip() == "ok", token=token)
+                break
+            except KubeError:
+                if attempt == API_PORT_ATTEMPTS or api.died() is None or not spawned.port_taken(_tail(api.log)):
+                    raise
+                # it exited because its port was taken by the time it bound: again on another port
+                api.stop()
+                self.procs.remove(api)
+                api.log.replace(api.log.with_name(f"kube-apiserver.port-taken-{attempt}.log"))
 
         ca = w / "certs" / "apiserver.crt"
         self.kubeconfig = w / "kubeconfig"
@@ -401,23 +441,34 @@ class ControlPlane:
         """Poll `url` until `ok(body)`; a process exit or the deadline raises with its last log lines."""
         ctx = ssl.create_default_context()
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # the cert is not written yet at first
+
+        def fetch() -> tuple[int, str]:
+            req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+            with urllib.request.urlopen(req, timeout=2, context=ctx) as resp:  # noqa: S310 (loopback)
+                return resp.status, resp.read().decode("utf-8", "replace")
+
+        self._wait_for(proc, url, fetch, ok)
+
+    def _wait_for(
+        self, proc: _Proc, where: str, fetch: Callable[[], tuple[int, str]], ok: Callable[[str], bool]
+    ) -> None:
+        """Call `fetch` (HTTP status, body) until `ok(body)`; a process exit or the deadline raises with its
+        last log lines."""
         deadline = time.monotonic() + READY_DEADLINE_S
         last = ""
         while time.monotonic() < deadline:
             if (why := proc.died()) is not None:
                 raise KubeError(why)
-            req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
             try:
-                with urllib.request.urlopen(req, timeout=2, context=ctx) as resp:  # noqa: S310 (loopback)
-                    body = resp.read().decode("utf-8", "replace")
-                    if ok(body):
-                        return
-                    last = f"HTTP {resp.status}: {body[:200]}"
+                status, body = fetch()
+                if ok(body):
+                    return
+                last = f"HTTP {status}: {body[:200]}"
             except OSError as exc:
                 last = str(exc)
             time.sleep(0.2)
         raise KubeError(
-            f"{proc.name} not ready at {url} within {READY_DEADLINE_S:.0f}s (last: {last}); "
+            f"{proc.name} not ready at {where} within {READY_DEADLINE_S:.0f}s (last: {last}); "
             f"last log lines:\n{_tail(proc.log)}"
         )
 
@@ -426,9 +477,12 @@ class ControlPlane:
         for proc in reversed(self.procs):
             proc.stop()
         left = [p.name for p in self.procs if group_alive(p.popen.pid)]
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        if left:
+        if left:  # their directory stays with their registry records (a later run's reap removes both)
             raise KubeError(f"processes still running after stop: {left}")
+        try:
+            saferm.remove_tree(self.workdir)
+        except OSError as exc:
+            raise KubeError(f"could not remove {self.workdir}: {exc}") from exc
         if self.workdir.exists():
             raise KubeError(f"could not remove {self.workdir}")
 
@@ -451,9 +505,12 @@ class ControlPlane:
         return KubectlResult(list(args), res.returncode, res.stdout, res.stderr, time.monotonic() - t0)
 
 
-def spawn(workdir: Path, name: str, args: Sequence[str]) -> _Proc:
+def spawn(workdir: Path, name: str, args: Sequence[str], *, record_workdir: bool = False) -> _Proc:
     """Start a server process with its log in `workdir`, in a process group of its own (stopping it
-    kills it and anything it started, never other processes)."""
+    kills it and anything it started, never other processes). It gets SIGTERM when the thread that
+    started it ends (parent-death signal) and is recorded in snipcheck.spawned's registry (with
+    `workdir` to remove when a later run reaps it, if `record_workdir`; a node's work directory is
+    snipcheck.nodejournal's to put back)."""
     log = workdir / f"{name}.log"
     handle = log.open("wb")
     popen = subprocess.Popen(
@@ -463,8 +520,49 @@ def spawn(workdir: Path, name: str, args: Sequence[str]) -> _Proc:
         stdin=subprocess.DEVNULL,
         start_new_session=True,
         cwd=workdir,
+        preexec_fn=spawned.pdeathsig(signal.SIGTERM),
     )
-    return _Proc(name, popen, log, handle)
+    proc = _Proc(name, popen, log, handle)
+    try:
+        proc.record = spawned.register(popen.pid, name, workdir if record_workdir else None)
+    except BaseException:
+        proc.stop(grace=5)
+        raise
+    return proc
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            if len(str(self._path)) <= SOCKET_PATH_MAX:
+                sock.connect(str(self._path))
+            else:  # too long for sun_path: through a descriptor of its directory
+                dirfd = os.open(self._path.parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+                try:
+                    sock.connect(f"/proc/self/fd/{dirfd}/{self._path.name}")
+                finally:
+                    os.close(dirfd)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def unix_http_get(sock: Path, path: str, timeout: float = 2) -> tuple[int, str]:
+    """GET `path` from an HTTP server on the Unix socket `sock`: (status, body)."""
+    conn = _UnixHTTPConnection(sock, timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
 
 
 def openssl(*args: str) -> None:

@@ -345,7 +345,9 @@ state = "{w / "state"}"
                 "webhook": {"enabled": True},
                 "x509": {"clientCAFile": str(self.workdir / "pki" / "ca.crt")},
             },
-            "authorization": {"mode": "AlwaysAllow"},
+            # what a client may do on kubelet's API (logs, exec, port-forward...) is the API server's decision
+            # (SubjectAccessReview): its client certificate is system:masters, anything else gets nothing
+            "authorization": {"mode": "Webhook"},
             "cgroupDriver": "cgroupfs",
             "failCgroupV1": False,  # this machine runs cgroup v1
             "failSwapOn": False,
@@ -596,13 +598,36 @@ def _scratch_image(workdir: Path, binary: Path, path: str, entrypoint: list[str]
 
 
 def coredns_manifest(image: str) -> str:
-    """CoreDNS as the cluster DNS: a ConfigMap with its Corefile, a Deployment, the Service 10.96.0.10."""
+    """CoreDNS as the cluster DNS: a ConfigMap with its Corefile, a Deployment, the Service 10.96.0.10, and
+    its ServiceAccount with the read access it needs under RBAC (list/watch of Services, EndpointSlices,
+    Endpoints, Namespaces, Pods), as upstream's deployment grants it."""
     corefile = (
         ".:53 {\n    errors\n    health :8080\n    ready :8181\n"
         "    kubernetes cluster.local in-addr.arpa ip6.arpa {\n        pods insecure\n"
         "        fallthrough in-addr.arpa ip6.arpa\n    }\n    cache 30\n}\n"
     )
     docs = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "coredns", "namespace": "kube-system"}},
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "system:coredns"},
+            "rules": [
+                {
+                    "apiGroups": [""],
+                    "resources": ["endpoints", "services", "pods", "namespaces"],
+                    "verbs": ["list", "watch"],
+                },
+                {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list", "watch"]},
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": "system:coredns"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:coredns"},
+            "subjects": [{"kind": "ServiceAccount", "name": "coredns", "namespace": "kube-system"}],
+        },
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
@@ -619,6 +644,7 @@ def coredns_manifest(image: str) -> str:
                 "template": {
                     "metadata": {"labels": {"k8s-app": "kube-dns"}},
                     "spec": {
+                        "serviceAccountName": "coredns",
                         "dnsPolicy": "Default",
                         "containers": [
                             {

@@ -3,6 +3,7 @@
 Tools: scripts/install-kube.sh (kube-apiserver and kubectl at the version pinned in scripts/kube/go.mod,
 etcd from Debian). Missing tools skip the tier locally with the install command, and fail it with CI=true.
 Teardown kills both processes and removes their data, certificates and keys; a leftover fails the session.
+At session start, the control planes a killed run left are stopped (snipcheck.spawned; shown as warnings).
 """
 
 from __future__ import annotations
@@ -11,8 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from snipcheck import kubeapi, kubenode, nodejournal
+from snipcheck import kubeapi, kubenode, nodejournal, spawned
 from support import require
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reap_killed_runs() -> None:
+    """Stop what a killed run's cluster tier left running (snipcheck.spawned), before starting our own."""
+    spawned.reap_and_warn()
 
 
 @pytest.fixture(scope="session")
