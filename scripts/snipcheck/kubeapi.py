@@ -154,7 +154,8 @@ def find_tools() -> tuple[Tools | None, str]:
     sums_file = where / "SHA256SUMS"
     uid = os.geteuid()
     remedy = (
-        f"remove it and rebuild (rm -rf {where}; bash scripts/install-kube.sh), or, if you trust what it holds, "
+        f"remove it and rebuild (rm -rf --one-file-system {where}; bash scripts/install-kube.sh), or, if you trust "
+        "what it holds, "
         f"make it yours alone (chown -R {uid} {where.parent} && chmod -R go-w {where.parent})"
     )
 
