@@ -57,7 +57,13 @@ def run(
             out, err = "", proc.stderr.decode("utf-8", "replace")
         else:
             proc = subprocess.run(
-                list(args), capture_output=True, text=True, errors="replace", timeout=timeout, input=input, cwd=cwd,
+                list(args),
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                input=input,
+                cwd=cwd,
                 env=env,
             )  # errors="replace": a tool's non-UTF-8 output must not hide its real failure
             out, err = proc.stdout, proc.stderr
