@@ -159,3 +159,22 @@ def postgres_bin() -> Path:
         return Path(override)
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
     return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+def tcp_listeners(pid: int) -> list[str]:
+    """The TCP sockets `pid` listens on (its socket inodes looked up in /proc/net/tcp and tcp6)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                found.append(f"{table} {fields[1]}")
+    return found

@@ -29,6 +29,7 @@ import pytest
 from snipcheck import kubeapi, privatedir, spawned
 from snipcheck.paths import SCRIPTS
 from snipcheck.procid import ProcId
+from support import tcp_listeners
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
 
@@ -37,25 +38,6 @@ def pid_of(cp: kubeapi.ControlPlane, name: str) -> int:
     pids = [p.popen.pid for p in cp.procs if p.name == name and p.popen.poll() is None]
     assert len(pids) == 1, f"expected one running {name}, found {pids}"
     return pids[0]
-
-
-def tcp_listeners(pid: int) -> list[str]:
-    """The TCP sockets `pid` listens on (its socket inodes looked up in /proc/net/tcp and tcp6)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = str(fd.readlink())
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[len("socket:[") : -1])
-    found = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
-                found.append(f"{table} {fields[1]}")
-    return found
 
 
 def api_status(cp: kubeapi.ControlPlane, path: str, token: str | None) -> int:

@@ -28,7 +28,7 @@ from statictools import fail, find_tool, ids, require, resolve, run, tool
 
 from snipcheck import manifest, saferm, spawned, waiting
 from snipcheck.manifest import Snippet
-from support import postgres_bin
+from support import postgres_bin, tcp_listeners
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(120)]
 
@@ -269,29 +269,10 @@ def _postmaster_pid(pg: Postgres) -> int:
     return int((Path(res.stdout.strip()) / "postmaster.pid").read_text().split()[0])
 
 
-def _tcp_listeners(pid: int) -> list[str]:
-    """The TCP sockets `pid` listens on (its socket inodes looked up in /proc/net/tcp and tcp6)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = str(fd.readlink())
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[len("socket:[") : -1])
-    found = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
-                found.append(f"{table} {fields[1]}")
-    return found
-
-
 def test_postgres_listens_on_no_tcp_port(postgres: Postgres) -> None:
     """Any local user could reach a TCP port; the server's only socket is in the fixture's 0700 directory."""
     pid = _postmaster_pid(postgres)
-    listeners = _tcp_listeners(pid)
+    listeners = tcp_listeners(pid)
     assert not listeners, f"the throwaway PostgreSQL (pid {pid}) listens on TCP (hex address:port): {listeners}"
 
 
