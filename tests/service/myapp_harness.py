@@ -128,17 +128,7 @@ class Postgres:
                 )
             return res.returncode == 0
 
-        try:
-            waiting.until(answers, timeout=60, what=f"PostgreSQL on 127.0.0.1:{self.port}")
-        except waiting.Abort as exc:
-            self.stop()
-            if spawned.port_taken(server.tail(50)):
-                return False
-            raise ServerError(f"PostgreSQL did not start: {exc}") from None
-        except BaseException:
-            self.stop()
-            raise
-        return True
+        return _wait_started(self, server, answers, 60, f"PostgreSQL on 127.0.0.1:{self.port}", "PostgreSQL")
 
     def stop(self) -> None:
         if self.server is not None:
@@ -325,17 +315,8 @@ class Redis:
                 raise ServerError(f"{self.addr} is answered by redis-server pid {pid}, not this run's {server.pid}")
             return True
 
-        try:
-            waiting.until(its_own, timeout=15, what=f"this run's redis-server to answer on {self.addr}")
-        except waiting.Abort as exc:
-            self.stop()
-            if spawned.port_taken(server.tail(50)):
-                return False
-            raise ServerError(f"redis-server did not start: {exc}") from None
-        except BaseException:
-            self.stop()
-            raise
-        return True
+        what = f"this run's redis-server to answer on {self.addr}"
+        return _wait_started(self, server, its_own, 15, what, "redis-server")
 
     def stop(self) -> None:
         if self.server is not None:
@@ -416,3 +397,19 @@ def app_env(postgres: Postgres, redis: Redis, **overrides: str) -> dict[str, str
     )
     env.update(overrides)
     return env
+
+
+def _wait_started(owner: Any, server: Any, ready: Callable[[], bool], timeout: float, what: str, name: str) -> bool:
+    """Wait until `ready()`; False (server stopped) when its port was taken meanwhile — the caller starts it
+    again on another — else ServerError; the server is stopped on any failure."""
+    try:
+        waiting.until(ready, timeout=timeout, what=what)
+    except waiting.Abort as exc:
+        owner.stop()
+        if spawned.port_taken(server.tail(50)):
+            return False
+        raise ServerError(f"{name} did not start: {exc}") from None
+    except BaseException:
+        owner.stop()
+        raise
+    return True
