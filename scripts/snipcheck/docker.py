@@ -2,6 +2,12 @@
 
 Everything the suite and the image kit do with Docker goes through here, so that
 every object created carries the run label and can be cleaned up.
+
+The Docker store's upstream names (golang:1.26-bookworm, debian:bookworm-slim...) belong to the user:
+the suite never tags them. Where a run uses the image kit (snipcheck.imagekit, local mode), its images
+are stored as snipcheck.local/<upstream name>, and the places here that take an upstream name hand over
+the kit's image instead: `build` (named build contexts for FROM / COPY --from, BUILDKIT_SYNTAX for
+`# syntax=`), `save` and `image_exists` (the node imports what the run uses).
 """
 
 from __future__ import annotations
@@ -80,9 +86,53 @@ def docker_to_file(dest: Path, *args: str, timeout: float = 600) -> Path:
     return dest
 
 
+def stored(ref: str) -> str:
+    """The name under which this store holds the image the run uses for `ref`: `ref` itself, or the image
+    kit's snipcheck.local/<ref> when the kit stands in for it in this run."""
+    from .imagekit import stands_in  # the kit uses this module; imported when first needed
+
+    return stands_in(ref) or ref
+
+
+def context_name(ref: str) -> str:
+    """The name BuildKit looks a named context up by for `FROM ref`: the familiar form without `:latest`
+    (docker.io/library/golang:1.26 -> golang:1.26, gcr.io/distroless/static-debian12:latest -> ...-debian12)."""
+    ref = ref.removeprefix("docker.io/")
+    if ref.startswith("library/") and ref.count("/") == 1:
+        ref = ref.removeprefix("library/")
+    return ref.removesuffix(":latest")
+
+
+def kit_inputs(
+    dockerfile: Path, build_args: dict[str, str] | None = None, given: dict[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(named contexts, build args) that give a build of `dockerfile` the image kit's images for the upstream
+    names it uses: `FROM golang:1.26-bookworm` reads snipcheck.local/golang:1.26-bookworm, `# syntax=
+    docker/dockerfile:1` runs the frontend snipcheck.local/docker/dockerfile:1 (BUILDKIT_SYNTAX). Empty when
+    the run does not use the kit (registry mode) or the Dockerfile names none of its images. Names in `given`
+    (contexts the caller chose, e.g. a platform variant) are left alone."""
+    from . import dockerfile as dfile
+    from .imagekit import stands_in
+
+    if not dockerfile.is_file():
+        return {}, {}
+    parsed = dfile.parse(dockerfile, build_args or {})
+    taken = {context_name(name) for name in given or {}}
+    contexts: dict[str, str] = {}
+    for ref in parsed.bases:
+        image = stands_in(ref)
+        if image and context_name(ref) not in taken:
+            contexts[context_name(ref)] = f"docker-image://{image}"
+    args: dict[str, str] = {}
+    frontend = stands_in(parsed.syntax) if parsed.syntax else None
+    if frontend and "BUILDKIT_SYNTAX" not in (build_args or {}):
+        args["BUILDKIT_SYNTAX"] = frontend
+    return contexts, args
+
+
 def save(ref: str, dest: Path, timeout: float = 600) -> Path:
-    """`docker save` of an image (every layer and its config) into a tar file."""
-    return docker_to_file(dest, "save", ref, timeout=timeout)
+    """`docker save` of the image the run uses for `ref` (every layer and its config) into a tar file."""
+    return docker_to_file(dest, "save", stored(ref), timeout=timeout)
 
 
 @contextmanager
@@ -192,15 +242,17 @@ def build(
 ) -> Result:
     """`docker buildx build` with the default docker driver; labels the image with the run id.
 
-    `run_label=False` is for images meant to outlive the run (the base-image kit).
+    `run_label=False` is for images meant to outlive the run (the base-image kit). The image kit's images
+    come in as named contexts (kit_inputs); `build_contexts` given here take precedence.
     A context holding the suite's `manifest.yaml` is built without it (see `_without_manifest`).
     """
+    kit_contexts, kit_args = kit_inputs(dockerfile or context / "Dockerfile", build_args, build_contexts)
     with tempfile.TemporaryDirectory(prefix="snipcheck-dockerfile-") as stage:
         dockerfile = _without_manifest(context, dockerfile, Path(stage)) or dockerfile
-        args = _buildx_args("plain", tag, dockerfile, build_args, run_label)
+        args = _buildx_args("plain", tag, dockerfile, {**(build_args or {}), **kit_args}, run_label)
         for key, value in (labels or {}).items():
             args += ["--label", f"{key}={value}"]
-        for name, src in (build_contexts or {}).items():
+        for name, src in {**kit_contexts, **(build_contexts or {})}.items():
             args += ["--build-context", f"{name}={src}"]
         for secret in secrets:
             args += ["--secret", secret]
@@ -254,10 +306,13 @@ def build_steps_until(
     step started until then. Nothing is exported (`type=cacheonly`); a build that fails before the step
     raises DockerError with its output.
     """
+    kit_contexts, kit_args = kit_inputs(dockerfile or context / "Dockerfile", build_args)
     with tempfile.TemporaryDirectory(prefix="snipcheck-dockerfile-") as stage:
         dockerfile = _without_manifest(context, dockerfile, Path(stage)) or dockerfile
         tag = f"snipcheck/steps:{RUN_ID}"
-        args = ["docker", *_buildx_args("rawjson", tag, dockerfile, build_args, run_label=False)]
+        args = ["docker", *_buildx_args("rawjson", tag, dockerfile, {**(build_args or {}), **kit_args}, False)]
+        for name, src in kit_contexts.items():
+            args += ["--build-context", f"{name}={src}"]
         args += ["--output", "type=cacheonly", str(context)]
         started = time.monotonic()
         build = subprocess.Popen(
@@ -359,7 +414,8 @@ def _without_manifest(context: Path, dockerfile: Path | None, stage: Path) -> Pa
 
 
 def image_exists(ref: str) -> bool:
-    return docker("image", "inspect", ref, timeout=30, check=False).returncode == 0
+    """Does the store hold the image the run uses for `ref` (see stored)?"""
+    return docker("image", "inspect", stored(ref), timeout=30, check=False).returncode == 0
 
 
 def inspect(ref: str, kind: str = "image") -> dict:

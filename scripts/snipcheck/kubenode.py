@@ -311,14 +311,19 @@ state = "{w / "state"}"
         return res
 
     def import_image(self, tar: Path, name: str) -> None:
-        """Import a `docker save` tar (one image) and name it `name` in the node's image store."""
+        """Import a `docker save` tar (one image) and name it `name` in the node's image store.
+
+        The tar may carry another name (the image kit's snipcheck.local/postgres:16-alpine for
+        postgres:16-alpine): the node's containerd is the suite's own store, so the image is tagged there
+        with the name the Pods use, fully qualified as the kubelet looks it up (docker.io/library/...)."""
         out = self.ctr("images", "import", "--all-platforms=false", str(tar)).stdout
         # "unpacking docker.io/library/x:tag (sha256:...)...done"
         refs = [line.split()[1] for line in out.splitlines() if line.startswith("unpacking ")]
         if not refs:
             raise KubeError(f"ctr images import {tar}: no image in its output: {out!r}")
-        if refs[0] != name:
-            self.ctr("images", "tag", "--force", refs[0], name)
+        for wanted in dict.fromkeys((name, qualified_image(name))):
+            if refs[0] != wanted:
+                self.ctr("images", "tag", "--force", refs[0], wanted)
 
     def import_binary(self, binary: Path, name: str, entrypoint: list[str]) -> None:
         """A one-layer image holding `binary` at /<its name>, named `name` in the node's image store."""
@@ -554,6 +559,16 @@ state = "{w / "state"}"
         for proc in self.procs:
             if proc.name == name:
                 proc.stop(grace=20)  # kubelet and containerd may take a while
+
+
+def qualified_image(name: str) -> str:
+    """An image reference as containerd's CRI looks it up: postgres:16-alpine ->
+    docker.io/library/postgres:16-alpine, a name without a tag gets :latest."""
+    first, _, rest = name.partition("/")
+    if not rest or ("." not in first and ":" not in first and first != "localhost"):
+        name = f"docker.io/{name if rest else 'library/' + name}"
+    last = name.rsplit("/", 1)[-1]
+    return name if ":" in last or "@" in last else f"{name}:latest"
 
 
 def _scratch_image(workdir: Path, binary: Path, path: str, entrypoint: list[str]) -> Path:

@@ -1,6 +1,11 @@
 """Fixtures for the compose tier: a compose project booted from a copy of snippets/, with ports on
 127.0.0.1 only, images from the registry or the local kit, and teardown that leaves nothing behind.
 
+Kit images (snipcheck.local/<upstream name>) reach the project through the test override only: `image:`
+of a service that runs an upstream image the kit stands in for, and `build.additional_contexts` (named
+contexts) / `build.args.BUILDKIT_SYNTAX` of a service that builds FROM one. Upstream names in the Docker
+store are never tagged.
+
 Manifest settings of a compose snippet (all optional):
 
     compose:
@@ -164,16 +169,47 @@ CACHE_OVERRIDE = (
 )
 
 
+def _dockerfile(build: dict) -> Path:
+    ctx = Path(build.get("context", "."))
+    return ctx / build.get("dockerfile", "Dockerfile")
+
+
+def kit_override(svc: dict) -> dict:
+    """What one service needs to use the image kit's images instead of upstream names (empty in registry
+    mode): its `image:` (a stand-in, e.g. snipcheck.local/postgres:16-alpine), or for a build the named
+    contexts and BUILDKIT_SYNTAX that docker.build would pass (docker.kit_inputs)."""
+    from snipcheck import imagekit
+
+    build = svc.get("build")
+    if build:
+        contexts, args = dk.kit_inputs(_dockerfile(build), build.get("args") or {}, build.get("additional_contexts"))
+        out: dict = {}
+        if contexts:
+            out["additional_contexts"] = contexts
+        if args:
+            out["args"] = args
+        return {"build": out} if out else {}
+    image = imagekit.stands_in(svc["image"]) if svc.get("image") else None
+    return {"image": image} if image else {}
+
+
+KIT_OVERRIDE = "kit images used through the override (named contexts, image:): {names}"
+
+
 def _test_override(config: dict, project: str, dest: Path, caches: dict[str, str]) -> Path:
     """An override file for the test run: every published port republished on 127.0.0.1 with an
     ephemeral host port, images the project builds tagged per run (so teardown can remove them
-    without touching anyone's `myapp:dev`), fast probing during start-up (STARTUP_OVERRIDE), and the
-    cache volumes mapped to persistent ones (CACHE_OVERRIDE)."""
+    without touching anyone's `myapp:dev`), the kit's images where the run uses them (kit_override),
+    fast probing during start-up (STARTUP_OVERRIDE), and the cache volumes mapped to persistent ones
+    (CACHE_OVERRIDE)."""
     services: dict[str, dict] = {}
     for name, svc in config.get("services", {}).items():
         ports = svc.get("ports") or []
         if ports:
             services.setdefault(name, {})["ports"] = [f"127.0.0.1::{p['target']}" for p in ports]
+        kit = kit_override(svc)
+        if kit:
+            services.setdefault(name, {}).update(kit)
         if svc.get("build"):
             services.setdefault(name, {})["image"] = f"snipcheck/{project}-{name}:{dk.RUN_ID}".lower()
         if svc.get("container_name"):
@@ -198,8 +234,7 @@ def _needed_images(stack: Stack, config: dict) -> list[str]:
     for svc in config.get("services", {}).values():
         build = svc.get("build")
         if build:
-            ctx = Path(build.get("context", "."))
-            parsed = dfile.parse(ctx / build.get("dockerfile", "Dockerfile"), build.get("args") or {})
+            parsed = dfile.parse(_dockerfile(build), build.get("args") or {})
             refs += dfile.required_images(parsed)
         elif svc.get("image"):
             refs.append(svc["image"])
@@ -244,8 +279,11 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
         if svc.get("build")
     ]
     request.node.stash[SOURCES] = {ref: src.describe() for ref, src in sources.items()}
-    recording(request.node).measurements["test_override"] = STARTUP_OVERRIDE + (
-        "; " + CACHE_OVERRIDE.format(names=", ".join(caches)) if caches else ""
+    kit = sorted(src.image for src in sources.values() if src.kind in ("local", "standin"))
+    recording(request.node).measurements["test_override"] = (
+        STARTUP_OVERRIDE
+        + ("; " + CACHE_OVERRIDE.format(names=", ".join(caches)) if caches else "")
+        + ("; " + KIT_OVERRIDE.format(names=", ".join(kit)) if kit else "")
     )
     try:
         yield st

@@ -1,4 +1,8 @@
-"""Fixtures for the images tier: a Docker engine, base images, and a per-run build cache."""
+"""Fixtures for the images tier: a Docker engine, base images, and a per-run build cache.
+
+Base images come from the registry or the image kit (imagekit.ensure); a kit image reaches a build as a
+named context (docker.build), never as a tag on the upstream name in the Docker store.
+"""
 
 from __future__ import annotations
 
@@ -82,7 +86,7 @@ class Builder:
                 if ref.split(":")[0] in imagekit.DATA_ONLY:
                     variant_tag = imagekit.platform_variant(ref, platform)
                     if variant_tag:
-                        contexts[ref] = f"docker-image://{variant_tag}"
+                        contexts[dk.context_name(ref)] = f"docker-image://{variant_tag}"
         tag = f"snipcheck/{slug(snippet.path)}{('-' + variant) if variant else ''}:{dk.RUN_ID}"
         start = time.monotonic()
         try:

@@ -60,7 +60,7 @@ def filesystems(kit_sources, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     out = {}
     for i, ref in enumerate(VARIANTS + DEBUG):
         if kit_sources[ref].available:
-            out[ref] = Fs(dk.export_fs(ref, tmp / f"fs{i}.tar"))
+            out[ref] = Fs(dk.export_fs(dk.stored(ref), tmp / f"fs{i}.tar"))
     yield out
     for fs in out.values():
         fs.tar.close()
@@ -74,6 +74,7 @@ def probes(kit_sources) -> Iterator[dict[str, str]]:
         for i, ref in enumerate(VARIANTS):
             if kit_sources[ref].available and kit_sources["golang:1.26-bookworm"].available:
                 tag = f"snipcheck-kitprobe:{dk.RUN_ID}-{i}"
+                # FROM golang:1.26-bookworm and FROM ${BASE}: the kit's images come in as named contexts
                 dk.build(PROBE, tag, build_args={"BASE": ref}, timeout=600)
                 tags[ref] = tag
         yield tags
@@ -127,7 +128,7 @@ def test_ca_bundle_parses(ref: str, kit_image, filesystems: dict[str, Fs], tmp_p
 @pytest.mark.parametrize("ref", VARIANTS)
 def test_config(ref: str, kit_image) -> None:
     kit_image(ref, "kit-distroless-config")
-    cfg = dk.inspect(ref)["Config"]
+    cfg = dk.inspect(dk.stored(ref))["Config"]
     env = dict(e.split("=", 1) for e in cfg.get("Env") or [])
     assert env.get("SSL_CERT_FILE") == "/etc/ssl/certs/ca-certificates.crt"
     assert env.get("PATH") == "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -159,7 +160,7 @@ def test_static_go_binary_runs(ref: str, kit_image, probes: dict[str, str]) -> N
 def test_no_shell_and_libc_only_in_base(ref: str, kit_image, probes: dict[str, str]) -> None:
     data = kit_image(ref, "kit-distroless-no-shell")
     for shell in ("sh", "/bin/sh", "bash"):
-        res = dk.run_once(ref, "-c", "true", extra=["--entrypoint", shell], check=False, timeout=60)
+        res = dk.run_once(dk.stored(ref), "-c", "true", extra=["--entrypoint", shell], check=False, timeout=60)
         assert res.returncode != 0, f"{ref} ran a shell ({shell})"
         assert "no such file or directory" in res.stderr or "not found" in res.stderr, res.stderr
     cgo = _run_probe(probes[ref], "/probe-cgo", check=False)
@@ -174,10 +175,10 @@ def test_no_shell_and_libc_only_in_base(ref: str, kit_image, probes: dict[str, s
 @pytest.mark.parametrize("ref", DEBUG)
 def test_debug_has_busybox_shell(ref: str, kit_image) -> None:
     data = kit_image(ref, "kit-distroless-debug")
-    res = dk.run_once(ref, "-c", "id -u; echo $PATH; ls /etc/ssl/certs/ca-certificates.crt", timeout=60)
+    res = dk.run_once(dk.stored(ref), "-c", "id -u; echo $PATH; ls /etc/ssl/certs/ca-certificates.crt", timeout=60)
     uid, path, bundle = res.stdout.split()
     assert uid == ("65532" if ref.endswith("nonroot") else "0")
     assert path.endswith(":/busybox")
     assert bundle == "/etc/ssl/certs/ca-certificates.crt"
-    assert dk.inspect(ref)["Config"]["Entrypoint"] == ["/busybox/sh"]
+    assert dk.inspect(dk.stored(ref))["Config"]["Entrypoint"] == ["/busybox/sh"]
     data["uid"] = int(uid)

@@ -47,7 +47,7 @@ printf 'int main(void){return 0;}\n' > t.c && gcc -o t t.c && ./t && echo gcc-ok
 def test_toolchain_and_environment(ref: str, kit_image, kit_sources) -> None:
     data = kit_image(ref, "kit-golang-env")
     out = dk.run_once(
-        ref,
+        dk.stored(ref),
         "sh",
         "-c",
         "go version; go env GOTOOLCHAIN GOPATH GOROOT; pwd; "
@@ -62,7 +62,7 @@ def test_toolchain_and_environment(ref: str, kit_image, kit_sources) -> None:
     assert out[4:10] == ["local", "/go", "/usr/local/go", "/go", want, "1777"]
     assert out[10] == "1777"
     assert [p.rsplit("/", 1)[-1] for p in out[11:]] == ["git", "curl", "make", "pkg-config", "gcc", "g++"]
-    env = dict(e.split("=", 1) for e in dk.inspect(ref)["Config"]["Env"])
+    env = dict(e.split("=", 1) for e in dk.inspect(dk.stored(ref))["Config"]["Env"])
     assert env["PATH"].startswith("/go/bin:/usr/local/go/bin:")
     assert env["GOTOOLCHAIN"] == "local" and env["GOPATH"] == "/go"
     # the kit's one addition to the environment, documented in its differences and on the kit page
@@ -74,7 +74,7 @@ def test_toolchain_and_environment(ref: str, kit_image, kit_sources) -> None:
 def test_cgo_and_static_builds(kit_image) -> None:
     ref = "golang:1.26-bookworm"
     data = kit_image(ref, "kit-golang-builds")
-    res = dk.run_once(ref, "sh", "-c", SCRIPT, extra=["--network", "none"], timeout=540)
+    res = dk.run_once(dk.stored(ref), "sh", "-c", SCRIPT, extra=["--network", "none"], timeout=540)
     assert res.stdout.split() == ["cgo", "42", "cgo-dynamic", "pure", "7", "pure-static", "CGO_ENABLED=0", "gcc-ok"], (
         res.stdout + res.stderr
     )
@@ -86,7 +86,7 @@ def test_tags_are_one_image(kit_image, kit_sources) -> None:
     kit_image("golang:1.26", "kit-golang-alias")
     if kit_sources["golang:1.26"].kind == "registry":
         pytest.skip("upstream's golang:1.26 may be the trixie variant; only the kit aliases them")
-    assert dk.inspect("golang:1.26")["Id"] == dk.inspect("golang:1.26-bookworm")["Id"]
+    assert dk.inspect(dk.stored("golang:1.26"))["Id"] == dk.inspect(dk.stored("golang:1.26-bookworm"))["Id"]
 
 
 @pytest.mark.timeout(60)
@@ -95,8 +95,12 @@ def test_host_local_cas_only_when_the_host_has_them(kit_image, kit_sources) -> N
     data = kit_image(ref, "kit-golang-host-ca")
     if kit_sources[ref].kind != "local":
         pytest.skip("the registry image is upstream's, without host-local CAs")
-    inside = dk.run_once(ref, "sh", "-c", "ls /usr/local/share/ca-certificates", timeout=60).stdout.split()
+    image = dk.stored(ref)
+    inside = dk.run_once(image, "sh", "-c", "ls /usr/local/share/ca-certificates", timeout=60).stdout.split()
     host = imagekit.host_local_cas()
     assert len(inside) == len(host), (inside, host)
     assert all(any(name.endswith(p.name) for name in inside) for p in host)
+    # the image says so itself, and only the kit's own name carries it (never golang:1.26-bookworm)
+    assert dk.image_label(image, imagekit.HOST_CA_LABEL) == (",".join(p.name for p in host) or None)
+    assert image.startswith(imagekit.KIT_PREFIX)
     data["host_local_cas"] = inside

@@ -39,8 +39,8 @@ def test_images_carry_their_recipe_hash(kit_sources) -> None:
         if src.kind not in ("local", "standin"):
             continue
         digest = imagekit.recipe_hash(recipe)
-        for ref in recipe.refs:
-            assert imagekit.docker.image_label(ref, imagekit.RECIPE_LABEL) == digest, ref
+        for image in recipe.images:
+            assert imagekit.docker.image_label(image, imagekit.RECIPE_LABEL) == digest, image
         assert (src.kind == "standin") == (recipe.standin is not None)
         checked += 1
     again = imagekit.ensure(imagekit.all_refs())
@@ -60,3 +60,92 @@ def test_recipe_hash_covers_files_and_versions(kit_sources, monkeypatch: pytest.
     assert imagekit.recipe_hash(changed) != base
     target = imagekit.Recipe(**{**recipe.__dict__, "target": "other"})
     assert imagekit.recipe_hash(target) != base
+
+
+@pytest.mark.timeout(30)
+def test_kit_names_are_its_own() -> None:
+    assert imagekit.local_name("golang:1.26-bookworm") == "snipcheck.local/golang:1.26-bookworm"
+    assert imagekit.local_name("docker.io/library/debian:bookworm-slim") == "snipcheck.local/debian:bookworm-slim"
+    assert imagekit.local_name("gcr.io/distroless/static-debian12") == (
+        "snipcheck.local/gcr.io/distroless/static-debian12:latest"
+    )
+    for recipe in imagekit.RECIPES:
+        assert all(image.startswith(imagekit.KIT_PREFIX) for image in recipe.images), recipe.key
+    assert imagekit.recipe_for("docker.io/library/postgres:16-alpine") is imagekit.BY_REF["postgres:16-alpine"]
+    assert imagekit.docker.context_name("docker.io/library/golang:1.26") == "golang:1.26"
+    assert imagekit.docker.context_name("gcr.io/distroless/static-debian12:latest") == (
+        "gcr.io/distroless/static-debian12"
+    )
+
+
+@pytest.mark.timeout(30)
+def test_builds_get_the_kit_as_named_contexts(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "# syntax=docker/dockerfile:1\nARG BASE=gcr.io/distroless/static-debian12:nonroot\n"
+        "FROM golang:1.26-bookworm AS build\nFROM ${BASE}\nCOPY --from=build /go /go\n"
+        "COPY --from=alpine:3.20 /etc/os-release /x\n"
+    )
+    monkeypatch.setattr(imagekit.source, "_mode_cache", "local")
+    contexts, args = imagekit.docker.kit_inputs(dockerfile)
+    assert contexts == {
+        "golang:1.26-bookworm": "docker-image://snipcheck.local/golang:1.26-bookworm",
+        "gcr.io/distroless/static-debian12:nonroot": "docker-image://snipcheck.local/gcr.io/distroless/static-debian12:nonroot",
+    }
+    assert args == {"BUILDKIT_SYNTAX": "snipcheck.local/docker/dockerfile:1"}
+    # a context the caller chose (a platform variant) wins; build args resolve FROM ${BASE}
+    given = {"golang:1.26-bookworm": "docker-image://elsewhere"}
+    contexts, _ = imagekit.docker.kit_inputs(dockerfile, {"BASE": "gcr.io/distroless/base-debian12"}, given)
+    assert contexts == {
+        "gcr.io/distroless/base-debian12": "docker-image://snipcheck.local/gcr.io/distroless/base-debian12:latest"
+    }
+    # what the Kubernetes node imports (docker save) for an upstream name: the kit's image
+    assert imagekit.docker.stored("postgres:16-alpine") == "snipcheck.local/postgres:16-alpine"
+    assert imagekit.docker.stored("alpine:3.20") == "alpine:3.20"
+    monkeypatch.setattr(imagekit.source, "_mode_cache", "registry")
+    assert imagekit.docker.kit_inputs(dockerfile) == ({}, {})
+    assert imagekit.docker.stored("golang:1.26-bookworm") == "golang:1.26-bookworm"
+
+
+@pytest.mark.timeout(30)
+def test_the_node_names_an_import_as_the_kubelet_looks_it_up() -> None:
+    """The node's containerd (the suite's own store) gets the upstream name, fully qualified."""
+    from snipcheck.kubenode import qualified_image
+
+    assert qualified_image("postgres:16-alpine") == "docker.io/library/postgres:16-alpine"
+    assert qualified_image("ghcr.io/myorg/myapp:v1.0.0") == "ghcr.io/myorg/myapp:v1.0.0"
+    assert qualified_image("myorg/tool") == "docker.io/myorg/tool:latest"
+    assert qualified_image("localhost:5000/a/b:1") == "localhost:5000/a/b:1"
+
+
+@pytest.mark.timeout(30)
+def test_a_failed_pull_is_never_replaced_by_the_kit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Auto mode resolved to the registry (it answered), then a pull fails (a rate limit): the image is
+    unavailable and says how to use the kit; nothing is built, nothing tagged."""
+    monkeypatch.setenv(imagekit.MODE_ENV, "auto")
+    monkeypatch.setattr(imagekit.source, "_mode_cache", "registry")
+    monkeypatch.setattr(imagekit.build, "_registry_cached", lambda ref: None)
+    failed = imagekit.ImageSource("", "unavailable", reason="docker pull failed: toomanyrequests")
+    monkeypatch.setattr(imagekit.build, "_pull", lambda ref: imagekit.ImageSource(**{**failed.__dict__, "ref": ref}))
+
+    def no_kit(*args, **kwargs):
+        raise AssertionError("the kit was used after a failed pull")
+
+    monkeypatch.setattr(imagekit.build, "_ensure_recipe", no_kit)
+    got = imagekit.build._ensure(["redis:7-alpine", "alpine:3.20"], rebuild=False)  # no lock: nothing is built
+    assert got["redis:7-alpine"].kind == "unavailable"
+    assert (
+        "toomanyrequests" in got["redis:7-alpine"].reason and "SNIPCHECK_IMAGES=local" in got["redis:7-alpine"].reason
+    )
+    assert got["alpine:3.20"].kind == "unavailable" and "SNIPCHECK_IMAGES" not in got["alpine:3.20"].reason
+
+
+@pytest.mark.timeout(30)
+def test_remove_takes_only_the_kits_names() -> None:
+    kit = {imagekit.KIT_LABEL: "golang", imagekit.RECIPE_LABEL: "abc"}
+    assert imagekit.owned("snipcheck.local/golang:1.26-bookworm", kit)
+    assert imagekit.owned("snipcheck-kit/static-debian12:latest-arm64", {imagekit.KIT_LABEL: "platform-copy"})
+    assert imagekit.owned("golang:1.26-bookworm", kit), "an older kit's image under the upstream name"
+    assert not imagekit.owned("golang:1.26-bookworm", {}), "the real upstream image"
+    assert not imagekit.owned("myapp:dev", kit), "built FROM a kit image: it inherits the labels, it is not the kit's"
+    assert not imagekit.owned("snipcheck.local/golang:1.26-bookworm", {})

@@ -33,7 +33,7 @@ psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \\
 
 
 def _labels(ref: str) -> dict[str, str]:
-    return dk.inspect(ref)["Config"].get("Labels") or {}
+    return dk.inspect(dk.stored(ref))["Config"].get("Labels") or {}
 
 
 def _pid1(cid: str) -> tuple[str, str]:
@@ -47,7 +47,8 @@ def _pg_container(pad: Scratchpad, volume: str, init_dir: Path | None, network: 
     for key, value in PG_ENV.items():
         env += ["-e", f"{key}={value}"]
     cid = pad.create(
-        PG, extra=("--network", network, "-v", f"{volume}:/var/lib/postgresql/data", "-p", "127.0.0.1::5432", *env)
+        dk.stored(PG),
+        extra=("--network", network, "-v", f"{volume}:/var/lib/postgresql/data", "-p", "127.0.0.1::5432", *env),
     )
     if init_dir is not None:
         for f in sorted(init_dir.iterdir()):
@@ -105,7 +106,7 @@ def test_postgres_standin(kit_image, kit_sources, pad: Scratchpad, tmp_path: Pat
 
     def psql_as_app(password: str) -> dk.Result:
         return dk.run_once(
-            PG, "-h", name, "-U", "app", "-d", "appdb", "-tAc", "SELECT 1",
+            dk.stored(PG), "-h", name, "-U", "app", "-d", "appdb", "-tAc", "SELECT 1",
             extra=(*client, "-e", f"PGPASSWORD={password}"), check=False,
         )  # fmt: skip
 
@@ -133,7 +134,7 @@ def test_postgres_standin(kit_image, kit_sources, pad: Scratchpad, tmp_path: Pat
 @pytest.mark.timeout(120)
 def test_postgres_requires_password(kit_image, pad: Scratchpad) -> None:
     kit_image(PG, "kit-standin-postgres-nopassword")
-    cid = pad.start(PG)
+    cid = pad.start(dk.stored(PG))
     waiting.until(
         lambda: not dk.inspect(cid, "container")["State"]["Running"],
         timeout=60,
@@ -146,7 +147,7 @@ def test_postgres_requires_password(kit_image, pad: Scratchpad) -> None:
 
 def _redis(pad: Scratchpad, volume: str, network: str) -> str:
     cid = pad.start(
-        REDIS,
+        dk.stored(REDIS),
         "redis-server",
         "--appendonly",
         "yes",
@@ -168,7 +169,7 @@ def test_redis_standin(kit_image, kit_sources, pad: Scratchpad) -> None:
         labels = _labels(REDIS)
         assert labels.get(imagekit.STANDIN_LABEL) == "true"
         assert "Redis" in labels.get(imagekit.DESCRIPTION_LABEL, "")
-    cfg = dk.inspect(REDIS)["Config"]
+    cfg = dk.inspect(dk.stored(REDIS))["Config"]
     assert cfg["WorkingDir"] == "/data" and cfg["Cmd"] == ["redis-server"]
     volume, network = pad.volume(), pad.network()
     cid = _redis(pad, volume, network)
@@ -179,7 +180,9 @@ def test_redis_standin(kit_image, kit_sources, pad: Scratchpad) -> None:
 
     # reachable from another container (protected mode off, as in the official image)
     name = dk.inspect(cid, "container")["Name"].lstrip("/")
-    other = dk.run_once(REDIS, "redis-cli", "-h", name, "GET", "kit:key", extra=("--network", network), timeout=60)
+    other = dk.run_once(
+        dk.stored(REDIS), "redis-cli", "-h", name, "GET", "kit:key", extra=("--network", network), timeout=60
+    )
     assert other.stdout.strip() == value
 
     dk.docker("stop", "-t", "10", cid, timeout=60)

@@ -1,4 +1,7 @@
-"""CLI: python -m snipcheck.imagekit ensure-all | ensure REF... | table | mode   [--rebuild]"""
+"""CLI: python -m snipcheck.imagekit ensure-all | ensure REF... | table | mode | remove [--dry-run]   [--rebuild]
+
+`remove` deletes the kit's images only: snipcheck.local/..., snipcheck-kit/... and upstream names an older
+kit tagged over, each carrying the label io.snipcheck.kit (never an image it did not make)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import sys
 import time
 
 from .. import docker
-from .build import all_refs, ensure
+from .build import all_refs, ensure, remove
 from .fidelity import table
 from .recipes import MODE_ENV
 from .source import mode, requested_mode
@@ -31,10 +34,23 @@ def _cli_ensure(refs: list[str], rebuild: bool = False) -> int:
     return 1 if failed else 0
 
 
+def _cli_remove(dry_run: bool) -> int:
+    problem = docker.engine_problem()
+    if problem:
+        print(f"imagekit: {problem}", file=sys.stderr)
+        return 2
+    names = remove(dry_run=dry_run)
+    for name in names:
+        print(f"  {'would remove' if dry_run else 'removed'} {name}")
+    print(f"imagekit: {len(names)} kit image name(s) {'to remove' if dry_run else 'removed'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     rebuild = "--rebuild" in argv
-    argv = [a for a in argv if a != "--rebuild"]
+    dry_run = "--dry-run" in argv
+    argv = [a for a in argv if a not in ("--rebuild", "--dry-run")]
     cmd = argv[0] if argv else "ensure-all"
     if cmd == "ensure-all":
         return _cli_ensure(all_refs(), rebuild)
@@ -46,8 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "mode":
         print(mode())
         return 0
+    if cmd == "remove":
+        return _cli_remove(dry_run)
     print(
-        "usage: python -m snipcheck.imagekit [ensure-all | ensure REF... | table | mode] [--rebuild]", file=sys.stderr
+        "usage: python -m snipcheck.imagekit [ensure-all | ensure REF... | table | mode | remove [--dry-run]] "
+        "[--rebuild]",
+        file=sys.stderr,
     )
     return 2
 

@@ -1,8 +1,15 @@
-"""Building and caching kit images: recipe hashes, the build lock, registry pulls, `ensure`."""
+"""Building and caching kit images: recipe hashes, the build lock, registry pulls, `ensure`, `remove`.
+
+The kit's images are stored as snipcheck.local/<upstream name> only. Nothing here creates, tags or moves
+an upstream name (`debian:bookworm-slim`, `golang:1.26-bookworm`, ...) in the Docker store: that store is
+the user's. Kit builds get their parents as BuildKit named contexts; the suite's builds get them the same
+way (docker.build, stands_in).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -22,15 +29,20 @@ from .recipes import (
     DESCRIPTION_LABEL,
     HOST_CA_DIR,
     HOST_CA_ENV,
+    HOST_CA_LABEL,
     KIT,
     KIT_LABEL,
+    KIT_PREFIX,
     RECIPE_LABEL,
     RECIPES,
     STANDIN_LABEL,
     STD_PATH,
     Recipe,
+    familiar,
+    local_name,
+    recipe_for,
 )
-from .source import ImageSource, mode, requested_mode
+from .source import ImageSource, mode
 
 
 def _log(msg: str) -> None:
@@ -54,9 +66,9 @@ def recipe_hash(recipe: Recipe) -> str:
         }
     parents = {}
     for parent in recipe.parents:
-        pid = image_id(parent)
+        pid = image_id(local_name(parent))
         if pid is None:
-            raise RuntimeError(f"{recipe.key}: parent image {parent} is missing")
+            raise RuntimeError(f"{recipe.key}: parent image {local_name(parent)} is missing")
         parents[parent] = pid
     doc = {
         "recipe": recipe.key,
@@ -76,7 +88,15 @@ def _labels(recipe: Recipe, digest: str) -> dict[str, str]:
     if recipe.standin:
         labels[STANDIN_LABEL] = "true"
         labels[DESCRIPTION_LABEL] = recipe.standin
+    if recipe.host_ca:
+        # says on the image itself that it trusts more than Debian's CAs (empty: it does not)
+        labels[HOST_CA_LABEL] = ",".join(p.name for p in host_local_cas())
     return labels
+
+
+def parent_contexts(recipe: Recipe) -> dict[str, str]:
+    """The recipe's FROM images as named contexts: `FROM debian:bookworm-slim` reads the kit's image."""
+    return {parent: f"docker-image://{local_name(parent)}" for parent in recipe.parents}
 
 
 def _build_rootfs(recipe: Recipe, digest: str) -> None:
@@ -90,7 +110,7 @@ def _build_rootfs(recipe: Recipe, digest: str) -> None:
             raise RuntimeError(f"{rel(script)} failed ({res.returncode}):\n{proc.tail(res.stderr, 40)}")
         changes = ['CMD ["bash"]', f"ENV PATH={STD_PATH}"]
         changes += [f"LABEL {k}={v}" for k, v in _labels(recipe, digest).items()]
-        docker.import_tar(tar, recipe.refs[0], changes)
+        docker.import_tar(tar, recipe.images[0], changes)
 
 
 def host_ca_bundle() -> Path | None:
@@ -109,8 +129,9 @@ def host_local_cas() -> list[Path]:
     """The host's locally added CA certificates (/usr/local/share/ca-certificates/**/*.crt).
 
     Recipes with `host_ca` install them (golang: so snippet builds can download modules
-    behind a TLS-inspecting egress proxy). Empty on ordinary machines and CI runners;
-    SNIPCHECK_KIT_HOST_CA=0 turns it off.
+    behind a TLS-inspecting egress proxy, as on this project's CI machine) and name them in the
+    label io.snipcheck.host-ca. Such an image exists only as snipcheck.local/..., used by the
+    suite's own builds. Empty on ordinary machines and CI runners; SNIPCHECK_KIT_HOST_CA=0 turns it off.
     """
     if os.environ.get(HOST_CA_ENV, "1") == "0" or not HOST_CA_DIR.is_dir():
         return []
@@ -121,14 +142,14 @@ def _build_dockerfile(recipe: Recipe, digest: str, no_cache: bool = False) -> No
     directory = KIT / recipe.directory
     ca = host_ca_bundle()
     with tempfile.TemporaryDirectory(prefix="snipcheck-kit-ca-") as tmp:
-        contexts = {}
+        contexts = parent_contexts(recipe)
         if recipe.host_ca:
             for i, cert in enumerate(host_local_cas()):
                 (Path(tmp) / f"host-{i:02d}-{cert.name}").write_bytes(cert.read_bytes())
             contexts["hostca"] = tmp
         docker.build(
             directory,
-            recipe.refs[0],
+            recipe.images[0],
             dockerfile=directory / "Dockerfile",
             build_args=recipe.args,
             target=recipe.target,
@@ -165,10 +186,10 @@ def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
     built = False
     try:
         digest = recipe_hash(recipe)
-        current = [docker.image_label(ref, RECIPE_LABEL) for ref in recipe.refs]
+        current = [docker.image_label(image, RECIPE_LABEL) for image in recipe.images]
         if current[0] != digest or ps.rebuild:
             _log(
-                f"building {recipe.refs[0]} from {rel(KIT / recipe.directory)} "
+                f"building {recipe.images[0]} from {rel(KIT / recipe.directory)} "
                 f"(recipe {digest[:12]}, had {(current[0] or 'none')[:12]})"
             )
             if recipe.rootfs:
@@ -179,9 +200,9 @@ def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
                 ps.fresh.add(recipe.directory)
                 _build_dockerfile(recipe, digest, no_cache=no_cache)
             built = True
-        for ref, label in zip(recipe.refs[1:], current[1:], strict=True):
+        for image, label in zip(recipe.images[1:], current[1:], strict=True):
             if built or label != digest:
-                docker.docker("tag", recipe.refs[0], ref, timeout=60)
+                docker.docker("tag", recipe.images[0], image, timeout=60)
     except (docker.DockerError, RuntimeError, OSError) as exc:
         res = ImageSource(
             recipe.refs[0], "unavailable", reason=f"kit build failed: {exc}", seconds=time.monotonic() - start
@@ -195,13 +216,15 @@ def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
         what=recipe.standin or "",
         seconds=time.monotonic() - start,
         built=built,
+        image=recipe.images[0],
     )
     done[recipe.key] = res
     return res
 
 
 def _registry_cached(ref: str) -> ImageSource | None:
-    """An upstream image already in the local store (pulled earlier, not made by the kit)."""
+    """An upstream image already in the local store (pulled earlier, not made by the kit: an older kit
+    tagged upstream names, and its images carry the recipe label)."""
     try:
         info = docker.inspect(ref)
     except docker.DockerError:
@@ -210,7 +233,7 @@ def _registry_cached(ref: str) -> ImageSource | None:
     digests = info.get("RepoDigests") or []
     if RECIPE_LABEL in labels or not digests:
         return None
-    return ImageSource(ref, "registry", detail=digests[0])
+    return ImageSource(ref, "registry", detail=digests[0], image=ref)
 
 
 def _pull(ref: str) -> ImageSource:
@@ -225,7 +248,7 @@ def _pull(ref: str) -> ImageSource:
         )
     cached = _registry_cached(ref)
     detail = cached.detail if cached else ""
-    return ImageSource(ref, "registry", detail=detail, seconds=time.monotonic() - start, built=True)
+    return ImageSource(ref, "registry", detail=detail, seconds=time.monotonic() - start, built=True, image=ref)
 
 
 def _unavailable_reason(ref: str) -> str:
@@ -287,31 +310,44 @@ def _prebuild(recipes: list[Recipe], ps: _Pass) -> None:
             fut.result()
 
 
+NO_FALLBACK = (
+    "; in registry mode the kit never stands in for an image the registry did not deliver "
+    "(run with SNIPCHECK_IMAGES=local to use the kit's images, reported as such)"
+)
+
+
 def _ensure(refs: list[str], rebuild: bool) -> dict[str, ImageSource]:
     effective = mode()
     out: dict[str, ImageSource] = {}
     ps = _Pass(rebuild=rebuild)
     if effective == "local":
-        _prebuild([BY_REF[r] for r in refs if r in BY_REF], ps)
+        _prebuild([r for r in (recipe_for(ref) for ref in refs) if r is not None], ps)
     for ref in refs:
         if ref in out:
             continue
-        recipe = BY_REF.get(ref)
+        recipe = recipe_for(ref)
         if effective == "registry":
-            src = _pull(ref)
-            if not src.available and requested_mode() == "auto" and recipe is not None:
-                _log(f"pull of {ref} failed, falling back to the kit: {src.reason}")
-                src = _ensure_recipe(recipe, ps)
+            # an upstream image the store already holds is used as it is: pulling would move the user's tag
+            src = _registry_cached(ref) or _pull(ref)
+            if not src.available and recipe is not None:
+                src.reason += NO_FALLBACK
+                _log(f"{ref}: {src.reason}")
         elif recipe is not None:
             src = _ensure_recipe(recipe, ps)
-            if recipe.refs[0] != ref:
-                src = ImageSource(ref, src.kind, src.detail, src.what, src.reason, src.seconds, src.built)
-                if src.available and not docker.image_exists(ref):
-                    docker.docker("tag", recipe.refs[0], ref, timeout=60)
+            if src.available:  # an alias (golang:1.26) or a spelling (...:latest) of the recipe's first name
+                src = dataclasses.replace(src, ref=ref, image=local_name(ref))
         else:
             src = _registry_cached(ref) or ImageSource(ref, "unavailable", reason=_unavailable_reason(ref))
         out[ref] = src
     return out
+
+
+def stands_in(ref: str) -> str | None:
+    """The kit image (snipcheck.local/...) the suite uses for upstream `ref` in this run, or None: in local
+    mode for every image the kit makes, in registry mode never. Used by docker.build for named contexts."""
+    if recipe_for(ref) is None or mode() != "local":
+        return None
+    return local_name(ref)
 
 
 def all_refs() -> list[str]:
@@ -319,17 +355,66 @@ def all_refs() -> list[str]:
 
 
 def source_of(ref: str) -> ImageSource:
-    """Where an image already in the local store came from (no build, no pull)."""
-    cached = _registry_cached(ref)
-    if cached:
-        return cached
+    """Where the image the suite uses for `ref` comes from, as the store holds it now (no build, no pull)."""
+    image = stands_in(ref)
+    if image is None:
+        return _registry_cached(ref) or ImageSource(ref, "unavailable", reason="not in the local image store")
     try:
-        labels = (docker.inspect(ref).get("Config") or {}).get("Labels") or {}
+        labels = (docker.inspect(image).get("Config") or {}).get("Labels") or {}
     except docker.DockerError:
-        return ImageSource(ref, "unavailable", reason="not in the local image store")
+        return ImageSource(ref, "unavailable", reason=f"{image} is not in the local image store")
     if RECIPE_LABEL not in labels:
-        return ImageSource(ref, "unavailable", reason="in the store but of unknown origin")
+        return ImageSource(ref, "unavailable", reason=f"{image} is in the store but of unknown origin")
     kind = "standin" if labels.get(STANDIN_LABEL) == "true" else "local"
     return ImageSource(
-        ref, kind, detail=labels[RECIPE_LABEL], what=labels.get(DESCRIPTION_LABEL, "") if kind == "standin" else ""
+        ref,
+        kind,
+        detail=labels[RECIPE_LABEL],
+        what=labels.get(DESCRIPTION_LABEL, "") if kind == "standin" else "",
+        image=image,
     )
+
+
+# --------------------------------------------------------------------------- remove
+
+
+def owned(name: str, labels: dict[str, str]) -> bool:
+    """Is this tagged image one the kit made? Its own names (snipcheck.local/..., snipcheck-kit/...), or an
+    upstream name that an older kit tagged over (the name is a kit ref and the image carries the kit label).
+    Images built FROM a kit image inherit its labels: under any other name they are someone else's."""
+    if KIT_LABEL not in labels:
+        return False
+    return name.startswith((KIT_PREFIX, "snipcheck-kit/")) or recipe_for(name) is not None
+
+
+def kit_images() -> list[str]:
+    """Every name in the store that the kit owns (see owned)."""
+    out = docker.docker(
+        "image", "ls", "--filter", f"label={KIT_LABEL}", "--format", "{{.Repository}}:{{.Tag}}", timeout=60
+    ).stdout
+    names = [n for n in dict.fromkeys(out.split()) if not n.endswith(":<none>") and not n.startswith("<none>")]
+    found = []
+    for name in names:
+        labels = (docker.inspect(name).get("Config") or {}).get("Labels") or {}
+        if owned(familiar(name), labels):
+            found.append(name)
+    return sorted(found)
+
+
+def remove(names: list[str] | None = None, dry_run: bool = False) -> list[str]:
+    """Remove the kit's images (by name: an image also tagged with a name the kit does not own stays).
+
+    `docker image rm NAME` without --force: an image a container still uses stays, and docker says so.
+    Returns the names removed (or that would be, with dry_run)."""
+    names = kit_images() if names is None else names
+    removed = []
+    for name in names:
+        if dry_run:
+            removed.append(name)
+            continue
+        res = docker.docker("image", "rm", name, timeout=120, check=False)
+        if res.returncode == 0:
+            removed.append(name)
+        else:
+            _log(f"{name} not removed: {res.stderr.strip()[-300:]}")
+    return removed

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import docker
 from .build import _log, ensure, image_id
+from .recipes import KIT_LABEL, local_name
 from .source import mode
 
 # Images whose files are architecture-independent data (no executables): a copy of the local amd64
@@ -26,19 +27,22 @@ def platform_variant(ref: str, platform: str) -> str | None:
     if name not in DATA_ONLY or ":debug" in ref:
         raise ValueError(f"{ref} holds executables; no {platform} variant can be made without a registry")
     ensure([ref])
+    kit = local_name(ref)
     arch = platform.split("/")[1]
     tag = f"snipcheck-kit/{name.rsplit('/', 1)[1]}:{ref.partition(':')[2] or 'latest'}-{arch}"
-    recipe = image_id(ref) or ""
+    recipe = image_id(kit) or ""
     if image_id(tag) and docker.image_label(tag, "io.snipcheck.recipe-of") == recipe:
         return tag
-    cfg = docker.inspect(ref)["Config"]
+    cfg = docker.inspect(kit)["Config"]
     changes = [f"ENV {e}" for e in cfg.get("Env") or []]
     if cfg.get("User"):
         changes.append(f"USER {cfg['User']}")
     if cfg.get("WorkingDir"):
         changes.append(f"WORKDIR {cfg['WorkingDir']}")
-    changes.append(f'LABEL io.snipcheck.recipe-of="{recipe}" io.snipcheck.platform-copy="{platform}"')
+    changes.append(
+        f'LABEL io.snipcheck.recipe-of="{recipe}" io.snipcheck.platform-copy="{platform}" {KIT_LABEL}="platform-copy"'
+    )
     with tempfile.TemporaryDirectory(prefix="snipcheck-kit-") as tmp:
-        docker.import_tar(docker.export_fs(ref, Path(tmp) / "fs.tar"), tag, changes, platform=platform)
-    _log(f"{tag}: {ref} re-labelled for {platform} (data-only image)")
+        docker.import_tar(docker.export_fs(kit, Path(tmp) / "fs.tar"), tag, changes, platform=platform)
+    _log(f"{tag}: {kit} re-labelled for {platform} (data-only image)")
     return tag

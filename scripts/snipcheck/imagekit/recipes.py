@@ -13,6 +13,11 @@ from ..paths import SCRIPTS
 KIT = SCRIPTS / "imagekit"
 RECIPE_LABEL = "io.snipcheck.recipe"
 KIT_LABEL = "io.snipcheck.kit"
+HOST_CA_LABEL = "io.snipcheck.host-ca"  # on images that trust the build host's own CAs: their file names
+# The kit's images live under this registry-like prefix only: snipcheck.local/golang:1.26-bookworm stands in
+# for golang:1.26-bookworm. The kit never creates, tags or moves an upstream name in the Docker store (it is
+# the user's); builds get its images through BuildKit named contexts (docker.build, the compose override).
+KIT_PREFIX = "snipcheck.local/"
 STANDIN_LABEL = "io.snipcheck.standin"
 DESCRIPTION_LABEL = "org.opencontainers.image.description"
 MODE_ENV = "SNIPCHECK_IMAGES"
@@ -43,12 +48,26 @@ DISTROLESS_BASE = "gcr.io/distroless/base-debian12"
 DISTROLESS_PKGS = ("base-files", "netbase", "tzdata", "media-types", "ca-certificates")
 
 
+def familiar(ref: str) -> str:
+    """A reference as Docker prints it: docker.io/library/golang:1.26 -> golang:1.26."""
+    ref = ref.removeprefix("docker.io/")
+    return ref.removeprefix("library/") if ref.count("/") == 1 and ref.startswith("library/") else ref
+
+
+def local_name(ref: str) -> str:
+    """The kit's name for the image that stands in for `ref`: snipcheck.local/<ref>, always with a tag."""
+    ref = familiar(ref)
+    if ":" not in ref.rsplit("/", 1)[-1]:
+        ref += ":latest"
+    return KIT_PREFIX + ref
+
+
 @dataclass(frozen=True)
 class Recipe:
     """How the kit produces one image (possibly under several tags)."""
 
     key: str  # unique name, also the value of io.snipcheck.kit
-    refs: tuple[str, ...]  # tags produced; refs[0] is built, the rest are tagged
+    refs: tuple[str, ...]  # upstream names it stands in for; stored as local_name(ref) (refs[0] built, rest tagged)
     directory: str  # under scripts/imagekit/
     parents: tuple[str, ...] = ()  # images the recipe builds FROM (all produced by the kit)
     args: dict[str, str] = field(default_factory=dict)
@@ -64,6 +83,11 @@ class Recipe:
     @property
     def kind(self) -> str:
         return "standin" if self.standin else "local"
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """Its names in the Docker store (snipcheck.local/...), in the order of refs."""
+        return tuple(local_name(ref) for ref in self.refs)
 
 
 def _distroless(key: str, ref: str, target: str, extra: tuple[str, ...], diff: str, size: str) -> Recipe:
@@ -111,9 +135,10 @@ RECIPES: tuple[Recipe, ...] = (
             "Go from the module proxy's golang.org/toolchain zip (same binaries as "
             "go.dev/dl's tarball); buildpack-deps layers squashed into two RUNs; "
             "upstream's plain `golang:1.26` most likely points at the trixie variant "
-            "since Debian 13's release, the kit tags its bookworm build under both "
+            "since Debian 13's release, the kit stores its bookworm build under both "
             "names (project decision; snippets pin -bookworm); host-local CAs (if the "
-            "host has any in /usr/local/share/ca-certificates) added as a last layer; "
+            "host has any in /usr/local/share/ca-certificates: a TLS-inspecting egress "
+            "proxy's) added as a last layer and named in the label io.snipcheck.host-ca; "
             "GOGC=400 in the environment (upstream sets none): the compiler collects "
             "garbage less often in every builder stage (same output), and programs started "
             "from the image itself inherit it"
@@ -206,3 +231,8 @@ RECIPES: tuple[Recipe, ...] = (
 BY_REF: dict[str, Recipe] = {ref: r for r in RECIPES for ref in r.refs}
 # gcr.io/distroless/...-debian12 without a tag means :latest
 BY_REF.update({ref.removesuffix(":latest"): r for r in RECIPES for ref in r.refs if ref.endswith(":latest")})
+
+
+def recipe_for(ref: str) -> Recipe | None:
+    """The recipe standing in for `ref` (docker.io/library/ spellings included), or None."""
+    return BY_REF.get(familiar(ref))

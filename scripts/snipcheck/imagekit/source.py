@@ -21,6 +21,7 @@ class ImageSource:
     reason: str = ""  # for unavailable: why
     seconds: float = 0.0
     built: bool = False  # built (or pulled) during this call
+    image: str = ""  # its name in the Docker store: the upstream ref (registry) or snipcheck.local/<ref> (kit)
 
     @property
     def available(self) -> bool:
@@ -30,9 +31,9 @@ class ImageSource:
         if self.kind == "registry":
             return f"registry {self.detail}"
         if self.kind == "local":
-            return f"local rebuild (recipe {self.detail[:12]})"
+            return f"local rebuild (recipe {self.detail[:12]}, {self.image})"
         if self.kind == "standin":
-            return f"stand-in (recipe {self.detail[:12]}): {self.what}"
+            return f"stand-in (recipe {self.detail[:12]}, {self.image}): {self.what}"
         return f"unavailable: {self.reason}"
 
     def as_dict(self) -> dict[str, object]:
@@ -44,6 +45,7 @@ class ImageSource:
             "reason": self.reason,
             "seconds": round(self.seconds, 1),
             "built": self.built,
+            "image": self.image,
         }
 
 
@@ -71,7 +73,10 @@ def requested_mode() -> str:
 
 
 def mode() -> str:
-    """The effective mode: `registry` or `local` (auto resolved once per process)."""
+    """The effective mode: `registry` or `local` (auto resolved once per process, by whether the registry
+    answers at all). Within a mode nothing is swapped: in `registry` mode an image the registry does not
+    deliver is unavailable (never replaced by the kit's), in `local` mode every image the kit makes is the
+    kit's. The report names each image's source either way."""
     global _mode_cache
     if _mode_cache is None:
         requested = requested_mode()
