@@ -68,6 +68,27 @@ def require(ok: bool, missing: str) -> None:
     pytest.skip(missing)
 
 
+def skip_needs_registry(snippet: Any, what: str) -> None:
+    """An entry that declares `needs_registry` is skipped when its images are unavailable, except in a
+    registry run (SNIPCHECK_IMAGES=registry, as GitHub's CI runs): there the images should have come from
+    the registry, so their absence is a pull that failed, a failure (review M8). An entry that does not
+    declare it fails either way."""
+    from snipcheck import imagekit
+
+    if not snippet.settings.get("needs_registry"):
+        pytest.fail(
+            f"{snippet.where()}: images unavailable and the entry does not declare `needs_registry`: {what}",
+            pytrace=False,
+        )
+    if imagekit.requested_mode() == "registry":
+        pytest.fail(
+            f"{snippet.where()}: SNIPCHECK_IMAGES=registry, yet the registry did not deliver: {what}; "
+            "check the registry's reachability and rate limit, or run with SNIPCHECK_IMAGES=local",
+            pytrace=False,
+        )
+    pytest.skip(what)  # declared in the manifest, no registry in this run: reported as such, never faked
+
+
 HARDENED = ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
 
 

@@ -34,7 +34,7 @@ from snipcheck import docker as dk
 from snipcheck import dockerfile as dfile
 from snipcheck.manifest import MANIFEST_NAME, Snippet
 from snipcheck.paths import SNIPPETS
-from support import CALL_FAILED, http_get, recording, require, slug
+from support import CALL_FAILED, http_get, recording, require, skip_needs_registry, slug
 
 
 @dataclass
@@ -263,12 +263,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     sources = imagekit.ensure(_needed_images(st, config))
     missing = [f"{ref}: {src.describe()}" for ref, src in sources.items() if not src.available]
     if missing:
-        msg = "needs registry: " + "; ".join(missing)
-        if snippet.settings.get("needs_registry"):
-            pytest.skip(msg)
-        pytest.fail(
-            f"{snippet.where()}: images unavailable and the entry does not declare needs_registry: {msg}", pytrace=False
-        )
+        skip_needs_registry(snippet, "needs registry: " + "; ".join(missing))
     caches = cache_volume_names(snippet, config)
     for name in caches.values():
         dk.cache_volume(name, "compose")

@@ -17,7 +17,7 @@ from snipcheck import docker as dk
 from snipcheck import dockerfile as dfile
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS
-from support import require, slug
+from support import require, skip_needs_registry, slug
 
 
 @dataclass
@@ -67,16 +67,9 @@ class Builder:
         if key in self.cache:
             return self.cache[key]
         parsed = dfile.parse(snippet.file, args)
-        needs = snippet.settings.get("needs_registry")
         sources, unavailable = image_sources(dfile.required_images(parsed))
         if unavailable:
-            msg = "needs registry: " + "; ".join(unavailable)
-            if needs:
-                pytest.skip(msg)  # declared in the manifest: reported as such, never faked
-            pytest.fail(
-                f"{snippet.where()}: base images unavailable and the entry does not declare `needs_registry`: {msg}",
-                pytrace=False,
-            )
+            skip_needs_registry(snippet, "needs registry: " + "; ".join(unavailable))
         ctx = context or (SNIPPETS / settings.get("context", str(Path(snippet.path).parent)))
         contexts = {}
         if platform:
