@@ -33,6 +33,10 @@ cleanup() {
 	remove "$work" || echo "mkrootfs.sh: left $work (see above)" >&2
 }
 trap cleanup EXIT
+# bash runs the EXIT trap on a signal only when the signal is trapped: a timeout's SIGTERM to the group
+# (proc.run own_group) must still unmount and remove the tree
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # A mirror caught mid-sync gives an index naming a package it cannot serve yet ("E: Couldn't download
 # packages: libudev1", seen once in a fresh-machine run): try again from scratch, at most three times.

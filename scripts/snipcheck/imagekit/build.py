@@ -105,7 +105,7 @@ def _build_rootfs(recipe: Recipe, digest: str) -> None:
     with tempfile.TemporaryDirectory(prefix="snipcheck-kit-") as tmp:
         tar = Path(tmp) / "rootfs.tar"
         cmd = ["bash", str(script), recipe.args["SUITE"], recipe.args["MIRROR"], recipe.args["SECURITY"], str(tar)]
-        res = proc.run(cmd, timeout=900)
+        res = proc.run(cmd, timeout=900, own_group=True)  # a timeout stops debootstrap too, not only bash
         if res.returncode != 0:
             raise RuntimeError(f"{rel(script)} failed ({res.returncode}):\n{proc.tail(res.stderr, 40)}")
         changes = ['CMD ["bash"]', f"ENV PATH={STD_PATH}"]
