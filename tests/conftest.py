@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import signal
+import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from snipcheck import cachestate, changes, kubeapi, manifest, sitebuild, toolversions
+from snipcheck import cachestate, changes, deadruns, kubeapi, manifest, sitebuild, toolversions
 from snipcheck import docker as dk
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
@@ -187,9 +189,27 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         run_report.reset()
         session.config.stash[_START] = time.time()
         _DISK.sample("the session's start")
+        _sweep_and_register_docker_run(session.config)
+
+
+def _sweep_and_register_docker_run(config: pytest.Config) -> None:
+    """The Docker objects of killed runs go (snipcheck/deadruns.py); this run is recorded, so that the
+    next run can do the same for it if it is killed."""
+    if not shutil.which("docker"):
+        return
+    try:
+        engine = deadruns.engine_id()
+        if engine is None:
+            return  # no engine: no Docker objects, neither a dead run's nor ours
+        for line in deadruns.sweep(engine=engine):
+            print(f"\n[dead runs] {line}", file=sys.stderr)
+        config.stash[_RUN_RECORD] = deadruns.register(engine=engine)
+    except (OSError, dk.DockerError) as exc:
+        print(f"\n[dead runs] could not look for the Docker objects of killed runs: {exc}", file=sys.stderr)
 
 
 _START = pytest.StashKey[float]()
+_RUN_RECORD = pytest.StashKey["Path | None"]()
 # the free disk space after each test, on the controller (the workers' reports reach it)
 _DISK = DiskWatch()
 
@@ -258,6 +278,7 @@ def _missing_pairs(selected_tiers: set[str], only: set[str] | None = None) -> li
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _is_worker(session.config):
         return
+    deadruns.finish(session.config.stash.get(_RUN_RECORD, None))  # the workers have cleaned up by now
     selected = {t for t, c in _TIER_COUNTS.items() if sum(c.values())}
     # Coverage is judged only on whole-suite runs (tiers may be narrowed with -m, not -k or paths).
     whole = session.config.args_source == pytest.Config.ArgsSource.TESTPATHS and not session.config.option.keyword

@@ -71,6 +71,22 @@ def ensure(path: Path = STATE_DIR) -> Path:
     return path
 
 
+def state_subdir(name: str) -> Path:
+    """A private directory of the run's records, `name`: /run/snipcheck/<name> for root, else
+    $XDG_RUNTIME_DIR/snipcheck-<name> (when it is the user's) or ~/.cache/snipcheck/<name>."""
+    if os.geteuid() == 0:
+        return ensure(ensure(STATE_DIR) / name)
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and Path(runtime).is_absolute():
+        with contextlib.suppress(OSError):
+            st = Path(runtime).stat()
+            if st.st_uid == os.geteuid() and not st.st_mode & 0o022:
+                return ensure(Path(runtime) / f"snipcheck-{name}")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return ensure(ensure(cache / "snipcheck") / name)
+
+
 def read(path: Path) -> bytes:
     """The content of `path`, which must be a regular file of the effective user in a private directory
     (see `ensure`); FileNotFoundError when there is none; UnsafePath when it cannot be trusted."""

@@ -62,17 +62,7 @@ def registry_dir() -> Path:
     Made 0700 when missing; privatedir.UnsafePath when it is there and others can write it."""
     if override := os.environ.get(REGISTRY_ENV):
         return privatedir.ensure(Path(override))
-    if os.geteuid() == 0:
-        return privatedir.ensure(privatedir.ensure(privatedir.STATE_DIR) / "spawned")
-    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    if runtime and Path(runtime).is_absolute():
-        with contextlib.suppress(OSError):
-            st = Path(runtime).stat()
-            if st.st_uid == os.geteuid() and not st.st_mode & 0o022:
-                return privatedir.ensure(Path(runtime) / "snipcheck-spawned")
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return privatedir.ensure(privatedir.ensure(cache / "snipcheck") / "spawned")
+    return privatedir.state_subdir("spawned")
 
 
 def _pid_namespace() -> int:
