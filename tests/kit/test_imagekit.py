@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import tarfile
+
 import pytest
 
+from snipcheck import docker as dk
 from snipcheck import imagekit
+from snipcheck.imagekit import build
+from support import require
 
 pytestmark = pytest.mark.kit
 
@@ -149,3 +154,35 @@ def test_remove_takes_only_the_kits_names() -> None:
     assert not imagekit.owned("golang:1.26-bookworm", {}), "the real upstream image"
     assert not imagekit.owned("myapp:dev", kit), "built FROM a kit image: it inherits the labels, it is not the kit's"
     assert not imagekit.owned("snipcheck.local/golang:1.26-bookworm", {})
+
+
+@pytest.mark.timeout(120)
+def test_a_rebuild_drops_only_the_kits_unnamed_images(tmp_path) -> None:
+    """After a recipe change the replaced kit image goes (no `<none>` left behind); an unnamed image
+    without the kit's label, and a kit image someone gave a name, stay."""
+    require(dk.engine_problem() is None, dk.engine_problem() or "")
+    empty = tmp_path / "empty.tar"
+    with tarfile.open(empty, "w"):
+        pass
+    name = f"snipcheck-kit-replaced-probe:{dk.RUN_ID.lower()}"
+    kept_name = f"someone/else:{dk.RUN_ID.lower()}"
+
+    def image(*labels: str, tag: str = name) -> str:
+        changes = [arg for label in labels for arg in ("--change", f"LABEL {label}")]
+        dk.docker("import", *changes, str(empty), tag, timeout=60)
+        return dk.docker("image", "inspect", "--format", "{{.Id}}", tag, timeout=30).stdout.strip()
+
+    kit_old = image(f"{imagekit.KIT_LABEL}=probe", "n=1")
+    foreign_old = image("n=2")
+    named = image(f"{imagekit.KIT_LABEL}=probe", "n=3", tag=kept_name)
+    newest = image(f"{imagekit.KIT_LABEL}=probe", "n=4")  # takes `name`: kit_old and foreign_old are unnamed now
+    try:
+        build._drop_replaced({kit_old, foreign_old, named, newest, None})
+        present = {
+            iid: dk.docker("image", "inspect", iid, timeout=30, check=False).returncode == 0
+            for iid in (kit_old, foreign_old, named, newest)
+        }
+        assert present == {kit_old: False, foreign_old: True, named: True, newest: True}, present
+    finally:
+        for ref in (name, kept_name, foreign_old, kit_old):
+            dk.docker("image", "rm", ref, timeout=60, check=False)

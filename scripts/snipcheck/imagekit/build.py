@@ -187,6 +187,7 @@ def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
     try:
         digest = recipe_hash(recipe)
         current = [docker.image_label(image, RECIPE_LABEL) for image in recipe.images]
+        replaced = {i for i in map(image_id, recipe.images) if i}
         if current[0] != digest or ps.rebuild:
             _log(
                 f"building {recipe.images[0]} from {rel(KIT / recipe.directory)} "
@@ -203,6 +204,7 @@ def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
         for image, label in zip(recipe.images[1:], current[1:], strict=True):
             if built or label != digest:
                 docker.docker("tag", recipe.images[0], image, timeout=60)
+        _drop_replaced(replaced - {image_id(recipe.images[0])})
     except (docker.DockerError, RuntimeError, OSError) as exc:
         res = ImageSource(
             recipe.refs[0], "unavailable", reason=f"kit build failed: {exc}", seconds=time.monotonic() - start
@@ -220,6 +222,23 @@ def _ensure_recipe(recipe: Recipe, ps: _Pass) -> ImageSource:
     )
     done[recipe.key] = res
     return res
+
+
+def _drop_replaced(ids: set[str | None]) -> None:
+    """Remove the kit's images that a rebuild replaced, so that a recipe change leaves no `<none>` image
+    behind: only an image that carries the kit's label and no name at all any more (a name someone
+    gave it keeps it), never forced (a container that uses it keeps it)."""
+    for iid in sorted(i for i in ids if i):
+        try:
+            info = docker.inspect(iid)
+        except docker.DockerError:
+            continue  # gone already
+        labels = (info.get("Config") or {}).get("Labels") or {}
+        if info.get("RepoTags") or KIT_LABEL not in labels:
+            continue
+        res = docker.docker("image", "rm", iid, timeout=120, check=False)
+        said = "removed" if res.returncode == 0 else f"kept ({res.stderr.strip()[-200:]})"
+        _log(f"the replaced image {iid[:19]}: {said}")
 
 
 def _registry_cached(ref: str) -> ImageSource | None:
