@@ -296,9 +296,13 @@ class Replay:
             raise ReplayError(f"ci.yml uses {uses}, which the replay cannot play: add it to KNOWN_ACTIONS")
         if uses == "actions/checkout":
             depth = [] if given.get("fetch-depth") == "0" else ["--depth", "1"]
-            # (safe.directory: the checkout being replayed belongs to root, the clone to the runner user)
-            clone = ["git", "-c", "safe.directory=*", "clone", "-q", "--no-local", *depth, str(ROOT), str(repo)]
-            ok = self.runner.run(clone, ws, env, ws / "log") == 0
+            # (safe.directory: the checkout being replayed belongs to root, the clone to the runner user. Git
+            # before 2.45 reads it only from global or system config: a global config of the clone's own, named
+            # in the environment so that the upload-pack that `clone --no-local` starts reads it too)
+            trusted = ws / "gitconfig-replay"
+            trusted.write_text(f"[safe]\n\tdirectory = {ROOT / '.git'}\n\tdirectory = {ROOT}\n")
+            clone = ["git", "clone", "-q", "--no-local", *depth, str(ROOT), str(repo)]
+            ok = self.runner.run(clone, ws, env | {"GIT_CONFIG_GLOBAL": str(trusted)}, ws / "log") == 0
             if ok and self.event == "pull_request":
                 # the pull request's base, as actions/checkout fetches it: origin/<base_ref>
                 base = subprocess.run(
