@@ -30,7 +30,7 @@ from snipcheck.checks import CHECKS, TIERS
 from snipcheck.diskwatch import DiskWatch
 from snipcheck.paths import REPORT, rel
 from snipcheck.results import head_commit
-from support import CALL_FAILED, IN_CI, RECORDING, recording, require  # noqa: F401 (require re-exported)
+from support import CALL_FAILED, IN_CI, RECORDING, recording, require, selection  # noqa: F401 (require re-exported)
 
 
 def tier_of(item: pytest.Item) -> str:
@@ -163,13 +163,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         Path(out).write_text(
             " ".join(sorted({tier_of(it) for it in session.items}, key=TIERS.index)) + "\n", encoding="utf-8"
         )
-
-
-def selection() -> dict[str, Any] | None:
-    """The --changed selection (scripts/test.sh writes it; SNIPCHECK_SELECTION names the file). Read from
-    the environment, not collection state: under xdist only the workers collect, the controller reports."""
-    path = os.environ.get("SNIPCHECK_SELECTION")
-    return changes.load(Path(path)) if path else None
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from snipcheck import changes, manifest, waiting
 from snipcheck import docker as dk
-from snipcheck import manifest, waiting
 
 CALL_FAILED = pytest.StashKey[bool]()  # set by tests/conftest.py when a test body fails
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -51,6 +51,13 @@ def recording(item: pytest.Item) -> Recording:
 # What scripts/test.sh tells this run's pytest about this run only: a pytest that a test starts (to collect
 # or run a suite of its own) must not inherit it — `--changed`'s selection would deselect its tests.
 RUN_SCOPED_ENV = ("SNIPCHECK_SELECTION", "SNIPCHECK_TIERS_FILE")
+
+
+def selection() -> dict[str, Any] | None:
+    """The --changed selection (scripts/test.sh writes it; SNIPCHECK_SELECTION names the file). Read from
+    the environment, not collection state: under xdist only the workers collect, the controller reports."""
+    path = os.environ.get("SNIPCHECK_SELECTION")
+    return changes.load(Path(path)) if path else None
 
 
 def nested_pytest_env(**extra: str) -> dict[str, str]:

@@ -11,8 +11,12 @@ untracked files. The rules:
 - a snippet -> its own checks, and those of everything that uses it: Dockerfiles whose build context
   holds it, compose projects that build, mount or read it, kustomizations that list it, entries
   that name it (compare_with, harness, dockerfile), every entry of a changed manifest.yaml;
-- what one tier alone uses (TIER_PATHS): the Kubernetes module pins -> the cluster tier; pages,
-  translations, the site's hooks, mkdocs.yml, the pinned mermaid -> the site tier (the browser tour);
+- what one tier alone uses (TIER_PATHS): the Kubernetes module pins -> the cluster tier; the site's
+  assets, translations, hooks, mkdocs.yml, the pinned mermaid -> the site tier (the browser tour);
+- a page (docs/**.md) -> the browser tour of that page and its twin in the other language (`pages`;
+  TOUR_MODULE only, and only those pages: a page is built from its own Markdown and the snippets it
+  includes, and the whole site is read by the static tier's link, index and proof-line checks anyway);
+  when anything else selects the site tier or the tour's module, the tour visits every page;
 - what only the always-run tiers read (ALWAYS_ONLY: the README, the original, lint configurations) ->
   only those.
 Every tracked file falls under one of these rules (`classify`; tests/inventory/test_changes.py checks
@@ -91,6 +95,13 @@ def classify(path: str) -> str | None:
     return None
 
 
+TOUR_MODULE = "tests/site/test_browser.py"
+
+
+def is_page(path: str) -> bool:
+    return path.startswith("docs/") and path.endswith(".md")
+
+
 @dataclass
 class Selection:
     base: str
@@ -98,6 +109,15 @@ class Selection:
     everything: str | None = None  # why everything runs, if it does
     snippets: dict[str, list[str]] = field(default_factory=dict)  # snippet -> why it is selected
     modules: dict[str, str] = field(default_factory=dict)  # test module or tier dir -> why
+    pages: list[str] = field(default_factory=list)  # the only pages the tour visits (docs/...md); [] = all
+
+    def tour_pages(self) -> list[str]:
+        """The pages the browser tour is narrowed to, or [] when it visits every page (anything but a
+        page change selected the site tier or the tour's module)."""
+        whole = any(
+            m in ("tests/site", TOUR_MODULE) and not why.startswith("pages changed") for m, why in self.modules.items()
+        )
+        return [] if whole else self.pages
 
     def add(self, snippet: str, why: str) -> bool:
         reasons = self.snippets.setdefault(snippet, [])
@@ -114,6 +134,7 @@ class Selection:
             "always_tiers": list(ALWAYS_TIERS),
             "snippets": self.snippets,
             "modules": self.modules,
+            "tour_pages": self.tour_pages(),
         }
 
 
@@ -237,7 +258,10 @@ def select(base: str, changed: list[str], snippets: dict[str, manifest.Snippet] 
     queue: list[tuple[Path, bool]] = []  # (file, was it edited?)
     for f in changed:
         parts = Path(f).parts
-        if tier := next((t for prefix, t in TIER_PATHS.items() if f.startswith(prefix)), None):
+        if is_page(f):
+            sel.pages.append(f)
+            sel.modules.setdefault(TOUR_MODULE, "pages changed: the tour visits them and their twins")
+        elif tier := next((t for prefix, t in TIER_PATHS.items() if f.startswith(prefix)), None):
             sel.modules[tier] = f"{f} changed (only that tier reads it)"
         elif parts[:1] == ("tests",) and len(parts) >= 3:
             tier_dir = "/".join(parts[:2])
@@ -295,5 +319,7 @@ def main(base: str | None, dest: Path) -> int:
             print(f"[changed] {module}: {why}")
         for path, reasons in sorted(sel.snippets.items()):
             print(f"[changed] snippets/{path}: {'; '.join(reasons)}")
+        if sel.tour_pages():
+            print(f"[changed] the browser tour visits only: {', '.join(sel.tour_pages())} (and their twins)")
     print(f"[changed] selection written to {dest}")
     return 0

@@ -57,7 +57,8 @@ def test_a_page_only_commit_runs_changed_end_to_end(tmp_path: Path, measure: dic
     out = proc.stdout + proc.stderr
     measure.update(seconds=round(seconds, 1))
     assert proc.returncode == 0, out[-4000:]
-    assert "[changed] tests/site: docs/index.en.md changed" in out, out[-4000:]
+    assert "[changed] tests/site/test_browser.py: pages changed" in out, out[-4000:]
+    assert "[changed] the browser tour visits only: docs/index.en.md" in out, out[-4000:]
     assert "[test] tiers to run: inventory" in out, out[-4000:]
     counts = [line for line in out.splitlines() if line.startswith("inventory ")]
     assert counts and "passed" in counts[-1] and "failed" not in counts[-1], out[-3000:]

@@ -24,8 +24,25 @@ def test_page_only_change_selects_no_snippet_but_the_site_tier() -> None:
     (review M9: before, a docs or mkdocs change never ran the browser in a PR)."""
     sel = select("docs/docker.md", "docs/docker.en.md", "translations/comments.ru/docker.yaml")
     assert sel.everything is None and sel.snippets == {}
-    assert set(sel.modules) == {"tests/site"}, sel.modules
+    assert set(sel.modules) == {"tests/site", changes.TOUR_MODULE}, sel.modules
+    assert sel.tour_pages() == [], "a translation catalog feeds every page: the tour visits them all"
     assert select("README.md").modules == {}
+
+
+def test_a_changed_page_narrows_the_tour_to_it() -> None:
+    sel = select("docs/compose.en.md")
+    assert sel.everything is None and sel.snippets == {}
+    assert set(sel.modules) == {changes.TOUR_MODULE}, sel.modules
+    assert sel.tour_pages() == ["docs/compose.en.md"]
+    assert sel.as_dict()["tour_pages"] == ["docs/compose.en.md"]
+
+
+@pytest.mark.parametrize(
+    "also",
+    ["docs/stylesheets/extra.css", "tests/site/test_browser.py", "tests/site/browser.py", "mkdocs.yml"],
+)
+def test_anything_else_for_the_site_tours_every_page(also: str) -> None:
+    assert select("docs/compose.en.md", also).tour_pages() == [], also
 
 
 @pytest.mark.parametrize(

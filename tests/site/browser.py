@@ -532,9 +532,13 @@ _EXPAND_JS = f"""(href) => {{
 }}"""
 
 
-def phone_problems(page: Any, pages: list[BuiltPage], base: str) -> tuple[int, list[str]]:
-    """At phone size: from the first page, the navigation drawer reaches every page of the language (by tapping
-    the drawer button, the sections and the link), and no page scrolls horizontally. Returns (reached, problems)."""
+def phone_problems(
+    page: Any, pages: list[BuiltPage], base: str, visit: set[str] | None = None
+) -> tuple[int, list[str]]:
+    """At phone size: from the first page, the navigation drawer lists every page of the language and reaches
+    each (by tapping the drawer button, the sections and the link), and no page scrolls horizontally.
+    `visit`: the site-relative URLs to walk to (a --changed run's pages; None: all). Returns (reached,
+    problems)."""
     problems: list[str] = []
     open_page(page, base + pages[0].url)
     in_nav = page.evaluate(_NAV_LINKS_JS)
@@ -546,6 +550,8 @@ def phone_problems(page: Any, pages: list[BuiltPage], base: str) -> tuple[int, l
         )
     reached = 0
     for href in in_nav:
+        if visit is not None and href.removeprefix(base) not in visit:
+            continue
         if page.url.split("#")[0] == href:  # the page the walk starts on: reached by loading it
             reached += 1
             problems += sideways_problems(page)
@@ -597,10 +603,13 @@ class PhoneWalks:
     """The phone walks of both languages in a thread of their own, with their own Playwright and chromium,
     while the main thread tours the site (two cores: about 20 s off the tier's wall time)."""
 
-    def __init__(self, sync_api: Any, pages: dict[str, list[BuiltPage]], base: str) -> None:
+    def __init__(
+        self, sync_api: Any, pages: dict[str, list[BuiltPage]], base: str, visit: set[str] | None = None
+    ) -> None:
         self.results: dict[str, tuple[int, list[str]]] = {}
         self.network_retries: list[str] = []
         self.error: BaseException | None = None
+        self.visit = visit
         self._thread = threading.Thread(target=self._run, args=(sync_api, pages, base), name="phone-walks", daemon=True)
         self._thread.start()
 
@@ -621,10 +630,9 @@ class PhoneWalks:
         except BaseException as exc:  # re-raised in the test that reads the result
             self.error = exc
 
-    @staticmethod
-    def _walk(browser: Any, pages: list[BuiltPage], base: str) -> tuple[int, list[str]]:
+    def _walk(self, browser: Any, pages: list[BuiltPage], base: str) -> tuple[int, list[str]]:
         with context(browser, base, PHONE) as (ctx, watch):
-            reached, problems = phone_problems(ctx.new_page(), pages, base)
+            reached, problems = phone_problems(ctx.new_page(), pages, base, self.visit)
             return reached, problems + watch.take()
 
     def result(self, lang: str, timeout: float = 150) -> tuple[int, list[str]]:
