@@ -57,7 +57,10 @@ PATHS = (
 NODE_CHAIN = re.compile(r"\b(?:KUBE|CNI)-[A-Za-z0-9-]+\b")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 BRIDGE_PREFIX = "snipk8s"
-CGROUP_NAMES = ("kubepods", "kubepods.slice")
+CGROUP_NAMES = ("kubepods", "kubepods.slice")  # recorded and reported, never removed: any Kubernetes' Pods
+# The node's own cgroup root, named after its work directory (kubenode: kubelet's cgroupRoot); the only
+# cgroups restore removes
+NODE_CGROUP = re.compile(r"snipcheck-node-[a-z0-9_]{8}")
 # The tables iptables-nft creates on first use (kubelet's canary chains create `ip6 mangle`, `ip6 nat`,
 # `ip6 filter` on a host where nothing used ip6tables before): once the node's rules are gone, a new one
 # that holds no rule is the node's leftover; one that holds rules is someone else's (Docker's) and stays.
@@ -125,10 +128,10 @@ class HostState:
         mounts = frozenset(line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
         cgroups = frozenset(
             str(d)
-            for name in CGROUP_NAMES
+            for name in (*CGROUP_NAMES, "snipcheck-node-*")
             for pattern in (name, f"*/{name}")
             for d in CGROUP_ROOT.glob(pattern)
-            if d.is_dir()
+            if d.is_dir() and (d.name in CGROUP_NAMES or NODE_CGROUP.fullmatch(d.name))
         )  # v2: one hierarchy; v1: one per controller
         paths = frozenset(p for p in PATHS if os.path.lexists(p))
         nft = frozenset(_run("nft", "list", "tables").splitlines()) if shutil.which("nft") else frozenset()
@@ -170,7 +173,7 @@ class HostState:
         if unknown := sorted(sets["paths"] - set(PATHS)):
             raise ValueError(f"directories the node does not make: {unknown}")
         if foreign := sorted(c for c in sets["cgroups"] if not _node_cgroup(c)):
-            raise ValueError(f"cgroups that are not a node's ({CGROUP_ROOT}/[*/]kubepods): {foreign}")
+            raise ValueError(f"cgroups that are not a node's ({CGROUP_ROOT}/[*/]kubepods|snipcheck-node-*): {foreign}")
         if bad_nft := sorted(t for t in sets["nft_tables"] if not NFT_TABLE.fullmatch(t)):
             raise ValueError(f"not `nft list tables` lines: {bad_nft}")
         recorded_at = data["recorded_at"]
@@ -219,9 +222,22 @@ def _pair(item: object) -> tuple[str, str]:
 
 
 def _node_cgroup(path: str) -> bool:
-    """CGROUP_ROOT/kubepods (v2) or CGROUP_ROOT/<controller>/kubepods (v1), as `record` finds them."""
+    """CGROUP_ROOT/[<controller>/]kubepods or .../snipcheck-node-XXXXXXXX, as `record` finds them."""
     p = Path(path)
-    return p.name in CGROUP_NAMES and CGROUP_ROOT in (p.parent, p.parent.parent) and ".." not in p.parts
+    named = p.name in CGROUP_NAMES or NODE_CGROUP.fullmatch(p.name) is not None
+    return named and CGROUP_ROOT in (p.parent, p.parent.parent) and ".." not in p.parts
+
+
+def cgroup_hierarchies() -> list[Path]:
+    """The cgroup hierarchies to make a cgroup in: CGROUP_ROOT itself on a pure v2 host, else each mounted
+    v1 hierarchy (and a hybrid host's unified one) under it, once each (cpu,cpuacct links count once)."""
+    if (CGROUP_ROOT / "cgroup.procs").exists():
+        return [CGROUP_ROOT]
+    found: dict[Path, Path] = {}
+    for d in sorted(CGROUP_ROOT.iterdir()):
+        if d.is_dir() and (d / "cgroup.procs").exists():
+            found.setdefault(d.resolve(), d)
+    return list(found.values())
 
 
 def kubernetes_rules() -> list[str]:
@@ -258,6 +274,10 @@ def _node_mount(point: str, workdir: Path | None) -> bool:
     return point.startswith("/run/netns/cni-") or (workdir is not None and point.startswith(f"{workdir}/"))
 
 
+def _name(workdir: Path | None) -> str:
+    return workdir.name if workdir is not None else "<its work directory's name>"
+
+
 def restore(before: HostState, workdir: Path | None = None) -> list[str]:
     """Put back what a stopped node changed since `before`; returns what it did (one line each).
     Only state of the node's kinds is touched, and only what is new since `before`."""
@@ -279,7 +299,10 @@ def restore(before: HostState, workdir: Path | None = None) -> list[str]:
     for table in sorted(now.nft_tables - before.nft_tables):
         done += _remove_nft_table(table)
     for cgroup in sorted(now.cgroups - before.cgroups):
-        done += _remove_cgroup(Path(cgroup), before.recorded_at)
+        if workdir is not None and Path(cgroup).name == workdir.name:
+            done += _remove_cgroup(Path(cgroup), before.recorded_at)
+        else:  # not this node's root: another Kubernetes' Pods, or another node run's
+            done.append(f"left cgroup {cgroup}: not this node's (its Pods live under /{_name(workdir)})")
     for key, value in before.sysctls.items():
         if key not in SYSCTLS:  # from_json refuses them already: never a path outside /proc/sys
             continue

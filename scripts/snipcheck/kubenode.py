@@ -8,7 +8,8 @@ Pieces, all pinned and built by scripts/install-kube.sh with SNIPCHECK_NODE=1:
   socket, root and state in the work directory; Docker's containerd is not touched;
 - CNI from Debian's containernetworking-plugins: bridge + host-local (IPs kept in the work directory)
   + firewall (Docker sets FORWARD to DROP; the plugin admits the Pods' traffic);
-- kubelet (cgroupfs driver, cgroup v1 allowed, root dir and Pod logs in the work directory);
+- kubelet (cgroupfs driver, cgroup v1 allowed, root dir and Pod logs in the work directory, every Pod's
+  cgroup under /<the work directory's name>: that tree alone is the node's to remove);
 - kube-proxy (iptables mode, conntrack sysctls left alone, no localhost NodePorts);
 - CoreDNS as the cluster DNS Deployment behind the Service 10.96.0.10;
 - a pause image built from Kubernetes' own pause.c.
@@ -20,6 +21,7 @@ puts back what the node changed on the host; a difference that stays is an error
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -333,6 +335,21 @@ state = "{w / "state"}"
         """The pause image: Kubernetes' pause.c built by install-kube.sh, as a one-layer image."""
         self.import_binary(cache_dir() / "pause", PAUSE_IMAGE, ["/pause"])
 
+    def _cgroup_root(self) -> str:
+        """The cgroup every Pod of this node lives under, named after its work directory (review H1): a
+        restore or a recovery removes that tree and nothing else — never another Kubernetes' `kubepods`.
+        kubelet requires it to exist: it is made in every hierarchy (v1: one per controller; cpuset's
+        cpus and mems copied from the root, as a new cpuset cgroup starts with none)."""
+        name = self.workdir.name
+        for hierarchy in hoststate.cgroup_hierarchies():
+            d = hierarchy / name
+            with contextlib.suppress(FileExistsError):
+                d.mkdir()
+            for key in ("cpuset.cpus", "cpuset.mems"):
+                if (d / key).exists() and not (d / key).read_text().strip():
+                    (d / key).write_text((hierarchy / key).read_text())
+        return f"/{name}"
+
     def _start_kubelet(self) -> None:
         w = self.workdir / "kubelet"
         w.mkdir()
@@ -354,6 +371,7 @@ state = "{w / "state"}"
             # (SubjectAccessReview): its client certificate is system:masters, anything else gets nothing
             "authorization": {"mode": "Webhook"},
             "cgroupDriver": "cgroupfs",
+            "cgroupRoot": self._cgroup_root(),  # the node's Pods only under /<work directory's name>
             "failCgroupV1": False,  # this machine runs cgroup v1
             "failSwapOn": False,
             "containerRuntimeEndpoint": f"unix://{self.containerd_sock}",

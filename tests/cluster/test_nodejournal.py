@@ -168,44 +168,52 @@ def test_someone_elses_kubernetes_rules_stop_the_node_before_it_changes_anything
         sh("iptables", "-w", "-X", chain, check=False)
 
 
-def test_restore_kills_what_still_runs_in_the_nodes_cgroups(node_lock: nodejournal.HostLock) -> None:
-    """A killed node's Pods may outlive their shims; their `kubepods` cgroup is the node's, so restore
-    kills its processes before removing it."""
+def test_restore_kills_what_still_runs_in_the_nodes_cgroups(node_lock: nodejournal.HostLock, tmp_path: Path) -> None:
+    """A killed node's Pods may outlive their shims; their cgroup tree (kubelet's cgroupRoot, named after
+    the node's work directory) is the node's, so restore kills its processes before removing it. A new
+    `kubepods` beside it is not the node's (another Kubernetes' Pods, review H1): left alone and named."""
     require(os.geteuid() == 0, "needs root (cgroups)")
     top = next(
         (d for d in (hoststate.CGROUP_ROOT / "pids", hoststate.CGROUP_ROOT) if (d / "cgroup.procs").exists()), None
     )
     require(top is not None, f"no writable cgroup hierarchy under {hoststate.CGROUP_ROOT}")
-    cgroup = top / "kubepods"
-    pod = None
+    workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX, dir=tmp_path))
+    cgroup, foreign = top / workdir.name, top / "kubepods"
+    pod = foreign_pod = None
     # a canary: a process older than the node, moved into the cgroup (another Kubernetes' Pod would be
     # such): it is not the node's, so it is left alone and named
     older = subprocess.Popen(["sleep", "600"], start_new_session=True)
     time.sleep(1.1)
     try:
-        require(not cgroup.exists(), f"{cgroup} exists already (a node's leftover?)")
+        require(not foreign.exists(), f"{foreign} exists already (another Kubernetes on this host?)")
         before = hoststate.HostState.record()
         time.sleep(1.1)
-        (cgroup / "burstable").mkdir(parents=True)
+        (cgroup / "kubepods" / "burstable").mkdir(parents=True)
+        (foreign / "besteffort").mkdir(parents=True)
         pod = subprocess.Popen(["sleep", "600"], start_new_session=True)
-        (cgroup / "burstable" / "cgroup.procs").write_text(str(pod.pid))
-        (cgroup / "burstable" / "cgroup.procs").write_text(str(older.pid))
+        foreign_pod = subprocess.Popen(["sleep", "600"], start_new_session=True)
+        (cgroup / "kubepods" / "burstable" / "cgroup.procs").write_text(str(pod.pid))
+        (cgroup / "kubepods" / "burstable" / "cgroup.procs").write_text(str(older.pid))
+        (foreign / "besteffort" / "cgroup.procs").write_text(str(foreign_pod.pid))
 
-        done = hoststate.restore(before)
+        done = hoststate.restore(before, workdir)
 
         assert pod.wait(timeout=15) == -signal.SIGKILL, f"the Pod's process survived: {done}"
         assert older.poll() is None, f"restore killed a process that started before the node: {done}"
         assert f"started before the node: {older.pid}" in "\n".join(done), done
+        assert foreign_pod.poll() is None and foreign.is_dir(), f"restore took another Kubernetes' Pods: {done}"
+        assert f"left cgroup {foreign}: not this node's" in "\n".join(done), done
         older.kill()
         older.wait(timeout=10)
-        done = hoststate.restore(before)  # the canary gone, the empty cgroup goes too
+        done = hoststate.restore(before, workdir)  # the canary gone, the empty cgroup goes too
         assert not cgroup.exists() and f"removed cgroup {cgroup}" in done, done
     finally:
-        for proc in (pod, older):
+        for proc in (pod, older, foreign_pod):
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=10)
-        for d in (cgroup / "burstable", cgroup):
+        time.sleep(0.2)
+        for d in (cgroup / "kubepods" / "burstable", cgroup / "kubepods", cgroup, foreign / "besteffort", foreign):
             with contextlib.suppress(OSError):
                 d.rmdir()
 
