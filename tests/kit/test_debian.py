@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+from pathlib import Path
+
 import pytest
 
 from snipcheck import docker as dk
+from snipcheck import proc
+from snipcheck.imagekit.recipes import DEBIAN_MIRROR, DEBIAN_SECURITY, DEBIAN_SUITE, KIT
+from support import require
 
 pytestmark = pytest.mark.kit
 
@@ -40,3 +48,28 @@ def test_debian_slim(kit_image) -> None:
     size = dk.image_size(image)
     assert size < 100e6, f"{size / 1e6:.0f} MB: upstream bookworm-slim is about 75 MB"
     data.update(size_bytes=size, packages=packages)
+
+
+@pytest.mark.timeout(120)
+def test_a_release_file_the_keyring_does_not_verify_stops_the_rootfs(tmp_path: Path) -> None:
+    """The rootfs comes over plain http: debootstrap must check the Release signature (review M6). Given a
+    keyring without Debian's keys, mkrootfs.sh stops at the signature, at once, and builds nothing."""
+    require(os.geteuid() == 0, "debootstrap needs root (run the kit tier as root)")
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    gpg = ["gpg", "--batch", "--homedir", str(home)]
+    subprocess.run([*gpg, "--passphrase", "", "--quick-gen-key", "not debian <k@example.invalid>", "ed25519", "sign",
+                    "never"], check=True, capture_output=True, timeout=60)  # fmt: skip
+    keyring = tmp_path / "foreign.gpg"
+    keyring.write_bytes(subprocess.run([*gpg, "--export"], check=True, capture_output=True, timeout=60).stdout)
+    out = tmp_path / "rootfs.tar"
+    start = time.monotonic()
+    res = proc.run(
+        ["bash", str(KIT / "debian" / "mkrootfs.sh"), DEBIAN_SUITE, DEBIAN_MIRROR, DEBIAN_SECURITY, str(out)],
+        timeout=90,
+        env=proc.environment(SNIPCHECK_DEBIAN_KEYRING=str(keyring)),
+        own_group=True,
+    )
+    assert res.returncode != 0 and not out.exists(), res.describe()
+    assert "Release signed by unknown key" in res.stderr and "not retried" in res.stderr, res.describe()
+    assert time.monotonic() - start < 60, "a signature failure was retried like a mirror mid-sync"

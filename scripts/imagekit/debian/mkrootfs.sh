@@ -14,11 +14,14 @@ if [ "$(id -u)" != 0 ]; then
 	echo "mkrootfs.sh: must run as root (debootstrap needs it)" >&2
 	exit 2
 fi
-if ! command -v debootstrap >/dev/null; then
-	echo "mkrootfs.sh: installing debootstrap with apt-get" >&2
+# The Release files are checked against Debian's archive keyring (review M6): debootstrap verifies
+# nothing when the keyring is missing (Ubuntu's default), and the mirror is plain http.
+keyring=${SNIPCHECK_DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}  # (the tests name another)
+if ! command -v debootstrap >/dev/null || [ ! -s "$keyring" ]; then
+	echo "mkrootfs.sh: installing debootstrap and debian-archive-keyring with apt-get" >&2
 	# shellcheck source-path=SCRIPTDIR source=../../lib/apt.sh
 	. "$(dirname "${BASH_SOURCE[0]}")/../../lib/apt.sh"
-	apt_get install -y --no-install-recommends debootstrap >&2
+	apt_get install -y --no-install-recommends debootstrap debian-archive-keyring >&2
 fi
 
 # Every removal of (or inside) the tree goes through saferm.py: debootstrap mounts proc and sys in it, and
@@ -40,8 +43,15 @@ trap 'exit 130' INT
 
 # A mirror caught mid-sync gives an index naming a package it cannot serve yet ("E: Couldn't download
 # packages: libudev1", seen once in a fresh-machine run): try again from scratch, at most three times.
+# A Release file the keyring does not verify is not retried: that is no mirror mid-sync.
+log=$work/debootstrap.log
 for attempt in 1 2 3; do
-	if debootstrap --variant=minbase "$suite" "$rootfs" "$mirror" >&2; then break; fi
+	if debootstrap --variant=minbase --force-check-gpg --keyring="$keyring" "$suite" "$rootfs" "$mirror" 2>&1 \
+		| tee "$log" >&2; then break; fi
+	if grep -qE "signed by unknown key|BADSIG|Invalid Release signature|Release signature|NO_PUBKEY" "$log"; then
+		echo "mkrootfs.sh: the Release file of $suite from $mirror is not signed by a key of $keyring: not retried" >&2
+		exit 1
+	fi
 	if [ "$attempt" = 3 ]; then
 		echo "mkrootfs.sh: debootstrap $suite from $mirror failed 3 times (its log is above)" >&2
 		exit 1
