@@ -201,6 +201,15 @@ def _sweep_and_register_docker_run(config: pytest.Config) -> None:
         print(f"\n[dead runs] could not look for the Docker objects of killed runs: {exc}", file=sys.stderr)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `root` need root: as a user they skip locally and fail with CI=true (support.require).
+    GitHub's jobs run as a user: ci.yml runs `root` tests in its one job with sudo (the cluster shard) and
+    deselects them in the others, so that none is skipped there."""
+    mark = item.get_closest_marker("root")
+    if mark is not None and os.geteuid() != 0:
+        require(False, str(mark.kwargs.get("reason") or "needs root"))
+
+
 _START = pytest.StashKey[float]()
 _RUN_RECORD = pytest.StashKey["Path | None"]()
 # the free disk space after each test, on the controller (the workers' reports reach it)

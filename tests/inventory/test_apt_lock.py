@@ -133,9 +133,8 @@ def test_a_lock_directory_others_can_write_is_refused(tmp_path: Path) -> None:
     assert list((tmp_path / "locks").iterdir()) == []
 
 
+@pytest.mark.root(reason="giving a directory to another user needs root (the other lock tests run without)")
 def test_a_lock_directory_of_another_user_is_refused(tmp_path: Path) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("giving a directory to another user needs root (the other lock tests run without)")
     stand_ins(tmp_path)
     (tmp_path / "locks").mkdir(mode=0o700)
     os.chown(tmp_path / "locks", 65534, 65534)

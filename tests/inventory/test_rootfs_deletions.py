@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 SOURCES = SCRIPTS / "imagekit" / "debian" / "sources.sh"
 MKROOTFS = SCRIPTS / "imagekit" / "debian" / "mkrootfs.sh"
 MEASURE = SCRIPTS / "fresh-machine" / "measure.sh"
-as_root = pytest.mark.skipif(os.geteuid() != 0, reason="mount needs root (the other tests here run without)")
+as_root = pytest.mark.root(reason="mount needs root (the other tests here run without)")
 
 
 def canary(where: Path) -> Path:

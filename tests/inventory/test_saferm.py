@@ -4,7 +4,6 @@ test deletes directories of its own and checks a canary outside them."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from snipcheck.paths import SCRIPTS
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 
 SAFERM = SCRIPTS / "snipcheck" / "saferm.py"
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mount --bind needs root (the other saferm tests run)")
+needs_root = pytest.mark.root(reason="mount --bind needs root (the other saferm tests run)")
 
 
 def canary(where: Path) -> Path:

@@ -80,9 +80,8 @@ def test_postgres_refuses_tcp_clients_without_the_password(postgres: Postgres) -
     assert res.returncode != 0, "role postgres logged in over TCP with the app's password"
 
 
+@pytest.mark.root(reason="acting as another local user needs root; as a user, the 0700 directory is the user's own")
 def test_postgres_socket_is_out_of_other_users_reach(postgres: Postgres) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("acting as another local user needs root; as a user, the 0700 directory is the user's own")
     res = subprocess.run(
         ["runuser", "-u", "nobody", "--", str(PG_BIN / "psql"), "-X", "-w", "-h", str(postgres.workdir),
          "-p", str(postgres.port), "-U", DB_USER, "-d", DB_NAME, "-c", "SELECT 1"],
@@ -155,9 +154,8 @@ def test_redis_refuses_the_harness_user_without_its_password(redis: Redis) -> No
     assert redis.password not in cmdline, "the password is on redis-server's command line (ps shows it to all)"
 
 
+@pytest.mark.root(reason="only a root run can start redis-server as the redis user (a user's run is unprivileged)")
 def test_redis_runs_as_an_unprivileged_user(redis: Redis) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("only a root run can start redis-server as the redis user (a user's run is unprivileged)")
     assert redis.server is not None
     assert uid_of(redis.server.pid) == _ids("redis")[0], "redis-server runs as root"
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 import yaml
+from _pytest.mark.expression import Expression
 
+from snipcheck.checks import TIERS
 from snipcheck.paths import ROOT
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(30)]
@@ -65,9 +67,30 @@ def ci_problems(wf: dict[str, Any]) -> list[str]:
     root = [m["shard"] for m in shards["strategy"]["matrix"]["include"] if m.get("as_root")]
     if root != ["cluster"]:
         problems.append(f"shards run as root: {root}, expected only ['cluster'] (the host-playing tests and the node)")
+    problems += _shard_coverage_problems(shards["strategy"]["matrix"]["include"])
     runs = [step.get("run", "") for step in shards["steps"] if "scripts/test.sh" in step.get("run", "")]
     if len(runs) != 1 or "sudo" not in runs[0] or 'bash scripts/test.sh "${args[@]}"' not in runs[0]:
         problems.append("the shard step does not run test.sh with sudo for `as_root` shards and without for the rest")
+    return problems
+
+
+def _shard_coverage_problems(shards: list[dict[str, Any]]) -> list[str]:
+    """Every test runs in some shard, and a test marked `root` only in a shard that runs as root: for each
+    tier, with and without the `root` mark, the shards whose `-m` expression selects it."""
+    problems = []
+    for tier in TIERS:
+        for root in (False, True):
+            marks = {tier, "root"} if root else {tier}
+            chosen = [
+                m
+                for m in shards
+                if Expression.compile(m["tiers"]).evaluate(lambda name, marks=marks, **_: name in marks)
+            ]
+            what = f"tests of the {tier} tier" + (" marked root" if root else "")
+            if not chosen:
+                problems.append(f"no shard runs the {what}")
+            if root and (bad := [m["shard"] for m in chosen if not m.get("as_root")]):
+                problems.append(f"the {what} run in {bad}, which do not run as root: there they could only skip")
     return problems
 
 
@@ -110,11 +133,21 @@ def test_a_loose_ci_workflow_is_reported() -> None:
     wf["jobs"]["shard"]["steps"][0]["uses"] = "actions/checkout@v4"
     wf["jobs"]["report"]["steps"][0].pop("with", None)
     wf["jobs"]["shard"]["strategy"]["matrix"]["include"][0]["as_root"] = True
+    wf["jobs"]["shard"]["strategy"]["matrix"]["include"][1]["tiers"] = "kit"  # the images tier in no shard
     problems = "\n".join(ci_problems(wf))
     for expected in (
         "top-level permissions",
         "actions/checkout@v4` is not pinned",
         "job report: a checkout without `persist-credentials: false`",
         "shards run as root: ['lint', 'cluster']",
+        "no shard runs the tests of the images tier",
     ):
         assert expected in problems, problems
+
+
+def test_root_tests_in_a_shard_of_the_runner_user_are_reported() -> None:
+    wf = _load(CI)
+    lint = wf["jobs"]["shard"]["strategy"]["matrix"]["include"][0]
+    lint["tiers"] = "inventory or static or service"  # as before: the root tests skipped as `runner`
+    problems = "\n".join(ci_problems(wf))
+    assert "the tests of the inventory tier marked root run in ['lint']" in problems, problems

@@ -276,11 +276,10 @@ def test_postgres_listens_on_no_tcp_port(postgres: Postgres) -> None:
     assert not listeners, f"the throwaway PostgreSQL (pid {pid}) listens on TCP (hex address:port): {listeners}"
 
 
+@pytest.mark.root(reason="acting as another local user needs root; as a user, the 0700 directory is the user's own")
 def test_postgres_refuses_another_local_user(postgres: Postgres) -> None:
     """`nobody` runs the fixture's own psql command (superuser `postgres`, `trust`): it cannot even reach the
     server."""
-    if os.geteuid() != 0:
-        pytest.skip("acting as another local user needs root; as a user, the 0700 directory is the user's own")
     res = run(["runuser", "-u", "nobody", "--", *postgres.psql_args("postgres"), "-c", "SELECT 1"], timeout=30)
     assert res.returncode != 0, f"user nobody connected to the throwaway PostgreSQL as its superuser:\n{res.describe()}"
     assert "Permission denied" in res.stderr, res.describe()
