@@ -201,7 +201,7 @@ class Runner:
 class Replay:
     runner: Runner
     event: str
-    base: str
+    sha: str  # the commit every job checks out (push), or the pull request's base
     work: Path
     workflow: dict[str, Any]
     artifacts: Path = field(init=False)
@@ -303,14 +303,19 @@ class Replay:
             trusted.write_text(f"[safe]\n\tdirectory = {ROOT / '.git'}\n\tdirectory = {ROOT}\n")
             clone = ["git", "clone", "-q", "--no-local", *depth, str(ROOT), str(repo)]
             ok = self.runner.run(clone, ws, env | {"GIT_CONFIG_GLOBAL": str(trusted)}, ws / "log") == 0
+            # every job checks out the one commit the replay started from, as every job of a GitHub run
+            # checks out the run's SHA (a commit made meanwhile would give shards of different commits)
+            git = ["git", "-C", str(repo), "-c", "user.name=replay", "-c", "user.email=replay@example.invalid"]
+            ok = ok and self.runner.run([*git, "reset", "-q", "--hard", self.sha], ws, env, ws / "log") == 0
             if ok and self.event == "pull_request":
-                # the pull request's base, as actions/checkout fetches it: origin/<base_ref>
-                base = subprocess.run(
-                    ["git", "-C", str(ROOT), "rev-parse", self.base], capture_output=True, text=True, check=True
-                ).stdout.strip()
-                self.runner.run(
-                    ["git", "-C", str(repo), "update-ref", "refs/remotes/origin/replay-base", base], ws, env, ws / "log"
-                )
+                # the pull request: its base as actions/checkout fetches it (origin/<base_ref>), and on top
+                # of it one commit that changes one page, as a contributor's page-only pull request does
+                steps = [
+                    [*git, "update-ref", "refs/remotes/origin/replay-base", self.sha],
+                    ["bash", "-c", f"printf '\\n<!-- a page-only change (replay) -->\\n' >> {repo / PR_PAGE}"],
+                    [*git, "commit", "-q", "-am", "A page-only change (GitHub replay)"],
+                ]
+                ok = all(self.runner.run(argv, ws, env, ws / "log") == 0 for argv in steps)
             return ok
         if uses == "actions/setup-python":
             want = given.get("python-version", "3")
@@ -391,7 +396,9 @@ def _say(text: str) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--event", choices=("push", "pull_request"), default="push")
-    parser.add_argument("--base", default="HEAD", help="the pull request's base (with --event pull_request)")
+    parser.add_argument(
+        "--base", default="HEAD", help="the commit to replay (push), or the pull request's base (pull_request)"
+    )
     parser.add_argument("--shard", action="append", help="only these shards (default: all, then the report job)")
     parser.add_argument("--keep-user", action="store_true", help="keep the runner user and its caches")
     args = parser.parse_args(argv)
@@ -410,7 +417,15 @@ def main(argv: list[str]) -> int:
     work = runner.home / "replay" / time.strftime("%Y%m%d-%H%M%S")
     work.mkdir(parents=True)
     shutil.chown(work.parent, USER)
-    replay = Replay(runner, args.event, args.base, work, workflow)
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--verify", f"{args.base}^{{commit}}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    _say(
+        f"{args.event}: every job checks out {sha[:12]}"
+        + (" plus a page-only commit" if args.event == "pull_request" else "")
+    )
+    replay = Replay(runner, args.event, sha, work, workflow)
     ok = True
     started = time.monotonic()
     try:
