@@ -105,9 +105,16 @@ def _build_rootfs(recipe: Recipe, digest: str) -> None:
     with tempfile.TemporaryDirectory(prefix="snipcheck-kit-") as tmp:
         tar = Path(tmp) / "rootfs.tar"
         cmd = ["bash", str(script), recipe.args["SUITE"], recipe.args["MIRROR"], recipe.args["SECURITY"], str(tar)]
+        if os.geteuid() != 0:
+            # debootstrap needs root: a user's run (GitHub's `runner`, a contributor in the docker group)
+            # asks sudo without a password, and says what is missing when it cannot (sudo -n fails at once)
+            keep = [f"{k}={os.environ[k]}" for k in ("SNIPCHECK_DEBIAN_KEYRING",) if k in os.environ]
+            cmd = ["sudo", "-n", "--", "env", *keep, *cmd]
         res = proc.run(cmd, timeout=900, own_group=True)  # a timeout stops debootstrap too, not only bash
         if res.returncode != 0:
-            raise RuntimeError(f"{rel(script)} failed ({res.returncode}):\n{proc.tail(res.stderr, 40)}")
+            how = " (run through `sudo -n`: give the user passwordless sudo, or build the kit as root)"
+            how = how if cmd[0] == "sudo" else ""
+            raise RuntimeError(f"{rel(script)} failed ({res.returncode}){how}:\n{proc.tail(res.stderr, 40)}")
         changes = ['CMD ["bash"]', f"ENV PATH={STD_PATH}"]
         changes += [f"LABEL {k}={v}" for k, v in _labels(recipe, digest).items()]
         docker.import_tar(tar, recipe.images[0], changes)
