@@ -299,7 +299,8 @@ def test_limits_and_go_runtime_settings_inside_the_pod(
     uid = pod["metadata"]["uid"]
     cid = pod["status"]["containerStatuses"][0]["containerID"].split("//", 1)[1]
     qos = pod["status"]["qosClass"].lower()
-    limit, quota, period = _cgroup_limits(f"kubepods/{qos}/pod{uid}/{cid}")
+    # under the node's own cgroup root (kubelet's cgroupRoot: the work directory's name, review H1)
+    limit, quota, period = _cgroup_limits(f"{node.workdir.name}/kubepods/{qos}/pod{uid}/{cid}")
     start = next(line for line in json_logs(node, pod["metadata"]["name"]) if line.get("msg") == "starting")
     measure.update(
         memory_limit_bytes=limit,
@@ -317,7 +318,7 @@ def test_limits_and_go_runtime_settings_inside_the_pod(
 
 def _cgroup_limits(rel: str) -> tuple[int, int, int]:
     """Memory limit (bytes), CPU quota and period (µs) of the container's cgroup, v1 or v2 (kubelet's
-    cgroupfs driver names it kubepods/<qos>/pod<uid>/<container id>)."""
+    cgroupfs driver names it <cgroupRoot>/kubepods/<qos>/pod<uid>/<container id>)."""
     root = Path("/sys/fs/cgroup")
     if (root / "cgroup.controllers").exists():  # v2: one hierarchy
         quota, period = (root / rel / "cpu.max").read_text().split()

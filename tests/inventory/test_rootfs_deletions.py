@@ -99,7 +99,8 @@ def test_mkrootfs_cleanup_unmounts_what_debootstrap_left_before_deleting(tmp_pat
     stand_ins.mkdir()
     debootstrap = stand_ins / "debootstrap"
     debootstrap.write_text(
-        "#!/bin/bash\nset -e\nrootfs=$3\n"  # debootstrap --variant=minbase SUITE TARGET MIRROR
+        # debootstrap [--OPTIONS...] SUITE TARGET MIRROR: the target is the second argument that is no option
+        '#!/bin/bash\nset -e\nargs=(); for a; do [[ $a == --* ]] || args+=("$a"); done; rootfs=${args[1]}\n'
         f'echo "$rootfs" >"{record}"\n'
         'mkdir -p "$rootfs"/etc/apt/apt.conf.d "$rootfs"/etc/apt/sources.list.d "$rootfs"/etc/dpkg/dpkg.cfg.d'
         ' "$rootfs"/usr/share/doc "$rootfs"/proc "$rootfs"/sys "$rootfs"/dev/pts\n'
