@@ -30,7 +30,15 @@ from snipcheck.checks import CHECKS, TIERS
 from snipcheck.diskwatch import DiskWatch
 from snipcheck.paths import REPORT, rel
 from snipcheck.results import head_commit
-from support import CALL_FAILED, IN_CI, RECORDING, recording, require, selection  # noqa: F401 (require re-exported)
+from support import (  # noqa: F401 (require re-exported)
+    CALL_FAILED,
+    IN_CI,
+    RECORDING,
+    recording,
+    require,
+    require_root_if_marked,
+    selection,
+)
 
 
 def tier_of(item: pytest.Item) -> str:
@@ -202,12 +210,7 @@ def _sweep_and_register_docker_run(config: pytest.Config) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Tests marked `root` need root: as a user they skip locally and fail with CI=true (support.require).
-    GitHub's jobs run as a user: ci.yml runs `root` tests in its one job with sudo (the cluster shard) and
-    deselects them in the others, so that none is skipped there."""
-    mark = item.get_closest_marker("root")
-    if mark is not None and os.geteuid() != 0:
-        require(False, str(mark.kwargs.get("reason") or "needs root"))
+    require_root_if_marked(item)
 
 
 _START = pytest.StashKey[float]()

@@ -96,6 +96,15 @@ def skip_needs_registry(snippet: Any, what: str) -> None:
     pytest.skip(what)  # declared in the manifest, no registry in this run: reported as such, never faked
 
 
+def require_root_if_marked(item: Any) -> None:
+    """Tests marked `root` need root: as a user they skip locally and fail with CI=true (require). GitHub's
+    jobs run as a user: ci.yml runs `root` tests in its one job with sudo (the cluster shard) and deselects
+    them in the others, so that none is skipped there. (tests/conftest.py calls it before each test.)"""
+    mark = item.get_closest_marker("root")
+    if mark is not None and os.geteuid() != 0:
+        require(False, str(mark.kwargs.get("reason") or "needs root"))
+
+
 HARDENED = ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-import conftest
 import pytest
 
 import support
@@ -23,7 +22,7 @@ class _Item:
 
 def _outcome(item: _Item) -> str:
     try:
-        conftest.pytest_runtest_setup(item)  # type: ignore[arg-type]
+        support.require_root_if_marked(item)
     except pytest.skip.Exception as exc:
         return f"skipped: {exc}"
     except pytest.fail.Exception as exc:
