@@ -266,7 +266,17 @@ class Replay:
             self.results.append((label, title, took, "ok" if ok else "FAILED"))
             if not ok:
                 context["_success"] = False
+        self.discard_root_leftovers()
         return bool(context["_success"])
+
+    def discard_root_leftovers(self) -> None:
+        """A job run with sudo (the cluster shard: `sudo --preserve-env` keeps HOME) leaves root's files in
+        the runner's home (~/.docker/buildx/current, ~/.kube/cache). On GitHub the next job gets a new
+        machine and never sees them; here the jobs share one home, and the next user job failed on them
+        ("open ~/.docker/buildx/current: permission denied"). They go back to the runner, as a new
+        machine's home would be the runner's (caches come back through actions/cache, as there)."""
+        home = self.runner.home
+        subprocess.run(["chown", "-R", "--from=root", f"{USER}:{USER}", str(home)], check=True)
 
     def step(self, step: dict[str, Any], context: dict[str, Any], env: dict[str, str], repo: Path, ws: Path) -> bool:
         step_env = dict(env)
