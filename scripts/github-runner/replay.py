@@ -305,18 +305,29 @@ class Replay:
         if uses not in KNOWN_ACTIONS:
             raise ReplayError(f"ci.yml uses {uses}, which the replay cannot play: add it to KNOWN_ACTIONS")
         if uses == "actions/checkout":
-            depth = [] if given.get("fetch-depth") == "0" else ["--depth", "1"]
+            shallow = given.get("fetch-depth") != "0"
             # (safe.directory: the checkout being replayed belongs to root, the clone to the runner user. Git
             # before 2.45 reads it only from global or system config: a global config of the clone's own, named
-            # in the environment so that the upload-pack that `clone --no-local` starts reads it too)
+            # in the environment so that the upload-pack that clone/fetch start reads it too)
             trusted = ws / "gitconfig-replay"
             trusted.write_text(f"[safe]\n\tdirectory = {ROOT / '.git'}\n\tdirectory = {ROOT}\n")
-            clone = ["git", "clone", "-q", "--no-local", *depth, str(ROOT), str(repo)]
-            ok = self.runner.run(clone, ws, env | {"GIT_CONFIG_GLOBAL": str(trusted)}, ws / "log") == 0
-            # every job checks out the one commit the replay started from, as every job of a GitHub run
-            # checks out the run's SHA (a commit made meanwhile would give shards of different commits)
+            genv = env | {"GIT_CONFIG_GLOBAL": str(trusted)}
             git = ["git", "-C", str(repo), "-c", "user.name=replay", "-c", "user.email=replay@example.invalid"]
-            ok = ok and self.runner.run([*git, "reset", "-q", "--hard", self.sha], ws, env, ws / "log") == 0
+            # every job checks out the one commit the replay started from, as every job of a GitHub run
+            # checks out the run's SHA (a commit made meanwhile would give shards of different commits);
+            # fetch-depth 1 (the default) as actions/checkout does it: that commit alone, fetched by its SHA
+            if shallow:
+                steps = [
+                    ["git", "init", "-q", str(repo)],
+                    [*git, "fetch", "-q", "--depth", "1", f"file://{ROOT}", self.sha],
+                    [*git, "checkout", "-q", "--detach", "FETCH_HEAD"],
+                ]
+            else:
+                steps = [
+                    ["git", "clone", "-q", "--no-local", str(ROOT), str(repo)],
+                    [*git, "reset", "-q", "--hard", self.sha],
+                ]
+            ok = all(self.runner.run(argv, ws, genv, ws / "log") == 0 for argv in steps)
             if ok and self.event == "pull_request":
                 # the pull request: its base as actions/checkout fetches it (origin/<base_ref>), and on top
                 # of it one commit that changes one page, as a contributor's page-only pull request does

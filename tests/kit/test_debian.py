@@ -58,10 +58,13 @@ def test_a_release_file_the_keyring_does_not_verify_stops_the_rootfs(tmp_path: P
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     gpg = ["gpg", "--batch", "--homedir", str(home)]
-    subprocess.run([*gpg, "--passphrase", "", "--quick-gen-key", "not debian <k@example.invalid>", "ed25519", "sign",
-                    "never"], check=True, capture_output=True, timeout=60)  # fmt: skip
-    keyring = tmp_path / "foreign.gpg"
-    keyring.write_bytes(subprocess.run([*gpg, "--export"], check=True, capture_output=True, timeout=60).stdout)
+    try:
+        subprocess.run([*gpg, "--passphrase", "", "--quick-gen-key", "not debian <k@example.invalid>", "ed25519",
+                        "sign", "never"], check=True, capture_output=True, timeout=60)  # fmt: skip
+        keyring = tmp_path / "foreign.gpg"
+        keyring.write_bytes(subprocess.run([*gpg, "--export"], check=True, capture_output=True, timeout=60).stdout)
+    finally:  # the key generation started a gpg-agent for that home: it does not outlive the test
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, timeout=30)
     out = tmp_path / "rootfs.tar"
     start = time.monotonic()
     res = proc.run(
