@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -12,7 +11,6 @@ import pytest
 from snipcheck import docker as dk
 from snipcheck import proc
 from snipcheck.imagekit.recipes import DEBIAN_MIRROR, DEBIAN_SECURITY, DEBIAN_SUITE, KIT
-from support import require
 
 pytestmark = pytest.mark.kit
 
@@ -51,10 +49,10 @@ def test_debian_slim(kit_image) -> None:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.root(reason="debootstrap needs root (run the kit tier as root)")
 def test_a_release_file_the_keyring_does_not_verify_stops_the_rootfs(tmp_path: Path) -> None:
     """The rootfs comes over plain http: debootstrap must check the Release signature (review M6). Given a
     keyring without Debian's keys, mkrootfs.sh stops at the signature, at once, and builds nothing."""
-    require(os.geteuid() == 0, "debootstrap needs root (run the kit tier as root)")
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     gpg = ["gpg", "--batch", "--homedir", str(home)]
