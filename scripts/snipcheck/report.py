@@ -73,6 +73,18 @@ def write(meta: dict[str, Any], report: Path = REPORT) -> dict[str, Any]:
     return doc
 
 
+def _combine(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
+    if a is None:
+        return dict(b)
+    out = dict(a)
+    for key, value in b.items():
+        if key == "seconds":
+            out[key] = max(float(out.get(key) or 0), float(value or 0))
+        elif isinstance(value, (int, float)):
+            out[key] = (out.get(key) or 0) + value
+    return out
+
+
 def merge(reports: list[Path], dest: Path = REPORT) -> dict[str, Any]:
     """One report from the reports of parallel CI jobs (a shard or tier each) of the same commit."""
     docs = [json.loads(p.read_text(encoding="utf-8")) for p in reports]
@@ -91,12 +103,20 @@ def merge(reports: list[Path], dest: Path = REPORT) -> dict[str, Any]:
         "caches_at_start": {str(p): d.get("caches_at_start") for p, d in zip(reports, docs, strict=True)},
         "disk": {str(p): d.get("disk") for p, d in zip(reports, docs, strict=True)},  # each job's own machine
     }
-    for doc in docs:
+    seen: dict[tuple[str, str, str], str] = {}
+    for path, doc in zip(reports, docs, strict=True):
         for tier, figures in (doc.get("tiers") or {}).items():
-            if tier in merged["tiers"]:
-                raise ValueError(f"tier {tier} appears in two of the reports: shards must not overlap")
-            merged["tiers"][tier] = figures
+            # a tier may span shards (GitHub's sudo shard runs the root-marked tests of the others): its
+            # counts add up, its wall time is the longest of the shards (they ran on machines of their own)
+            merged["tiers"][tier] = _combine(merged["tiers"].get(tier), figures)
         for snippet, records_ in (doc.get("snippets") or {}).items():
+            for rec in records_:
+                key = (snippet, str(rec.get("check")), str(rec.get("test", "")))
+                if key[2] and key in seen:
+                    raise ValueError(
+                        f"{key[2]} recorded {key[1]} of {snippet} in {seen[key]} and in {path}: shards must not overlap"
+                    )
+                seen[key] = str(path)
             merged["snippets"].setdefault(snippet, []).extend(records_)
         merged["unrecorded_checks"] += doc.get("unrecorded_checks") or []
         merged["wall_seconds"] = max(merged.get("wall_seconds") or 0, doc.get("wall_seconds") or 0)

@@ -136,14 +136,15 @@ def test_reports_of_parallel_jobs_merge(tmp_path) -> None:
 
     from snipcheck import report
 
-    def job(name: str, tier: str, commit: str = "abc") -> Path:
+    def job(name: str, tier: str, commit: str = "abc", test: str = "", seconds: float = 1.0) -> Path:
         p = tmp_path / f"{name}.json"
+        record = {"check": tier, "result": "passed", "test": test or f"tests/{tier}/test_{name}.py::t"}
         p.write_text(
             json.dumps(
                 {
                     "commit": commit,
-                    "tiers": {tier: {"seconds": 1.0, "passed": 1}},
-                    "snippets": {"a/Dockerfile": [{"check": tier, "result": "passed"}]},
+                    "tiers": {tier: {"seconds": seconds, "passed": 1}},
+                    "snippets": {"a/Dockerfile": [record]},
                     "unrecorded_checks": [],
                 }
             )
@@ -154,5 +155,9 @@ def test_reports_of_parallel_jobs_merge(tmp_path) -> None:
     assert set(merged["tiers"]) == {"static", "images"} and len(merged["snippets"]["a/Dockerfile"]) == 2
     with pytest.raises(ValueError, match="different commits"):
         report.merge([job("s", "static"), job("x", "images", commit="def")], tmp_path / "bad.json")
-    with pytest.raises(ValueError, match="two of the reports"):
-        report.merge([job("s", "static"), job("t", "static")], tmp_path / "bad.json")
+    # a tier in two shards (the sudo shard runs the root-marked tests of the others): counts add up, the
+    # wall time is the longest shard's; the same test's record in two shards is an overlap
+    merged = report.merge([job("s", "static", seconds=40.0), job("t", "static", seconds=2.0)], tmp_path / "o2.json")
+    assert merged["tiers"]["static"] == {"seconds": 40.0, "passed": 2}, merged["tiers"]
+    with pytest.raises(ValueError, match="shards must not overlap"):
+        report.merge([job("s", "static", test="x::t"), job("t", "static", test="x::t")], tmp_path / "bad.json")
