@@ -345,7 +345,7 @@ class Replay:
         if uses == "actions/setup-go":
             return self.runner.run(["go", "version"], ws, env, ws / "log") == 0
         if uses == "actions/upload-artifact":
-            found = [p for pattern in given["path"].split() for p in repo.glob(pattern.rstrip("/"))]
+            found = [p for pattern in given["path"].split() for p in _artifact_paths(repo, pattern.rstrip("/"))]
             if not found and given.get("if-no-files-found", "warn") == "error":
                 print(f"    [replay] upload-artifact: nothing at {given['path']}")
                 return False
@@ -383,6 +383,13 @@ class Replay:
             else:
                 print(f"    [replay] actions/cache: {path} not restored (a cache miss)")
         return True
+
+
+def _artifact_paths(repo: Path, pattern: str) -> list[Path]:
+    """upload-artifact's `path`: relative to the workspace (globs allowed), or absolute (`${{ runner.temp }}/site`)."""
+    if Path(pattern).is_absolute():
+        return [Path(pattern)] if Path(pattern).exists() else []
+    return list(repo.glob(pattern))
 
 
 def plan(workflow: dict[str, Any], event: str) -> list[str]:
