@@ -336,7 +336,10 @@ class Replay:
                     ["bash", "-c", f"printf '\\n<!-- a page-only change (replay) -->\\n' >> {repo / PR_PAGE}"],
                     [*git, "commit", "-q", "-am", "A page-only change (GitHub replay)"],
                 ]
-                ok = all(self.runner.run(argv, ws, env, ws / "log") == 0 for argv in steps)
+                # the same commit in every job (GitHub checks out one merge commit): fixed dates make the
+                # page commit's SHA the same, so that the report job can merge the shards' reports
+                fixed = {"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+                ok = all(self.runner.run(argv, ws, env | fixed, ws / "log") == 0 for argv in steps)
             return ok
         if uses == "actions/setup-python":
             want = given.get("python-version", "3")

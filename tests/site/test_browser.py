@@ -95,10 +95,11 @@ def test_every_page_loads_cleanly(tour: Tour, built_site: Path, screenshots: Pat
     assert len(list(screenshots.rglob("*.png"))) == len(pages)
 
 
-def test_code_blocks_show_and_copy_their_snippets(tour: Tour, measure: dict[str, Any]) -> None:
+def test_code_blocks_show_and_copy_their_snippets(tour: Tour, built_site: Path, measure: dict[str, Any]) -> None:
     measure["code_blocks"] = tour.code_blocks
     print(f"{tour.code_blocks} code blocks compared and copied")
-    assert tour.code_blocks > 0
+    if len(tour.pages) == len(built_pages(built_site)):  # a --changed tour of the home pages has none
+        assert tour.code_blocks > 0
     _fail_with(tour.code)
 
 
