@@ -105,26 +105,11 @@ def objects_of(run: str) -> dict[str, list[str]]:
     """The ids (images: references) of what run `run` and its workers left, by kind."""
     found: dict[str, list[str]] = {"container": [], "network": [], "volume": [], "image": []}
     project_prefix = f"snip-{run}-"
-    for line in dk.docker(
-        "ps",
-        "-a",
-        "--format",
-        f'{{{{.ID}}}} {{{{.Label "{dk.RUN_LABEL}"}}}} {{{{.Label "{COMPOSE_PROJECT}"}}}}',
-        timeout=30,
-    ).stdout.splitlines():
-        cid, _, rest = line.partition(" ")
-        label, _, project = rest.partition(" ")
-        if _of_run(label, run) or project.startswith(project_prefix):
-            found["container"].append(cid)
-    for kind in ("network", "volume"):
-        key = "ID" if kind == "network" else "Name"
-        for line in dk.docker(
-            kind,
-            "ls",
-            "--format",
-            f'{{{{.{key}}}}} {{{{.Label "{dk.RUN_LABEL}"}}}} {{{{.Label "{COMPOSE_PROJECT}"}}}}',
-            timeout=30,
-        ).stdout.splitlines():
+    listings = {"container": ("ps", "-a"), "network": ("network", "ls"), "volume": ("volume", "ls")}
+    for kind, command in listings.items():
+        key = "Name" if kind == "volume" else "ID"
+        labels = f'{{{{.{key}}}}} {{{{.Label "{dk.RUN_LABEL}"}}}} {{{{.Label "{COMPOSE_PROJECT}"}}}}'
+        for line in dk.docker(*command, "--format", labels, timeout=30).stdout.splitlines():
             oid, _, rest = line.partition(" ")
             label, _, project = rest.partition(" ")
             if _of_run(label, run) or project.startswith(project_prefix):
