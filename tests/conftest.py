@@ -67,7 +67,6 @@ def built_site(tmp_path_factory: pytest.TempPathFactory):
 
 _TIER_SPAN: dict[str, list[float]] = defaultdict(lambda: [float("inf"), 0.0])
 _TIER_COUNTS: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-_TIERS_SELECTED: set[str] = set()
 # tiers of which a test without the `root` mark ran: the ones whose snippet checks a run is judged on.
 # Root-marked tests record no snippet check (they test the harness); the GitHub shard that runs them with
 # sudo (`-m "cluster or root"`) runs one static test, and must not be held to the static tier's checks.
@@ -93,7 +92,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             items[:] = keep
     building_kube = kubeapi.background.is_running(kubeapi.BACKGROUND_PID) and not kubeapi.BACKGROUND_STATUS.exists()
     for it in items:
-        _TIERS_SELECTED.add(tier_of(it))
         covers = recording(it).covers
         if tier_of(it) == "cluster" and building_kube:
             # its first test waits for setup.sh's background build of the Kubernetes binaries

@@ -38,7 +38,6 @@ from .pages import FENCE
 
 STATUSES = ("same", "comments", "changed", "diagram", "dropped")
 NEEDS_ERRATA = {"changed", "diagram", "dropped"}
-NEEDS_TARGET = {"same", "comments", "changed"}
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 ATTR_ID = re.compile(r"\{:?\s*[^}]*#(?P<id>[A-Za-z0-9_-]+)[^}]*\}")
 HTML_ID = re.compile(r'\bid="(?P<id>[A-Za-z0-9_-]+)"')

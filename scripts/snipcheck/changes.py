@@ -51,7 +51,6 @@ EVERYTHING = (
     "pyproject.toml",
     ".ci/run",
     "scripts/lib/",
-    "scripts/build-image-kit.sh",
     ".github/workflows/",
 )
 # What one tier alone reads: a change runs that tier whole (beside the always-run tiers).

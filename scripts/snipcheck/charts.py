@@ -137,6 +137,3 @@ def render(name: str, results: Results, lang: str) -> str:
         f'<span class="sc-chart-text">{items}</span></figcaption></figure>'
     )
 
-
-def bars_of(name: str) -> tuple[Bar, ...]:
-    return CHARTS[name].bars

@@ -35,7 +35,6 @@ from .paths import ROOT, rel
 
 CATALOGS = ROOT / "translations" / "comments.ru"
 
-HASH_KINDS = {"shell", "yaml", "compose", "kubernetes", "kustomization", "workflow", "toml"}
 YAML_KINDS = {"yaml", "compose", "kubernetes", "kustomization", "workflow"}
 LINE_HASH_KINDS = {"dockerfile", "dockerignore", "env"}  # only whole-line `#` comments
 SLASH_KINDS = {"go", "csharp", "gomod"}

@@ -78,7 +78,7 @@ def node(kube_tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 def _image_tar(ref: str, dest: Path) -> Path:
     if not dk.image_exists(ref):
-        fail(f"{ref} is not in Docker's image store (the kit tier builds it: bash scripts/build-image-kit.sh)")
+        fail(f"{ref} is not in Docker's image store (the kit tier builds it: python -m snipcheck kit)")
     return dk.save(ref, dest)
 
 
