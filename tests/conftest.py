@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from snipcheck import cachestate, changes, deadruns, kubeapi, manifest, sitebuild, toolversions
+from snipcheck import cachestate, changes, deadruns, kubeapi, manifest, runid, sitebuild, toolversions
 from snipcheck import docker as dk
 from snipcheck import report as run_report
 from snipcheck.checks import CHECKS, TIERS
@@ -177,7 +177,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     # xdist workers inherit the environment: every process of this run shares one run id
-    os.environ.setdefault("SNIPCHECK_RUN_ID", dk.RUN_BASE)
+    os.environ.setdefault("SNIPCHECK_RUN_ID", runid.RUN_BASE)
     # SIGTERM (a CI timeout, `kill`) ends the run like Ctrl-C: fixtures tear down, so the control plane,
     # the node and containers started in sessions of their own do not outlive it
     signal.signal(signal.SIGTERM, _interrupt)
@@ -303,7 +303,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.config.stash[_MISSING] = missing
     run_report.write(
         {
-            "run_id": dk.RUN_BASE,
+            "run_id": runid.RUN_BASE,
             "ci": IN_CI,
             "started": session.config.stash.get(_START, 0.0),
             "wall_seconds": round(time.time() - session.config.stash.get(_START, time.time()), 1),

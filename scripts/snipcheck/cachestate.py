@@ -15,8 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from . import kubeapi
-from .paths import BUILD
+from .paths import BUILD, kube_cache_dir
 
 SNAPSHOT = BUILD / "caches-at-start.json"
 
@@ -59,7 +58,7 @@ def _docker() -> dict[str, Any]:
 
 
 def snapshot() -> dict[str, Any]:
-    kube = kubeapi.cache_dir()
+    kube = kube_cache_dir()
     state = {
         **_docker(),
         "go_build_cache_bytes": _dir_bytes(_go_build_cache()),

@@ -136,4 +136,3 @@ def render(name: str, results: Results, lang: str) -> str:
         f'<figure class="sc-figure">{"".join(parts)}<figcaption><strong>{e(title)}</strong>'
         f'<span class="sc-chart-text">{items}</span></figcaption></figure>'
     )
-

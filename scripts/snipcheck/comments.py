@@ -28,8 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from . import manifest
-from .inventory import check_pages
+from . import manifest, pages
 from .pages import SECTION_MARK
 from .paths import ROOT, rel
 
@@ -638,7 +637,7 @@ def check(
 
 def page_includes(docs: Path, snippets: Path) -> dict[str, set[str | None]]:
     """Snippet path -> the sections the pages include (None: the whole file)."""
-    found, _ = check_pages(docs, snippets)
+    found = pages.all_includes(docs, snippets)
     out: dict[str, set[str | None]] = {}
     for inc in found:
         out.setdefault(inc.path, set()).add(inc.section)

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import docker as dk
-from . import privatedir
+from . import privatedir, runid
 from .procid import ProcId
 
 RECORDS_ENV = "SNIPCHECK_DOCKER_RUNS_DIR"  # another directory (the tests of this module use their own)
 COMPOSE_PROJECT = "com.docker.compose.project"
-_RUN_ID = re.compile(r"^r[0-9a-f]{10}$")  # docker.RUN_BASE, as it is generated
+_RUN_ID = re.compile(r"^r[0-9a-f]{10}$")  # runid.RUN_BASE, as it is generated
 
 
 def records_dir() -> Path:
@@ -63,7 +63,7 @@ class RunRecord:
         return cls(path, run, ProcId.parse(str(data["owner"])), str(data["engine"]))
 
 
-def register(run: str = dk.RUN_BASE, engine: str | None = None, directory: Path | None = None) -> Path | None:
+def register(run: str = runid.RUN_BASE, engine: str | None = None, directory: Path | None = None) -> Path | None:
     """Record that this process owns run `run` on the engine (None when no engine answers: nothing to
     record, the run makes no Docker objects)."""
     engine = engine or engine_id()

@@ -21,20 +21,15 @@ import tarfile
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 from . import proc
+from .runid import RUN_ID
 
 RUN_LABEL = "io.snipcheck.run"
-# One id per test run, shared with xdist workers through the environment (the report's fragments)…
-RUN_BASE = os.environ.get("SNIPCHECK_RUN_ID") or f"r{uuid.uuid4().hex[:10]}"
-# …and one per process for Docker objects (tags, names, labels), so that parallel workers never share a
-# tag or remove each other's objects when they clean up.
-RUN_ID = RUN_BASE + (f"-{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else "")
 
 
 class DockerError(proc.CommandError):

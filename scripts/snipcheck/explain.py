@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import manifest, pagemarks
+from . import manifest, pagemarks, pages
 from .checks import CHECKS
 from .figures import with_unit
-from .inventory import check_pages
 from .pages import page_lang
 from .paths import DOCS, REPORT, ROOT, SNIPPETS, rel
 from .results import Results, head_commit, load
@@ -79,7 +78,7 @@ def explain(arg: str, results: Results | None = None) -> str:
     if snip.reason:
         out.append(f"  reason: {snip.reason}")
     out.append(f"manifest entry: {rel(snip.manifest)}:{snip.line}")
-    includes, _ = check_pages(DOCS, SNIPPETS)
+    includes = pages.all_includes(DOCS, SNIPPETS)
     out.append("included by:")
     for lang in ("ru", "en"):
         where = [

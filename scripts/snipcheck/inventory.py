@@ -8,12 +8,11 @@ on deliberately broken trees in a temporary directory.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from . import manifest, pages
 from .checks import CHECKS
-from .pages import Include, page_lang, sections_in
+from .pages import Include, page_lang
 from .paths import ROOT
 
 IGNORED_SNIPPET_FILES = {manifest.MANIFEST_NAME}
@@ -55,29 +54,10 @@ def check_pages(docs: Path, snippets: Path) -> tuple[list[Include], list[str]]:
         includes, page_problems = scan_page(page)
         problems += page_problems
         for inc in includes:
-            target = snippets / inc.path
-            if not target.resolve().is_relative_to(snippets.resolve()):
-                problems.append(f"{inc.page}:{inc.line}: include of {inc.path}, outside snippets/ — name a snippet")
+            problem = pages.include_problem(inc, snippets)
+            if problem:
+                problems.append(problem)
                 continue
-            if not target.is_file():
-                problems.append(
-                    f"{inc.page}:{inc.line}: include of missing file snippets/{inc.path} — create it or fix the path"
-                )
-                continue
-            if inc.section is not None:
-                if re.fullmatch(r"[0-9:,-]+", inc.section):
-                    problems.append(
-                        f"{inc.page}:{inc.line}: line-range include {inc.path}:{inc.section} — "
-                        f"use a named section ([start:name]/[end:name]) instead"
-                    )
-                    continue
-                marks = sections_in(target)
-                if inc.section not in marks["start"] or inc.section not in marks["end"]:
-                    problems.append(
-                        f"{inc.page}:{inc.line}: section '{inc.section}' not found in "
-                        f"snippets/{inc.path} — add `--8<-- [start:{inc.section}]` and "
-                        f"`--8<-- [end:{inc.section}]` comment lines there"
-                    )
             all_includes.append(inc)
     return all_includes, problems
 

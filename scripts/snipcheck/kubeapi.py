@@ -21,14 +21,10 @@ control plane is stopped by the run's death or, at the latest, by the next run's
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import re
 import secrets
 import shutil
-import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -37,12 +33,11 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from . import background, saferm, spawned, waiting
-from .paths import BUILD, SCRIPTS, rel
+from .kubeprocess import KubeError, Proc, free_port, group_alive, openssl, spawn, tail, unix_http_get
+from .paths import BUILD, kube_cache_dir, kube_version, rel
 
-GO_MOD = SCRIPTS / "kube" / "go.mod"
 INSTALL_HINT = (
     "run: bash scripts/install-kube.sh (builds kube-apiserver, kube-controller-manager, kubectl; ~15 min cold, cached)"
 )
@@ -54,30 +49,8 @@ SERVICE_CIDR = "10.96.0.0/16"
 # one: so a deep work directory never meets the 107-byte limit of a socket path.
 ETCD_CLIENT_SOCKET = "etcd-client:2379"
 ETCD_PEER_SOCKET = "etcd-peer:2380"
-SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
 API_PORT_ATTEMPTS = 4
 BUILT = ("kube-apiserver", "kube-controller-manager", "kubectl")  # by install-kube.sh
-
-
-class KubeError(RuntimeError):
-    """A control-plane process failed to start or to answer; the message carries its last log lines."""
-
-
-def pinned_version() -> str:
-    """The Kubernetes release that scripts/kube/go.mod requires (e.g. v1.35.4)."""
-    text = GO_MOD.read_text(encoding="utf-8")
-    m = re.search(r"^require k8s\.io/kubernetes (v\d+\.\d+\.\d+)$", text, re.MULTILINE)
-    if not m:
-        raise KubeError(f"{rel(GO_MOD)}: no line `require k8s.io/kubernetes vX.Y.Z`")
-    return m.group(1)
-
-
-def cache_dir(version: str | None = None) -> Path:
-    """Where install-kube.sh keeps the binaries of `version` (same rule as the script)."""
-    root = os.environ.get("SNIPCHECK_CACHE") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "snipcheck"
-    )
-    return Path(root) / "kube" / (version or pinned_version())
 
 
 @dataclass(frozen=True)
@@ -107,7 +80,7 @@ def wait_for_background_build(timeout: float = 3600) -> str:
         status = BACKGROUND_STATUS.read_text().strip()
         if status != "0":
             log = rel(BACKGROUND_LOG)
-            return f"scripts/install-kube.sh failed in the background (exit {status}); {log}:\n{_tail(BACKGROUND_LOG)}"
+            return f"scripts/install-kube.sh failed in the background (exit {status}); {log}:\n{tail(BACKGROUND_LOG)}"
         return ""
 
     if not BACKGROUND_PID.exists() or BACKGROUND_STATUS.exists():
@@ -117,7 +90,7 @@ def wait_for_background_build(timeout: float = 3600) -> str:
         return (
             f"no background build of the Kubernetes binaries is running ({why}) and none wrote "
             f"{rel(BACKGROUND_STATUS)}: it ended without writing it, or the record is stale from a killed run; "
-            f"build them with: bash scripts/install-kube.sh\n{_tail(BACKGROUND_LOG)}"
+            f"build them with: bash scripts/install-kube.sh\n{tail(BACKGROUND_LOG)}"
         )
     leader = job
 
@@ -133,7 +106,7 @@ def wait_for_background_build(timeout: float = 3600) -> str:
     try:
         waiting.until(finished, timeout=timeout, what="the background build of the Kubernetes binaries", interval=2)
     except (waiting.Abort, waiting.WaitTimeout) as exc:
-        return f"{exc}\n{_tail(BACKGROUND_LOG)}"
+        return f"{exc}\n{tail(BACKGROUND_LOG)}"
     return status_problem()
 
 
@@ -149,8 +122,8 @@ def find_tools() -> tuple[Tools | None, str]:
     import hashlib  # here, not at the top: only this function needs them
     import stat
 
-    version = pinned_version()
-    where = cache_dir(version)
+    version = kube_version()
+    where = kube_cache_dir(version)
     sums_file = where / "SHA256SUMS"
     uid = os.geteuid()
     remedy = (
@@ -211,45 +184,6 @@ def find_tools() -> tuple[Tools | None, str]:
     ), ""
 
 
-def free_port() -> int:
-    """A loopback port free when asked, below the kernel's ephemeral range (see snipcheck.spawned)."""
-    return spawned.free_port()
-
-
-def _tail(path: Path, lines: int = 25) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-@dataclass
-class _Proc:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-    handle: IO[bytes]
-    record: Path | None = None  # in snipcheck.spawned's registry until stopped
-
-    def died(self) -> str | None:
-        code = self.popen.poll()
-        return None if code is None else f"{self.name} exited with {code}; last log lines:\n{_tail(self.log)}"
-
-    def stop(self, grace: float = 10) -> None:
-        """SIGTERM to its process group, SIGKILL after `grace` seconds; closes its log."""
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(timeout=10)
-        self.handle.close()
-        if not group_alive(self.popen.pid):
-            spawned.forget(self.record)
-            self.record = None
-
-
 @dataclass
 class KubectlResult:
     args: list[str]
@@ -269,7 +203,7 @@ class KubectlResult:
 class ControlPlane:
     tools: Tools
     workdir: Path
-    procs: list[_Proc] = field(default_factory=list)
+    procs: list[Proc] = field(default_factory=list)
     api_port: int = 0
     kubeconfig: Path = Path()
     startup_seconds: float = 0.0
@@ -299,7 +233,7 @@ class ControlPlane:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _spawn(self, name: str, args: Sequence[str]) -> _Proc:
+    def _spawn(self, name: str, args: Sequence[str]) -> Proc:
         proc = spawn(self.workdir, name, args, record_workdir=True)
         self.procs.append(proc)
         return proc
@@ -381,7 +315,7 @@ class ControlPlane:
                 self._wait(api, f"{url}/readyz", lambda body: body.strip() == "ok", token=token)
                 break
             except KubeError:
-                if attempt == API_PORT_ATTEMPTS or api.died() is None or not spawned.port_taken(_tail(api.log)):
+                if attempt == API_PORT_ATTEMPTS or api.died() is None or not spawned.port_taken(tail(api.log)):
                     raise
                 # it exited because its port was taken by the time it bound: again on another port
                 api.stop()
@@ -435,10 +369,10 @@ class ControlPlane:
             time.sleep(0.5)
         raise KubeError(
             f"kube-controller-manager created no `default` ServiceAccount in kube-system within "
-            f"{READY_DEADLINE_S:.0f}s; last log lines:\n{_tail(kcm.log)}"
+            f"{READY_DEADLINE_S:.0f}s; last log lines:\n{tail(kcm.log)}"
         )
 
-    def _wait(self, proc: _Proc, url: str, ok: Callable[[str], bool], token: str = "") -> None:
+    def _wait(self, proc: Proc, url: str, ok: Callable[[str], bool], token: str = "") -> None:
         """Poll `url` until `ok(body)`; a process exit or the deadline raises with its last log lines."""
         ctx = ssl.create_default_context()
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE  # the cert is not written yet at first
@@ -451,7 +385,7 @@ class ControlPlane:
         self._wait_for(proc, url, fetch, ok)
 
     def _wait_for(
-        self, proc: _Proc, where: str, fetch: Callable[[], tuple[int, str]], ok: Callable[[str], bool]
+        self, proc: Proc, where: str, fetch: Callable[[], tuple[int, str]], ok: Callable[[str], bool]
     ) -> None:
         """Call `fetch` (HTTP status, body) until `ok(body)`; a process exit or the deadline raises with its
         last log lines."""
@@ -470,7 +404,7 @@ class ControlPlane:
             time.sleep(0.2)
         raise KubeError(
             f"{proc.name} not ready at {where} within {READY_DEADLINE_S:.0f}s (last: {last}); "
-            f"last log lines:\n{_tail(proc.log)}"
+            f"last log lines:\n{tail(proc.log)}"
         )
 
     def stop(self) -> None:
@@ -491,7 +425,7 @@ class ControlPlane:
         return [p.popen.pid for p in self.procs]
 
     def logs(self, lines: int = 25) -> str:
-        return "\n".join(f"--- {p.name} ---\n{_tail(p.log, lines)}" for p in self.procs)
+        return "\n".join(f"--- {p.name} ---\n{tail(p.log, lines)}" for p in self.procs)
 
     # ---- kubectl -------------------------------------------------------------------------------
 
@@ -504,88 +438,3 @@ class ControlPlane:
             [str(self.tools.kubectl), *full], capture_output=True, text=True, input=stdin, timeout=timeout, env=env
         )
         return KubectlResult(list(args), res.returncode, res.stdout, res.stderr, time.monotonic() - t0)
-
-
-def spawn(workdir: Path, name: str, args: Sequence[str], *, record_workdir: bool = False) -> _Proc:
-    """Start a server process with its log in `workdir`, in a process group of its own (stopping it
-    kills it and anything it started, never other processes). It gets SIGTERM when the thread that
-    started it ends (parent-death signal) and is recorded in snipcheck.spawned's registry (with
-    `workdir` to remove when a later run reaps it, if `record_workdir`; a node's work directory is
-    snipcheck.nodejournal's to put back)."""
-    log = workdir / f"{name}.log"
-    handle = log.open("wb")
-    popen = subprocess.Popen(
-        list(args),
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        cwd=workdir,
-        preexec_fn=spawned.pdeathsig(signal.SIGTERM),
-    )
-    proc = _Proc(name, popen, log, handle)
-    try:
-        proc.record = spawned.register(popen.pid, name, workdir if record_workdir else None)
-    except BaseException:
-        proc.stop(grace=5)
-        raise
-    return proc
-
-
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path: Path, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            if len(str(self._path)) <= SOCKET_PATH_MAX:
-                sock.connect(str(self._path))
-            else:  # too long for sun_path: through a descriptor of its directory
-                dirfd = os.open(self._path.parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-                try:
-                    sock.connect(f"/proc/self/fd/{dirfd}/{self._path.name}")
-                finally:
-                    os.close(dirfd)
-        except OSError:
-            sock.close()
-            raise
-        self.sock = sock
-
-
-def unix_http_get(sock: Path, path: str, timeout: float = 2) -> tuple[int, str]:
-    """GET `path` from an HTTP server on the Unix socket `sock`: (status, body)."""
-    conn = _UnixHTTPConnection(sock, timeout)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        return resp.status, resp.read().decode("utf-8", "replace")
-    finally:
-        conn.close()
-
-
-def openssl(*args: str) -> None:
-    res = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=60)
-    if res.returncode != 0:
-        raise KubeError(f"openssl {' '.join(args)} failed: {res.stderr}")
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def process_alive(pid: int) -> bool:
-    """True while `pid` exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -37,20 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import hoststate, nodejournal, saferm, waiting
-from .kubeapi import (
-    SERVICE_CIDR,
-    ControlPlane,
-    KubectlResult,
-    KubeError,
-    Tools,
-    _Proc,
-    _tail,
-    cache_dir,
-    free_port,
-    group_alive,
-    openssl,
-    spawn,
-)
+from .kubeapi import SERVICE_CIDR, ControlPlane, KubectlResult, Tools
+from .kubeprocess import KubeError, Proc, free_port, group_alive, openssl, spawn, tail
+from .paths import kube_cache_dir
 
 NODE_ENV = "SNIPCHECK_NODE"
 POD_SUBNET = "10.244.0.0/24"
@@ -74,7 +63,7 @@ def wanted() -> bool:
 
 def missing_tools() -> str:
     """Empty when everything the node needs is here, else what is missing and how to get it."""
-    missing = [n for n in NODE_BINARIES if not os.access(cache_dir() / n, os.X_OK)]
+    missing = [n for n in NODE_BINARIES if not os.access(kube_cache_dir() / n, os.X_OK)]
     missing += [
         f"{CNI_BIN}/{p}" for p in ("bridge", "host-local", "firewall", "loopback") if not (CNI_BIN / p).exists()
     ]
@@ -136,7 +125,7 @@ def claim_host(lock: nodejournal.HostLock) -> tuple[Path, hoststate.HostState, l
 
 
 def coredns_version() -> str:
-    out = subprocess.run([str(cache_dir() / "coredns"), "-version"], capture_output=True, text=True, timeout=20)
+    out = subprocess.run([str(kube_cache_dir() / "coredns"), "-version"], capture_output=True, text=True, timeout=20)
     return out.stdout.split()[0].removeprefix("CoreDNS-") if out.stdout else "unknown"
 
 
@@ -147,7 +136,7 @@ class Node:
     before: hoststate.HostState
     bridge: str = field(default_factory=lambda: f"{hoststate.BRIDGE_PREFIX}{secrets.token_hex(2)}")
     cp: ControlPlane | None = None
-    procs: list[_Proc] = field(default_factory=list)
+    procs: list[Proc] = field(default_factory=list)
     containerd_sock: Path = Path()
     timings: dict[str, float] = field(default_factory=dict)
     restored: list[str] = field(default_factory=list)
@@ -196,7 +185,7 @@ class Node:
         self._spawn(
             "kube-scheduler",
             [
-                str(cache_dir() / "kube-scheduler"),
+                str(kube_cache_dir() / "kube-scheduler"),
                 f"--kubeconfig={self.cp.kubeconfig}",
                 "--leader-elect=false",
                 "--bind-address=127.0.0.1",
@@ -333,7 +322,7 @@ state = "{w / "state"}"
 
     def _import_pause(self) -> None:
         """The pause image: Kubernetes' pause.c built by install-kube.sh, as a one-layer image."""
-        self.import_binary(cache_dir() / "pause", PAUSE_IMAGE, ["/pause"])
+        self.import_binary(kube_cache_dir() / "pause", PAUSE_IMAGE, ["/pause"])
 
     def _cgroup_root(self) -> str:
         """The cgroup every Pod of this node lives under, named after its work directory (review H1): a
@@ -387,7 +376,7 @@ state = "{w / "state"}"
         self._spawn(
             "kubelet",
             [
-                str(cache_dir() / "kubelet"),
+                str(kube_cache_dir() / "kubelet"),
                 f"--config={w / 'config.json'}",
                 f"--kubeconfig={self.cp_().kubeconfig}",
                 f"--root-dir={w / 'root'}",
@@ -411,7 +400,7 @@ state = "{w / "state"}"
         self._spawn(
             "kube-proxy",
             [
-                str(cache_dir() / "kube-proxy"),
+                str(kube_cache_dir() / "kube-proxy"),
                 f"--kubeconfig={self.cp_().kubeconfig}",
                 f"--hostname-override={NODE_NAME}",
                 "--proxy-mode=iptables",
@@ -429,7 +418,7 @@ state = "{w / "state"}"
     def _start_coredns(self) -> None:
         version = coredns_version()
         image = COREDNS_IMAGE.format(version=version)
-        self.import_binary(cache_dir() / "coredns", image, ["/coredns", "-conf", "/etc/coredns/Corefile"])
+        self.import_binary(kube_cache_dir() / "coredns", image, ["/coredns", "-conf", "/etc/coredns/Corefile"])
         res = self.cp_().kubectl("apply", "-f", "-", stdin=coredns_manifest(image))
         if res.returncode != 0:
             raise KubeError(f"CoreDNS manifest refused:\n{res.describe()}")
@@ -470,13 +459,13 @@ state = "{w / "state"}"
         except (waiting.Abort, waiting.WaitTimeout) as exc:
             raise KubeError(f"{exc}\n{self.logs()}") from None
 
-    def _spawn(self, name: str, args: list[str]) -> _Proc:
+    def _spawn(self, name: str, args: list[str]) -> Proc:
         proc = spawn(self.workdir, name, args)
         self.procs.append(proc)
         return proc
 
     @staticmethod
-    def _alive(proc: _Proc) -> bool:
+    def _alive(proc: Proc) -> bool:
         if (why := proc.died()) is not None:
             raise waiting.Abort(why)
         return True
@@ -487,7 +476,7 @@ state = "{w / "state"}"
             raise KubeError(f"ip {' '.join(args)}: {res.stderr.strip()}")
 
     def logs(self, lines: int = 15) -> str:
-        own = "\n".join(f"--- {p.name} ---\n{_tail(p.log, lines)}" for p in self.procs)
+        own = "\n".join(f"--- {p.name} ---\n{tail(p.log, lines)}" for p in self.procs)
         return own + ("\n" + self.cp.logs(lines) if self.cp else "")
 
     def pids(self) -> list[int]:

@@ -3,7 +3,7 @@
 Two jobs, both on the markdown mkdocs hands to hooks (front matter already removed):
 - `mark_blocks`: after the closing fence of every included code block, a token paragraph with an
   anchor id (`SNIPCHECKTOKEN3X` + `{: #proof-... }`), which the hook later swaps for the proof line. The
-  includes are found by the inventory's page reader (snipcheck.inventory.scan_page), so the site and
+  includes are found by the one page reader (snipcheck.pages.includes), so the site and
   the inventory tests agree on what a code block is.
 - `placeholders`: every `{{ name args... }}` with the source file and line, for the hook to resolve.
 """
@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from .inventory import scan_page
+from . import pages
 from .pages import FENCE, Include
 
 TOKEN = "SNIPCHECKTOKEN"
@@ -66,7 +66,7 @@ def fence_groups(page: Path) -> list[tuple[int, list[Include]]]:
 
 
 def _fence_groups(page: Path) -> list[tuple[int, list[Include]]]:
-    includes, _ = scan_page(page)  # fence problems are the inventory tests' business
+    includes = pages.includes(page)  # fence problems are the inventory tests' business
     lines = page.read_text(encoding="utf-8").splitlines()
     closing: dict[int, list[Include]] = {}
     for inc in includes:

@@ -167,7 +167,38 @@ def parse(page: Path, text: str | None = None) -> Page:
 
 
 def includes(page: Path) -> list[Include]:
-    return [inc for block in parse(page).blocks for inc in block.includes]
+    """The includes of a page's closed code blocks (an unclosed fence is the inventory tests' business)."""
+    return [inc for block in parse(page).blocks if block.closed for inc in block.includes]
+
+
+def include_problem(inc: Include, snippets: Path) -> str | None:
+    """Why an include names no snippet (outside snippets/, missing file, line range, missing section) —
+    "page:line: what is wrong — what to do" — or None when it names one."""
+    target = snippets / inc.path
+    if not target.resolve().is_relative_to(snippets.resolve()):
+        return f"{inc.page}:{inc.line}: include of {inc.path}, outside snippets/ — name a snippet"
+    if not target.is_file():
+        return f"{inc.page}:{inc.line}: include of missing file snippets/{inc.path} — create it or fix the path"
+    if inc.section is None:
+        return None
+    if re.fullmatch(r"[0-9:,-]+", inc.section):
+        return (
+            f"{inc.page}:{inc.line}: line-range include {inc.path}:{inc.section} — "
+            f"use a named section ([start:name]/[end:name]) instead"
+        )
+    marks = sections_in(target)
+    if inc.section not in marks["start"] or inc.section not in marks["end"]:
+        return (
+            f"{inc.page}:{inc.line}: section '{inc.section}' not found in "
+            f"snippets/{inc.path} — add `--8<-- [start:{inc.section}]` and "
+            f"`--8<-- [end:{inc.section}]` comment lines there"
+        )
+    return None
+
+
+def all_includes(docs: Path, snippets: Path) -> list[Include]:
+    """Every include of every page that names a snippet (the others are reported by the inventory)."""
+    return [inc for page in all_pages(docs) for inc in includes(page) if include_problem(inc, snippets) is None]
 
 
 def sections_in(file: Path) -> dict[str, set[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +19,26 @@ def project_shell_scripts() -> list[Path]:
 
 
 BUILD = ROOT / "build"
+KUBE_GO_MOD = SCRIPTS / "kube" / "go.mod"  # pins the Kubernetes release the cluster tier builds
+
+
+def kube_version() -> str:
+    """The Kubernetes release that scripts/kube/go.mod requires (e.g. v1.35.4)."""
+    text = KUBE_GO_MOD.read_text(encoding="utf-8")
+    m = re.search(r"^require k8s\.io/kubernetes (v\d+\.\d+\.\d+)$", text, re.MULTILINE)
+    if not m:
+        raise RuntimeError(f"{rel(KUBE_GO_MOD)}: no line `require k8s.io/kubernetes vX.Y.Z` — restore it")
+    return m.group(1)
+
+
+def kube_cache_dir(version: str | None = None) -> Path:
+    """Where install-kube.sh keeps the binaries of `version` (same rule as the script)."""
+    root = os.environ.get("SNIPCHECK_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "snipcheck"
+    )
+    return Path(root) / "kube" / (version or kube_version())
+
+
 REPORT = Path(os.environ.get("SNIPCHECK_REPORT", BUILD / "report.json"))
 
 

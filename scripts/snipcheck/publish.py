@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from .inventory import check_pages
+from . import pages
 from .manifest import Snippet
 from .paths import rel
 from .results import Results
@@ -44,7 +44,7 @@ def problems(
             f"commit {head[:12]} — re-run the suite on this commit, a published page must not show "
             f"another commit's results"
         )
-    includes, _ = check_pages(docs, snippets_dir)
+    includes = pages.all_includes(docs, snippets_dir)
     seen: set[str] = set()
     for inc in includes:
         snip = snippets.get(inc.path)

@@ -14,16 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from .paths import REPORT
+from .runid import RUN_BASE  # one id per run, shared with xdist workers through the environment
 
 
 def fragments_dir(report: Path = REPORT) -> Path:
     return report.parent / (report.stem + ".d")
-
-
-def _run_id() -> str:
-    from .docker import RUN_BASE  # one id per run, shared with xdist workers through the environment
-
-    return RUN_BASE
 
 
 def record(
@@ -41,7 +36,7 @@ def record(
         "at": time.time(),
         **measurements,
     }
-    with (frag / f"{_run_id()}-{worker}.jsonl").open("a", encoding="utf-8") as fh:
+    with (frag / f"{RUN_BASE}-{worker}.jsonl").open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
 
@@ -50,14 +45,14 @@ def reset(report: Path = REPORT, max_age_s: float = 6 * 3600) -> None:
     frag = fragments_dir(report)
     if frag.is_dir():
         for f in frag.glob("*.jsonl"):
-            if f.name.startswith(_run_id() + "-") or time.time() - f.stat().st_mtime > max_age_s:
+            if f.name.startswith(RUN_BASE + "-") or time.time() - f.stat().st_mtime > max_age_s:
                 f.unlink()
 
 
 def records(report: Path = REPORT) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     frag = fragments_dir(report)
-    for f in sorted(frag.glob(f"{_run_id()}-*.jsonl")) if frag.is_dir() else []:
+    for f in sorted(frag.glob(f"{RUN_BASE}-*.jsonl")) if frag.is_dir() else []:
         out += [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line]
     return out
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from snipcheck import kubeapi, kubenode, nodejournal, spawned
+from snipcheck import kubeapi, kubenode, kubeprocess, nodejournal, spawned
 from support import require
 
 
@@ -45,7 +45,7 @@ def control_plane(kube_tools: kubeapi.Tools) -> Iterator[kubeapi.ControlPlane]:
         workdir, pids = cp.workdir, cp.pids()
         cp.stop()  # raises if a process survives or the directory stays
         assert not workdir.exists(), f"{workdir} left behind"
-        assert not [p for p in pids if kubeapi.process_alive(p)], f"processes {pids} left behind"
+        assert not [p for p in pids if kubeprocess.process_alive(p)], f"processes {pids} left behind"
 
 
 @pytest.fixture

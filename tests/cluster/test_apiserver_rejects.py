@@ -16,7 +16,7 @@ import pytest
 from clustertools import Objects, dry_run, judge, parse, server_message, verdict
 from k8s_reference import VALID_MANIFESTS
 
-from snipcheck import kubeapi
+from snipcheck import kubeapi, kubeprocess
 from snipcheck.kubeapi import ControlPlane
 from snipcheck.manifest import Snippet
 
@@ -111,11 +111,11 @@ def test_namespace_created_by_no_snippet_is_a_finding(control_plane: ControlPlan
 def test_control_plane_leaves_nothing_behind(kube_tools: kubeapi.Tools) -> None:
     cp = kubeapi.ControlPlane.start(kube_tools)
     workdir, pids = cp.workdir, cp.pids()
-    assert all(kubeapi.process_alive(p) for p in pids) and len(pids) == 2
+    assert all(kubeprocess.process_alive(p) for p in pids) and len(pids) == 2
     assert cp.server_version == kube_tools.version, f"server reports {cp.server_version}"
     cp.stop()
     assert not workdir.exists(), f"{workdir} left behind"
-    assert not [p for p in pids if kubeapi.process_alive(p)], "a control-plane process survived stop()"
+    assert not [p for p in pids if kubeprocess.process_alive(p)], "a control-plane process survived stop()"
 
 
 def test_failed_start_names_the_process(kube_tools: kubeapi.Tools, tmp_path: Path) -> None:

@@ -5,7 +5,7 @@
 - kube-apiserver authenticates every request (no anonymous access) and authorizes with Node,RBAC: the
   test client's token is in system:masters; a ServiceAccount's token gets only what RBAC grants it.
 - etcd and kube-apiserver are recorded in snipcheck.spawned's registry with this run as their owner, and
-  a server started by kubeapi.spawn gets a parent-death signal although it runs in a session of its own.
+  a server started by kubeprocess.spawn gets a parent-death signal although it runs in a session of its own.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import kubeapi, privatedir, spawned
+from snipcheck import kubeapi, kubeprocess, privatedir, spawned
 from snipcheck.paths import SCRIPTS
 from snipcheck.procid import ProcId
 from support import tcp_listeners
@@ -68,7 +68,7 @@ def test_etcd_socket_is_out_of_other_users_reach(control_plane: kubeapi.ControlP
     assert stat.S_ISSOCK(sock.lstat().st_mode), f"{sock} is not etcd's socket"
     st = workdir.stat()
     assert st.st_uid == os.geteuid() and stat.S_IMODE(st.st_mode) == 0o700, f"{workdir}: {stat.filemode(st.st_mode)}"
-    assert kubeapi.unix_http_get(sock, "/health")[0] == 200  # the owner gets in
+    assert kubeprocess.unix_http_get(sock, "/health")[0] == 200  # the owner gets in
     if os.geteuid() != 0:
         pytest.skip("acting as another local user needs root; the 0700 directory above is the user's own")
     probe = f"import socket; s = socket.socket(socket.AF_UNIX); s.connect({str(sock)!r})"
@@ -133,7 +133,7 @@ def test_etcd_and_apiserver_are_recorded_with_this_run_as_owner(control_plane: k
 
 
 def test_a_spawned_server_dies_with_its_run_and_the_next_run_reaps_its_workdir(tmp_path: Path) -> None:
-    """kubeapi.spawn puts a server in a session of its own (a process-group kill of the run misses it). A
+    """kubeprocess.spawn puts a server in a session of its own (a process-group kill of the run misses it). A
     run (a python process of this test) spawns a stand-in server (a copy of sleep) and is SIGKILLed."""
     registry = privatedir.ensure(tmp_path / "registry")
     workdir = tmp_path / "work"
@@ -144,7 +144,7 @@ def test_a_spawned_server_dies_with_its_run_and_the_next_run_reaps_its_workdir(t
         import time
         from pathlib import Path
         from snipcheck import kubeapi
-        p = kubeapi.spawn(Path({str(workdir)!r}), "fake-apiserver", [{str(exe)!r}, "300"], record_workdir=True)
+        p = kubeprocess.spawn(Path({str(workdir)!r}), "fake-apiserver", [{str(exe)!r}, "300"], record_workdir=True)
         print(p.popen.pid, flush=True)
         time.sleep(300)
     """)

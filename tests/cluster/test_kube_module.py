@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import kubeapi
+from snipcheck import kubeapi, paths
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(60)]
@@ -30,19 +30,19 @@ def staging_version(release: str) -> str:
 
 
 def test_replaces_pin_the_same_release() -> None:
-    release = kubeapi.pinned_version()
-    text = kubeapi.GO_MOD.read_text(encoding="utf-8")
+    release = paths.kube_version()
+    text = paths.KUBE_GO_MOD.read_text(encoding="utf-8")
     replaces = REPLACE.findall(text)
-    assert len(replaces) == 31, f"{kubeapi.GO_MOD}: expected 31 staging replaces, found {len(replaces)}"
+    assert len(replaces) == 31, f"{paths.KUBE_GO_MOD}: expected 31 staging replaces, found {len(replaces)}"
     wrong = [f"{a} => {b} {v}" for a, b, v in replaces if a != b or v != staging_version(release)]
-    assert not wrong, f"{kubeapi.GO_MOD}: replaces not at {staging_version(release)}: {wrong}"
+    assert not wrong, f"{paths.KUBE_GO_MOD}: replaces not at {staging_version(release)}: {wrong}"
 
 
 def test_replaces_are_the_staging_modules_of_the_release(tmp_path: Path) -> None:
     """Compared with k8s.io/kubernetes' own go.mod. `go list -m` fetches just that file (.info and .mod,
     no source) when the module cache lacks it: cached Kubernetes binaries with an empty Go module cache
     (a CI cache restores only the binaries) must still be checked, not fail."""
-    release = kubeapi.pinned_version()
+    release = paths.kube_version()
     go = shutil.which("go") or "/usr/local/go/bin/go"
     require(Path(go).is_file(), "Go is not installed (needed by scripts/install-kube.sh)")
     res = subprocess.run(
@@ -53,7 +53,7 @@ def test_replaces_are_the_staging_modules_of_the_release(tmp_path: Path) -> None
     upstream = Path(json.loads(res.stdout)["GoMod"])
     staging = set(STAGING.findall(upstream.read_text(encoding="utf-8")))
     assert len(staging) > 20, f"{upstream}: only {len(staging)} staging modules found"
-    ours = {a for a, _, _ in REPLACE.findall(kubeapi.GO_MOD.read_text(encoding="utf-8"))}
+    ours = {a for a, _, _ in REPLACE.findall(paths.KUBE_GO_MOD.read_text(encoding="utf-8"))}
     assert ours == staging, f"missing: {sorted(staging - ours)}; extra: {sorted(ours - staging)}"
 
 

@@ -34,8 +34,9 @@ from clustertools import fail, parse
 
 from snipcheck import docker as dk
 from snipcheck import kubenode, manifest
-from snipcheck.kubeapi import KubeError, Tools, free_port
+from snipcheck.kubeapi import Tools
 from snipcheck.kubenode import Node
+from snipcheck.kubeprocess import KubeError, free_port
 from snipcheck.paths import SNIPPETS
 from support import http_get, require
 

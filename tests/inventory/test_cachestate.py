@@ -20,7 +20,7 @@ def _state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, images: int | None, 
         (kube_dir / "kube-apiserver.build-seconds").write_text("678\n")  # not a binary
     monkeypatch.setattr(cachestate, "_docker", lambda: {"images": images, "build_cache_records": records})
     monkeypatch.setattr(cachestate, "_dir_bytes", lambda _path: go)
-    monkeypatch.setattr(cachestate.kubeapi, "cache_dir", lambda: kube_dir)
+    monkeypatch.setattr(cachestate, "kube_cache_dir", lambda: kube_dir)
     return cachestate.snapshot()
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import kubeapi
+from snipcheck import kubeapi, paths
 from snipcheck.paths import ROOT
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
@@ -233,7 +233,7 @@ def fake_kube_cache(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A SNIPCHECK_CACHE whose kube/<pinned version>/ holds stand-ins of the three binaries (scripts that
     print the pinned version) and the SHA256SUMS install-kube.sh writes; a bin/ with stand-in etcd and go.
     Returns the version directory and the environment to run with."""
-    version = kubeapi.pinned_version()
+    version = paths.kube_version()
     where = tmp_path / "cache" / "kube" / version
     where.mkdir(parents=True)
     for d in (tmp_path / "cache", where.parent, where):
