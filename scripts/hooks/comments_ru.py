@@ -21,7 +21,7 @@ from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, for snipcheck
 
-from snipcheck import comments, manifest, saferm  # noqa: E402
+from snipcheck import comment_catalog, comments, manifest, saferm  # noqa: E402
 from snipcheck.pages import page_lang  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.comments_ru")
@@ -31,7 +31,7 @@ _state: dict[str, Any] = {}
 
 def _signature(snippets: Path) -> tuple[tuple[str, int], ...]:
     """What the rendering depends on: every snippet and catalog file with its mtime (cheap to compute)."""
-    files = [p for p in snippets.rglob("*") if p.is_file()] + comments.catalog_files(comments.CATALOGS)
+    files = [p for p in snippets.rglob("*") if p.is_file()] + comment_catalog.catalog_files(comment_catalog.CATALOGS)
     return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in files))
 
 
@@ -44,7 +44,7 @@ def _rendered_tree(snippets: Path) -> Path:
     if _state.get("signature") == signature:
         return _state["tree"]
     declared = manifest.load(snippets)
-    rendered = comments.render_all(snippets, declared, comments.load_catalogs(comments.CATALOGS))
+    rendered = comments.render_all(snippets, declared, comment_catalog.load_catalogs(comment_catalog.CATALOGS))
     comments.write_tree({path: r.text for path, (_, r) in rendered.items()}, _state["tree"])
     _state["signature"] = signature
     missing = sum(len(r.missing) for _, r in rendered.values())

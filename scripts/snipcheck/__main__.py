@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import cachestate, changes, comments, cpuaccount
+from . import cachestate, changes, comment_catalog, comments, cpuaccount
 from . import report as run_report
 from .explain import ExplainError, explain
 from .manifest import ManifestError
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             for p in problems
             if not args.dir
             or f"snippets/{args.dir}/" in p.where
-            or p.where.startswith(f"{comments.rel(comments.CATALOGS)}/{args.dir}.yaml")
+            or p.where.startswith(f"{comments.rel(comment_catalog.CATALOGS)}/{args.dir}.yaml")
             or f"comments.ru/{args.dir}.yaml" in p.where
         ]
         by_dir: dict[str, list[str]] = {}

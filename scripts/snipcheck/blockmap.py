@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from . import rendering
-from .comments import normalise
+from .comment_syntax import normalise
 from .pages import FENCE
 
 STATUSES = ("same", "comments", "changed", "diagram", "dropped")

@@ -13,7 +13,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from . import comments, manifest
+from . import comment_catalog, comment_syntax, manifest
 from .paths import SNIPPETS
 
 # pymdownx.snippets' section marker: `--8<-- [start:name]` / `--8<-- [end:name]` anywhere on a line.
@@ -64,11 +64,13 @@ def as_rendered(path: str, section: str | None, lang: str, snippets: Path = SNIP
 
 
 @functools.cache
-def _declared() -> tuple[dict[str, manifest.Snippet], dict[str, comments.FileCatalog]]:
-    return manifest.load(), comments.load_catalogs(comments.CATALOGS)
+def _declared() -> tuple[dict[str, manifest.Snippet], dict[str, comment_catalog.FileCatalog]]:
+    return manifest.load(), comment_catalog.load_catalogs(comment_catalog.CATALOGS)
 
 
 def _russian(path: str, text: str) -> str:
     declared, catalogs = _declared()
     catalog = catalogs.get(path)
-    return comments.render(text, comments.syntax_of(path, declared[path].kind), catalog.entries if catalog else {}).text
+    return comment_catalog.render(
+        text, comment_syntax.syntax_of(path, declared[path].kind), catalog.entries if catalog else {}
+    ).text

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import blockmap
-from snipcheck.comments import normalise
+from snipcheck.comment_syntax import normalise
 from snipcheck.paths import DOCS, ROOT, SNIPPETS
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]

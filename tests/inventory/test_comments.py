@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import comments, manifest
+from snipcheck import comment_catalog, comment_syntax, comments, manifest
 from snipcheck.paths import DOCS, ROOT, SCRIPTS, SNIPPETS
 
 pytestmark = pytest.mark.inventory
@@ -49,11 +49,11 @@ def test_russian_rendering_is_the_same_code(report: comments.Report) -> None:
     declared = manifest.load(SNIPPETS)
     for path, russian in report.rendered.items():
         original = (SNIPPETS / path).read_text(encoding="utf-8")
-        kind = comments.syntax_of(path, declared[path].kind)
-        with_comment = {c.line for c in comments.find_comments(original, kind)}
+        kind = comment_syntax.syntax_of(path, declared[path].kind)
+        with_comment = {c.line for c in comment_syntax.find_comments(original, kind)}
         a, b = original.split("\n"), russian.split("\n")
         assert len(a) == len(b), f"snippets/{path}: the Russian rendering has {len(b)} lines, the file {len(a)}"
-        if kind in comments.WHOLE_LINE_KINDS:
+        if kind in comment_syntax.WHOLE_LINE_KINDS:
             continue
         for no, (x, y) in enumerate(zip(a, b, strict=True), start=1):
             if no not in with_comment:
@@ -65,9 +65,9 @@ def test_tool_read_comments_are_identical_in_the_russian_rendering(report: comme
     checked = 0
     for path, russian in report.rendered.items():
         original = (SNIPPETS / path).read_text(encoding="utf-8")
-        kind = comments.syntax_of(path, declared[path].kind)
+        kind = comment_syntax.syntax_of(path, declared[path].kind)
         a, b = original.split("\n"), russian.split("\n")
-        for c in comments.find_comments(original, kind):
+        for c in comment_syntax.find_comments(original, kind):
             if c.directive:
                 checked += 1
                 assert a[c.line - 1] == b[c.line - 1], f"snippets/{path}:{c.line}: tool-read comment changed"
@@ -85,8 +85,10 @@ def test_the_listing_command_reports_nothing_on_the_real_tree() -> None:
 # ---- the reader: what is a comment and what is not -------------------------------------------
 
 
-def _entries(mapping: dict[str, str]) -> dict[str, comments.Entry]:
-    return {en: comments.Entry(en, ru, Path("catalog.yaml"), no) for no, (en, ru) in enumerate(mapping.items(), 1)}
+def _entries(mapping: dict[str, str]) -> dict[str, comment_catalog.Entry]:
+    return {
+        en: comment_catalog.Entry(en, ru, Path("catalog.yaml"), no) for no, (en, ru) in enumerate(mapping.items(), 1)
+    }
 
 
 # Every text below appears once as a real comment and once where it is NOT a comment; the catalog maps
@@ -208,7 +210,7 @@ CASES = {
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_directives_strings_and_heredocs_survive(kind: str) -> None:
     text, mapping, changed = CASES[kind]
-    rendered = comments.render(text, kind, _entries(mapping))
+    rendered = comment_catalog.render(text, kind, _entries(mapping))
     assert not rendered.missing, [c.text for c in rendered.missing]
     a, b = text.split("\n"), rendered.text.split("\n")
     for no, (x, y) in enumerate(zip(a, b, strict=True), start=1):
@@ -217,14 +219,14 @@ def test_directives_strings_and_heredocs_survive(kind: str) -> None:
 
 
 def test_reader_finds_a_comment_after_a_string_with_a_hash() -> None:
-    found = [c.text for c in comments.find_comments(SHELL, "shell")]
+    found = [c.text for c in comment_syntax.find_comments(SHELL, "shell")]
     assert found == ["!/usr/bin/env bash", "shellcheck disable=SC2086", "Say hello"]
-    assert [c.directive for c in comments.find_comments(SHELL, "shell")] == [True, True, False]
+    assert [c.directive for c in comment_syntax.find_comments(SHELL, "shell")] == [True, True, False]
 
 
 def test_text_snippet_lines_are_replaced_whole() -> None:
     text = "Node with 2 CPUs\n$ docker ps\n"
-    rendered = comments.render(text, "text", _entries({"Node with 2 CPUs": "Node с 2 CPU"}))
+    rendered = comment_catalog.render(text, "text", _entries({"Node with 2 CPUs": "Node с 2 CPU"}))
     assert rendered.text == "Node с 2 CPU\n$ docker ps\n"
 
 
@@ -318,7 +320,7 @@ def test_multi_line_translation_is_refused(tree: tuple[Path, Path]) -> None:
     (catalogs / "app.yaml").write_text(
         'files:\n  "main.go":\n    "The entry point": "Точка\\nвхода"\n', encoding="utf-8"
     )
-    with pytest.raises(comments.CatalogError, match=r"app\.yaml:3: one comment line per entry"):
+    with pytest.raises(comment_catalog.CatalogError, match=r"app\.yaml:3: one comment line per entry"):
         _check(tree)
 
 
