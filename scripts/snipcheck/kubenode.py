@@ -22,15 +22,11 @@ puts back what the node changed on the host; a difference that stays is an error
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import io
 import json
 import os
 import secrets
 import shutil
 import subprocess
-import tarfile
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +34,9 @@ from pathlib import Path
 
 from . import hoststate, nodejournal, saferm, waiting
 from .kubeapi import SERVICE_CIDR, ControlPlane, KubectlResult, Tools
+from .kubeclaim import claim_host, wait_for_host_lock
+from .kubecoredns import coredns_manifest, coredns_version
+from .kubeimages import _scratch_image, qualified_image
 from .kubeprocess import KubeError, Proc, free_port, group_alive, openssl, spawn, tail
 from .paths import kube_cache_dir
 
@@ -46,12 +45,12 @@ POD_SUBNET = "10.244.0.0/24"
 NODE_IP = "10.244.0.1"
 CLUSTER_DNS = "10.96.0.10"
 NODE_NAME = "snipcheck-node"
+NODE_RANGES = (POD_SUBNET, SERVICE_CIDR)  # taken by the node: refused when the host routes them
 PAUSE_IMAGE = "snipcheck.local/pause:3.10.1"
 COREDNS_IMAGE = "snipcheck.local/coredns:{version}"
 CNI_BIN = Path("/usr/lib/cni")
 READY_S = 120.0
 NODE_BINARIES = ("kubelet", "kube-scheduler", "kube-proxy", "coredns", "pause")
-LOCK_WAIT_S = 600.0
 INSTALL_HINT = (
     "run: SNIPCHECK_NODE=1 bash scripts/install-kube.sh (kubelet, kube-scheduler, kube-proxy, CoreDNS, pause)"
 )
@@ -77,58 +76,6 @@ def missing_tools() -> str:
     return ""
 
 
-class HostInUse(KubeError):
-    """The host runs Kubernetes networking that is not this run's node's: the node would share it."""
-
-
-def wait_for_host_lock() -> nodejournal.HostLock:
-    """The node lock of this network namespace, once another run's node (if one is up) has stopped."""
-    lock = nodejournal.HostLock()
-    waiting.until(lock.acquire, timeout=LOCK_WAIT_S, what="another run's node to stop (@snipcheck-node)")
-    return lock
-
-
-def claim_host(lock: nodejournal.HostLock) -> tuple[Path, hoststate.HostState, list[str]]:
-    """With `lock` held: refuse a host where another Kubernetes or CNI user runs (HostInUse), before
-    anything is changed; put back what a killed run's node left (nodejournal.recover, from a journal it
-    trusts); refuse rules in KUBE-*/CNI-* chains that are still in force and routes that overlap the node's
-    ranges; record the host and journal it with a new work directory. Returns (work directory, recorded
-    state, what recovery did); on any error the lock is released and nothing of the node's is left."""
-    try:
-        journal = nodejournal.load()
-        if running := hoststate.foreign_kubernetes(None if journal is None else journal.workdir):
-            raise HostInUse(
-                "another Kubernetes node or CNI container engine runs on this host (kubelet, kube-proxy, k3s, "
-                "cri-o, podman's conmon/netavark): the node would share its iptables chains, cgroups and "
-                "directories, and nothing was changed. Stop it first. Running:\n" + "\n".join(running[:5])
-            )
-        recovered = [] if journal is None else nodejournal.recover(journal)
-        if rules := hoststate.kubernetes_rules():
-            raise HostInUse(
-                "this host runs Kubernetes networking of its own (rules in KUBE-*/CNI-* chains, and no "
-                f"snipcheck run's journal {nodejournal.JOURNAL} explains them): the node would share "
-                "them. Stop that Kubernetes, or remove the rules if they are a dead cluster's. First ones:\n"
-                + "\n".join(rules[:5])
-            )
-        if overlaps := hoststate.route_overlaps([POD_SUBNET, SERVICE_CIDR]):
-            raise HostInUse(
-                f"the node's ranges ({POD_SUBNET} for Pods, {SERVICE_CIDR} for Services) are in use on this "
-                "host: taking them would divert its traffic. Nothing was changed.\n" + "\n".join(overlaps)
-            )
-        before = hoststate.HostState.record()
-        workdir = Path(tempfile.mkdtemp(prefix=nodejournal.WORKDIR_PREFIX))
-        nodejournal.write(workdir, before)  # before the node changes anything
-    except BaseException:
-        lock.release()
-        raise
-    return workdir, before, recovered
-
-
-def coredns_version() -> str:
-    out = subprocess.run([str(kube_cache_dir() / "coredns"), "-version"], capture_output=True, text=True, timeout=20)
-    return out.stdout.split()[0].removeprefix("CoreDNS-") if out.stdout else "unknown"
-
-
 @dataclass
 class Node:
     tools: Tools
@@ -152,7 +99,7 @@ class Node:
         # One node per network namespace: kube-proxy's chains, the pod subnet and the Service route are
         # shared, so a second run (another clone, another container on the host network) waits here.
         lock = wait_for_host_lock()
-        workdir, before, recovered = claim_host(lock)
+        workdir, before, recovered = claim_host(lock, NODE_RANGES)
         node = cls(tools, workdir, before, lock=lock, recovered=recovered)
         try:
             node._start()
@@ -419,7 +366,7 @@ state = "{w / "state"}"
         version = coredns_version()
         image = COREDNS_IMAGE.format(version=version)
         self.import_binary(kube_cache_dir() / "coredns", image, ["/coredns", "-conf", "/etc/coredns/Corefile"])
-        res = self.cp_().kubectl("apply", "-f", "-", stdin=coredns_manifest(image))
+        res = self.cp_().kubectl("apply", "-f", "-", stdin=coredns_manifest(image, CLUSTER_DNS))
         if res.returncode != 0:
             raise KubeError(f"CoreDNS manifest refused:\n{res.describe()}")
         t0 = time.monotonic()
@@ -566,139 +513,3 @@ state = "{w / "state"}"
         for proc in self.procs:
             if proc.name == name:
                 proc.stop(grace=20)  # kubelet and containerd may take a while
-
-
-def qualified_image(name: str) -> str:
-    """An image reference as containerd's CRI looks it up: postgres:16-alpine ->
-    docker.io/library/postgres:16-alpine, a name without a tag gets :latest."""
-    first, _, rest = name.partition("/")
-    if not rest or ("." not in first and ":" not in first and first != "localhost"):
-        name = f"docker.io/{name if rest else 'library/' + name}"
-    last = name.rsplit("/", 1)[-1]
-    return name if ":" in last or "@" in last else f"{name}:latest"
-
-
-def _scratch_image(workdir: Path, binary: Path, path: str, entrypoint: list[str]) -> Path:
-    """A `docker save`-format tar of a one-layer image holding one static binary (what `FROM scratch`
-    + `COPY` gives), so that the node needs no registry and no Docker build for its system images."""
-    layer = io.BytesIO()
-    with tarfile.open(fileobj=layer, mode="w") as tar:
-        info = tar.gettarinfo(str(binary), arcname=path.lstrip("/"))
-        info.uid = info.gid = 0
-        info.uname = info.gname = ""
-        info.mtime = 0
-        with binary.open("rb") as f:
-            tar.addfile(info, f)
-    layer_bytes = layer.getvalue()
-    diff_id = "sha256:" + hashlib.sha256(layer_bytes).hexdigest()
-    config = json.dumps(
-        {
-            "architecture": "amd64",
-            "os": "linux",
-            "config": {"Entrypoint": entrypoint},
-            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        }
-    ).encode()
-    config_name = hashlib.sha256(config).hexdigest() + ".json"
-    name = binary.name
-    dest = workdir / f"{name}-image.tar"
-    with tarfile.open(dest, "w") as out:
-        for arcname, data in (
-            ("layer.tar", layer_bytes),
-            (config_name, config),
-            (
-                "manifest.json",
-                json.dumps(
-                    [{"Config": config_name, "RepoTags": [f"snipcheck.local/{name}:image"], "Layers": ["layer.tar"]}]
-                ).encode(),
-            ),  # fmt: skip
-        ):
-            info = tarfile.TarInfo(arcname)
-            info.size = len(data)
-            out.addfile(info, io.BytesIO(data))
-    return dest
-
-
-def coredns_manifest(image: str) -> str:
-    """CoreDNS as the cluster DNS: a ConfigMap with its Corefile, a Deployment, the Service 10.96.0.10, and
-    its ServiceAccount with the read access it needs under RBAC (list/watch of Services, EndpointSlices,
-    Endpoints, Namespaces, Pods), as upstream's deployment grants it."""
-    corefile = (
-        ".:53 {\n    errors\n    health :8080\n    ready :8181\n"
-        "    kubernetes cluster.local in-addr.arpa ip6.arpa {\n        pods insecure\n"
-        "        fallthrough in-addr.arpa ip6.arpa\n    }\n    cache 30\n}\n"
-    )
-    docs = [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "coredns", "namespace": "kube-system"}},
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": "system:coredns"},
-            "rules": [
-                {
-                    "apiGroups": [""],
-                    "resources": ["endpoints", "services", "pods", "namespaces"],
-                    "verbs": ["list", "watch"],
-                },
-                {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["list", "watch"]},
-            ],
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": "system:coredns"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:coredns"},
-            "subjects": [{"kind": "ServiceAccount", "name": "coredns", "namespace": "kube-system"}],
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "coredns", "namespace": "kube-system"},
-            "data": {"Corefile": corefile},
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "coredns", "namespace": "kube-system"},
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                "template": {
-                    "metadata": {"labels": {"k8s-app": "kube-dns"}},
-                    "spec": {
-                        "serviceAccountName": "coredns",
-                        "dnsPolicy": "Default",
-                        "containers": [
-                            {
-                                "name": "coredns",
-                                "image": image,
-                                "imagePullPolicy": "Never",
-                                "ports": [
-                                    {"containerPort": 53, "protocol": "UDP", "name": "dns"},
-                                    {"containerPort": 53, "protocol": "TCP", "name": "dns-tcp"},
-                                ],
-                                "readinessProbe": {"httpGet": {"path": "/ready", "port": 8181}, "periodSeconds": 1},
-                                "livenessProbe": {"httpGet": {"path": "/health", "port": 8080}},
-                                "volumeMounts": [{"name": "config", "mountPath": "/etc/coredns"}],
-                            }
-                        ],
-                        "volumes": [{"name": "config", "configMap": {"name": "coredns"}}],
-                    },
-                },
-            },
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
-            "spec": {
-                "clusterIP": CLUSTER_DNS,
-                "selector": {"k8s-app": "kube-dns"},
-                "ports": [
-                    {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": 53},
-                    {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": 53},
-                ],
-            },
-        },
-    ]
-    return "\n---\n".join(json.dumps(d) for d in docs)

@@ -40,7 +40,7 @@ from .kubeapi import KubeError
 
 LOCK_NAME = b"\0snipcheck-node"
 JOURNAL = privatedir.STATE_DIR / "node.json"
-WORKDIR_PREFIX = "snipcheck-node-"  # kubenode.claim_host makes TMPDIR/snipcheck-node-XXXXXXXX
+WORKDIR_PREFIX = "snipcheck-node-"  # kubeclaim.claim_host makes TMPDIR/snipcheck-node-XXXXXXXX
 WORKDIR_NAME = re.compile(rf"{WORKDIR_PREFIX}[a-z0-9_]{{8}}")  # tempfile.mkdtemp's eight characters
 MAX_AGE_S = 12 * 3600
 RECOVER_ENV = "SNIPCHECK_NODE_RECOVER"

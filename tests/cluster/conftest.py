@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from snipcheck import kubeapi, kubenode, kubeprocess, nodejournal, spawned
+from snipcheck import kubeapi, kubeclaim, kubeprocess, nodejournal, spawned
 from support import require
 
 
@@ -53,7 +53,7 @@ def node_lock() -> Iterator[nodejournal.HostLock]:
     """The host's node lock, held for the test (waiting, as a node would, for another run's node). A test
     that adds KUBE-* rules, `snipk8s` links or `kubepods` cgroups holds it while it does: a node of another
     run on this host would take them for its own and remove them, or refuse to start beside them."""
-    lock = kubenode.wait_for_host_lock()
+    lock = kubeclaim.wait_for_host_lock()
     try:
         yield lock
     finally:

@@ -33,7 +33,7 @@ import yaml
 from clustertools import fail, parse
 
 from snipcheck import docker as dk
-from snipcheck import kubenode, manifest
+from snipcheck import kubeclaim, kubenode, manifest
 from snipcheck.kubeapi import Tools
 from snipcheck.kubenode import Node
 from snipcheck.kubeprocess import KubeError, free_port
@@ -65,7 +65,7 @@ def node(kube_tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     require(dk.engine_problem() is None, f"the node needs the chapter's image from Docker: {dk.engine_problem()}")
     try:
         n = Node.start(kube_tools)
-    except kubenode.HostInUse as exc:
+    except kubeclaim.HostInUse as exc:
         require(False, str(exc))
     except KubeError as exc:
         fail(f"the node did not start: {exc}")

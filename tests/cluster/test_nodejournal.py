@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from hostplay import SYSCTL, sh
 
-from snipcheck import hoststate, kubenode, nodejournal, privatedir, saferm
+from snipcheck import hoststate, kubeclaim, kubenode, nodejournal, privatedir, saferm
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
@@ -159,8 +159,8 @@ def test_someone_elses_kubernetes_rules_stop_the_node_before_it_changes_anything
         sh("iptables", "-w", "-N", chain)
         assert not any(chain in r for r in hoststate.kubernetes_rules()), "an empty, unreferenced chain counted"
         sh("iptables", "-w", "-A", "FORWARD", "-j", chain)
-        with pytest.raises(kubenode.HostInUse, match=chain):
-            kubenode.claim_host(node_lock)
+        with pytest.raises(kubeclaim.HostInUse, match=chain):
+            kubeclaim.claim_host(node_lock, kubenode.NODE_RANGES)
         assert not node_lock.held, "the lock stayed held after the refusal: every later node would wait"
         assert set(Path(tempfile.gettempdir()).glob(f"{nodejournal.WORKDIR_PREFIX}*")) == workdirs
     finally:
@@ -233,7 +233,7 @@ def test_a_stop_that_leaves_something_keeps_the_journal(
     fake.write_text("#!/bin/sh\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
-    workdir, before, _ = kubenode.claim_host(node_lock)  # journal written, lock still held
+    workdir, before, _ = kubeclaim.claim_host(node_lock, kubenode.NODE_RANGES)  # journal written, lock still held
     node = kubenode.Node(tools=None, workdir=workdir, before=before, loaded_br_netfilter=True, lock=node_lock)  # type: ignore[arg-type]
     try:
         node.stop(check=False)
@@ -262,8 +262,8 @@ def test_another_kubernetes_running_stops_the_node_before_any_recovery(
     try:
         (workdir / "canary").write_text("kept")
         nodejournal.write(workdir, hoststate.HostState.record())
-        with pytest.raises(kubenode.HostInUse, match=f"pid {foreign.pid}"):
-            kubenode.claim_host(node_lock)
+        with pytest.raises(kubeclaim.HostInUse, match=f"pid {foreign.pid}"):
+            kubeclaim.claim_host(node_lock, kubenode.NODE_RANGES)
         assert nodejournal.JOURNAL.exists() and (workdir / "canary").exists(), "recovery ran beside a foreign node"
         assert foreign.poll() is None
     finally:

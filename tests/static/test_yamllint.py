@@ -31,6 +31,7 @@ def project_yaml() -> list[Path]:
     files = [ROOT / "mkdocs.yml", ROOT / ".yamllint", ROOT / ".hadolint.yaml"]
     files += sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
     files += manifest.manifest_files(SNIPPETS)
+    files += sorted((ROOT / "scripts" / "snipcheck").rglob("*.yaml"))  # the harness's data (CoreDNS objects)
     return [f for f in files if f.is_file()]
 
 
