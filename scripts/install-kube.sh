@@ -21,8 +21,8 @@
 # what to do (snipcheck.kubeapi.find_tools checks the same before the tests run them). Prints each step
 # and how long each build took; the cache directory keeps a BUILD-INFO file with the versions and build
 # seconds, and SHA256SUMS (`sha256sum -c` format).
-# Cold cost (2 shared cores): ~12 min and ~3 GB of Go build cache for kube-apiserver, ~1 min each more
-# for kube-controller-manager and kubectl; warm: a second.
+# Cold cost: kube-apiserver's build dominates (minutes, and gigabytes of Go build cache; each build's
+# seconds are in BUILD-INFO and on the verification page), the others reuse most of its packages; warm: a second.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -165,8 +165,8 @@ build() { # build NAME PACKAGE [MODULE_DIR]
     log "building $name $KUBE_VERSION from $pkg (CGO_ENABLED=0 -trimpath, no DWARF; slow on a cold Go cache)"
     tmp="$CACHE_DIR/.$name.$$"
     start=$(date +%s)
-    # -dwarf=false: the compiler skips the debug info that -ldflags "-s -w" would strip anyway (a cold
-    # kube-scheduler: 231 -> 206 CPU-seconds, the same size)
+    # -dwarf=false: the compiler skips the debug info that -ldflags "-s -w" would strip anyway (less CPU
+    # on a cold cache, the same binary size)
     (cd "$dir" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly \
       "$GO" build -trimpath -gcflags=all=-dwarf=false -ldflags "$LDFLAGS" -o "$tmp" "$pkg") || { rm -f "$tmp"; die "go build $pkg failed"; }
     mv -f "$tmp" "$CACHE_DIR/$name"

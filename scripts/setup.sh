@@ -93,7 +93,7 @@ ensure_venv
 log "preparing tiers: $TIERS"
 
 # The Kubernetes binaries of the cluster tier (scripts/install-kube.sh). With SNIPCHECK_KUBE_BACKGROUND=1
-# (scripts/test.sh sets it) and other tiers to run, a cold build (about 10 minutes of both cores) starts as
+# (scripts/test.sh sets it) and other tiers to run, a cold build (minutes of both cores) starts as
 # soon as Go is there and runs in the background beside the rest of the setup (downloads and apt leave
 # the CPU idle) and the other tiers; tests/cluster waits for it (snipcheck.kubeapi) and scripts/test.sh
 # stops it if the run ends first. Its output: build/install-kube.log. Its apt steps (etcd, CNI plugins,

@@ -101,10 +101,10 @@ export PATH=$go_bin:$HOME/go/bin:$PWD/build/tools/bin:$PWD/.venv/bin:$PATH
 # Kubernetes binaries in the background, the node's group first and then the suite's order (the API
 # server's group last, so that it does not wait).
 # Workers: 3 on a warm machine (the node's group mostly waits, so two workers stay busy beside it: a warm
-# .ci/run took 464 s with 3, 510 s with 2); while the Kubernetes binaries build in the background (a cold
+# .ci/run is faster with 3 than with 2); while the Kubernetes binaries build in the background (a cold
 # machine, the compiles CPU-bound on 2 cores) 2 compiling workers: with the node (SNIPCHECK_NODE=1) a
 # third one takes the node's group, waits for the build and runs the node beside the images tier (a cold
-# .ci/run: 32.0 min with the node last on 2 workers, 30.8 min with it first on a third; README). SNIPCHECK_WORKERS=N overrides
+# .ci/run is faster with the node first on a third worker than last on two). SNIPCHECK_WORKERS=N overrides
 # (1: serial); an explicit -n/-p wins.
 workers=${SNIPCHECK_WORKERS:-3}
 if [ -z "${SNIPCHECK_WORKERS:-}" ] && [ ! -f build/install-kube.status ] \

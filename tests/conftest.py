@@ -112,7 +112,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _packing_order(items: list[pytest.Item], largest_first: bool = True) -> list[pytest.Item]:
     """The real node's group first: it runs for minutes but mostly waits (rollouts, probes), so started
-    last it would be the run's tail (a cold run's last 2.5 minutes left the CPU 75 % idle). Then xdist's
+    last it would be the run's tail (a cold run's tail then left the CPU mostly idle). Then xdist's
     own rule, largest groups first; or, while the Kubernetes binaries build in the background, the
     collection order (RUN_ORDER: the API server's group last). The node's worker then waits for that
     build (test.sh gives it a worker of its own) and runs beside the images tier's compiles."""

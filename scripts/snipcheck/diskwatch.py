@@ -1,9 +1,9 @@
 """The free disk space during a run: sampled (statvfs, microseconds) after each test on the pytest
 controller; the lowest value and the test just finished then go into the report and the summary.
 
-Why: a cold run on a fresh machine (2026-12-02) filled its disk 29 minutes in and every tier after it
-failed with ENOSPC, while the next cold run peaked at 36 of 92 GB. Which test was running when the space
-went is the first thing to know; the report keeps it (`disk`), the summary prints it.
+Why: a cold run on a fresh machine once filled its disk midway and every tier after it failed with
+ENOSPC, while the next cold run stayed far from full. Which test was running when the space went is the
+first thing to know; the report keeps it (`disk`), the summary prints it.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 GOTOOLCHAIN=local: the host's pinned Go proves the snippets, never a toolchain a go.mod asks to fetch.
 GOGC for the toolchain's own processes (the go command, the compiler, the linker): on a cold build
-cache the compiler spends a fifth to a quarter of its CPU time collecting garbage; GOGC=400 cut a from-scratch
-compile of the chapter's service from 70 to 54 CPU-seconds and of kube-scheduler from 327 to 262
-(measured 2026-12-02; README, "Where the cold time goes"), for a higher peak memory per compile.
+cache the compiler spends a large share of its CPU time collecting garbage, and GOGC=400 cuts the CPU
+time of a from-scratch compile (the service's, the Kubernetes binaries'; measure it with
+`python -m snipcheck cpu-account run -- ...`), for a higher peak memory per compile.
 scripts/install-kube.sh and scripts/install-tools.sh set the same default for their builds.
 Programs under test do not inherit it: `go test` runs its test binaries through TEST_EXEC.
 """

@@ -33,7 +33,7 @@ import yaml
 from clustertools import fail, parse
 
 from snipcheck import docker as dk
-from snipcheck import kubeclaim, kubenode, manifest
+from snipcheck import docker_buildkit, kubeclaim, kubenode, manifest
 from snipcheck.kubeapi import Tools
 from snipcheck.kubenode import Node
 from snipcheck.kubeprocess import KubeError, free_port
@@ -104,7 +104,7 @@ def example3(node: Node, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     settings = manifest.load()["myapp/Dockerfile"].settings["build"]
     tag = f"snipcheck-node-myapp:{dk.RUN_ID}"
     t0 = time.monotonic()
-    dk.build(APP, tag, build_args=settings["args"]).check()
+    docker_buildkit.build(APP, tag, build_args=settings["args"]).check()
     try:
         _import_and_drop(node, dk.save(tag, tmp / "myapp.tar"), app_image)
     finally:

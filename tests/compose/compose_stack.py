@@ -31,6 +31,7 @@ import pytest
 import yaml
 
 from snipcheck import docker as dk
+from snipcheck import docker_buildkit
 from snipcheck import dockerfile as dfile
 from snipcheck.manifest import MANIFEST_NAME, Snippet
 from snipcheck.paths import SNIPPETS
@@ -177,12 +178,14 @@ def _dockerfile(build: dict) -> Path:
 def kit_override(svc: dict) -> dict:
     """What one service needs to use the image kit's images instead of upstream names (empty in registry
     mode): its `image:` (a stand-in, e.g. snipcheck.local/postgres:16-alpine), or for a build the named
-    contexts and BUILDKIT_SYNTAX that docker.build would pass (docker.kit_inputs)."""
+    contexts and BUILDKIT_SYNTAX that docker_buildkit.build would pass (docker_buildkit.kit_inputs)."""
     from snipcheck import imagekit
 
     build = svc.get("build")
     if build:
-        contexts, args = dk.kit_inputs(_dockerfile(build), build.get("args") or {}, build.get("additional_contexts"))
+        contexts, args = docker_buildkit.kit_inputs(
+            _dockerfile(build), build.get("args") or {}, build.get("additional_contexts")
+        )
         out: dict = {}
         if contexts:
             out["additional_contexts"] = contexts
@@ -250,7 +253,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     # Boot from a copy of snippets/: bind mounts and tools like air write into the project
     # directory (mount points, tmp/), and the repository must stay as it was. The suite's manifest.yaml
     # files are not part of a reader's project: left in, every edit of one made each `build:` of the
-    # project recompile (it is in the build context), as docker.build avoids for the images tier.
+    # project recompile (it is in the build context), as docker_buildkit.build avoids for the images tier.
     copy = tmp_path / "snippets"
     shutil.copytree(SNIPPETS, copy, symlinks=True, ignore=shutil.ignore_patterns(MANIFEST_NAME))
     base = copy / Path(snippet.path).parent

@@ -1,7 +1,7 @@
 """Fixtures for the images tier: a Docker engine, base images, and a per-run build cache.
 
 Base images come from the registry or the image kit (imagekit.ensure); a kit image reaches a build as a
-named context (docker.build), never as a tag on the upstream name in the Docker store.
+named context (docker_buildkit.build), never as a tag on the upstream name in the Docker store.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
+from snipcheck import docker_buildkit
 from snipcheck import dockerfile as dfile
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS
@@ -79,11 +80,11 @@ class Builder:
                 if ref.split(":")[0] in imagekit.DATA_ONLY:
                     variant_tag = imagekit.platform_variant(ref, platform)
                     if variant_tag:
-                        contexts[dk.context_name(ref)] = f"docker-image://{variant_tag}"
+                        contexts[docker_buildkit.context_name(ref)] = f"docker-image://{variant_tag}"
         tag = f"snipcheck/{slug(snippet.path)}{('-' + variant) if variant else ''}:{dk.RUN_ID}"
         start = time.monotonic()
         try:
-            dk.build(
+            docker_buildkit.build(
                 ctx,
                 tag,
                 dockerfile=snippet.file,

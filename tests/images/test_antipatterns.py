@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
-from snipcheck import manifest, waiting
+from snipcheck import docker_imagefs, manifest, waiting
 from snipcheck.manifest import Snippet
 from snipcheck.paths import SNIPPETS
 from support import HARDENED, app_env, http_get, process_uid, slug, wait_http_ok
@@ -42,7 +42,7 @@ def _compare_snippet(snippet: Snippet) -> Snippet:
 
 def image_files(tag: str) -> set[str]:
     """Paths of every file in the image's filesystem."""
-    return {m.name.lstrip("./") for m in dk.fs_members(tag)}
+    return {m.name.lstrip("./") for m in docker_imagefs.fs_members(tag)}
 
 
 def shell_form_sigterm(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
@@ -89,7 +89,7 @@ def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: di
         measure.update(
             in_history=canary in history,
             in_image_config=canary in config,
-            in_layers=dk.image_contains(built.tag, canary.encode()),
+            in_layers=docker_imagefs.image_contains(built.tag, canary.encode()),
         )
         assert canary in history or canary in config, (
             f"the text says a token passed by ARG/ENV stays in the image; {arg} not found in history/inspect"
@@ -109,7 +109,7 @@ def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: di
         leaks = {
             "history": canary in history,
             "config": canary in config,
-            "layers": dk.image_contains(built.tag, canary.encode()),
+            "layers": docker_imagefs.image_contains(built.tag, canary.encode()),
         }
         measure[f"traces_{stage or 'final'}"] = leaks
         assert not any(leaks.values()), f"the secret left a trace in the {stage or 'final'} image: {leaks}"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
+from snipcheck import docker_buildkit, docker_imagefs
 
 pytestmark = [pytest.mark.images, pytest.mark.timeout(300)]
 
@@ -21,7 +22,7 @@ DOCKERFILE = 'FROM scratch\nCOPY . /ctx/\nCMD ["/none"]\n'  # a CMD lets `docker
 
 
 def _files(tag: str) -> set[str]:
-    return {m.name.removeprefix("ctx/") for m in dk.fs_members(tag) if m.isfile()}
+    return {m.name.removeprefix("ctx/") for m in docker_imagefs.fs_members(tag) if m.isfile()}
 
 
 def _copy_cached(log: str) -> bool:
@@ -42,7 +43,7 @@ def test_manifest_is_not_in_the_context_and_its_edits_keep_the_cache(engine: Non
     tag = f"snipcheck/build-context:{dk.RUN_ID}"
     built: list[str] = []  # image ids: a rebuild moves the tag, and the old image would stay behind untagged
     try:
-        dk.build(ctx, tag).check()
+        docker_buildkit.build(ctx, tag).check()
         built.append(dk.inspect(tag)["Id"])
         files = _files(tag)
         assert "main.go" in files, files
@@ -50,12 +51,12 @@ def test_manifest_is_not_in_the_context_and_its_edits_keep_the_cache(engine: Non
         assert "manifest.yaml" not in files, f"the suite's manifest reached the image: {files}"
 
         (ctx / "manifest.yaml").write_text("snippets: {edited: true}\n")
-        again = dk.build(ctx, tag).check()
+        again = docker_buildkit.build(ctx, tag).check()
         built.append(dk.inspect(tag)["Id"])
         assert _copy_cached(again.stderr), f"an edit of manifest.yaml invalidated the cache:\n{again.stderr[-2000:]}"
 
         (ctx / "main.go").write_text(f"package main // edited {secrets.token_hex(8)}\n")  # bytes no run built before
-        changed = dk.build(ctx, tag).check()
+        changed = docker_buildkit.build(ctx, tag).check()
         built.append(dk.inspect(tag)["Id"])
         assert not _copy_cached(changed.stderr), "an edit of the project was served from the cache"
         assert "main.go" in _files(tag)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
-from snipcheck import elf, manifest
+from snipcheck import docker_buildkit, elf, manifest
 from snipcheck.manifest import Snippet, by_check
 from snipcheck.paths import SNIPPETS
 from support import HARDENED, app_env, copy_out, http_get, process_uid, wait_healthy, wait_http_ok
@@ -88,11 +88,11 @@ def _layer_cache_after_change(snippet: Snippet, cache: dict, tmp: Path) -> dict:
     ctx = tmp / "ctx"
     shutil.copytree(SNIPPETS / settings.get("context", str(Path(snippet.path).parent)), ctx)
     args = settings.get("args") or {}
-    before = dk.build_steps_until(ctx, "go build", dockerfile=snippet.file, build_args=args)
+    before = docker_buildkit.build_steps_until(ctx, "go build", dockerfile=snippet.file, build_args=args)
     with (ctx / cache["change"]).open("a") as fh:
         # unique text: an edit BuildKit has seen in an earlier run would be served from its cache
         fh.write(f"\n// edited by the layer-cache test, run {dk.RUN_ID} at {time.time_ns()}\n")
-    after = dk.build_steps_until(ctx, "go build", dockerfile=snippet.file, build_args=args)
+    after = docker_buildkit.build_steps_until(ctx, "go build", dockerfile=snippet.file, build_args=args)
     deps_cached = _cached(after, cache["cached"])
     compile_cached = _cached(after, "go build")
     assert _cached(before, "go build") is True, (

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
+from snipcheck import docker_buildkit, docker_imagefs
 
 pytestmark = [pytest.mark.images, pytest.mark.timeout(300)]
 
@@ -24,8 +25,8 @@ pytestmark = [pytest.mark.images, pytest.mark.timeout(300)]
 def test_a_needle_across_two_chunks_is_found(offset: int) -> None:
     needle = b"canary!"
     data = b"x" * offset + needle + b"y" * 20
-    assert dk.stream_contains(io.BytesIO(data), needle, chunk=8)
-    assert not dk.stream_contains(io.BytesIO(data.replace(needle, b"canar?!")), needle, chunk=8)
+    assert docker_imagefs.stream_contains(io.BytesIO(data), needle, chunk=8)
+    assert not docker_imagefs.stream_contains(io.BytesIO(data.replace(needle, b"canar?!")), needle, chunk=8)
 
 
 def test_a_needle_split_over_short_reads_is_found() -> None:
@@ -40,7 +41,7 @@ def test_a_needle_split_over_short_reads_is_found() -> None:
             out, self.data = self.data[:3], self.data[3:]
             return out
 
-    assert dk.stream_contains(Trickle(b"abcdefcanary!ghi"), b"canary!", chunk=8)  # type: ignore[arg-type]
+    assert docker_imagefs.stream_contains(Trickle(b"abcdefcanary!ghi"), b"canary!", chunk=8)  # type: ignore[arg-type]
 
 
 def test_save_and_export_are_read_as_streams(engine: None, tmp_path: Path) -> None:
@@ -52,11 +53,13 @@ def test_save_and_export_are_read_as_streams(engine: None, tmp_path: Path) -> No
     (ctx / "Dockerfile").write_text(f'FROM scratch\nCOPY sub /sub/\nLABEL note="{needle}-label"\nCMD ["/none"]\n')
     tag = f"snipcheck/image-reading:{dk.RUN_ID}"
     try:
-        dk.build(ctx, tag).check()
-        assert dk.image_contains(tag, needle.encode()), "the needle in a layer's file was not found"
-        assert dk.image_contains(tag, f"{needle}-label".encode()), "the needle in the image config was not found"
-        assert not dk.image_contains(tag, f"{needle}-absent".encode())
-        names = {m.name for m in dk.fs_members(tag) if m.isfile()}
+        docker_buildkit.build(ctx, tag).check()
+        assert docker_imagefs.image_contains(tag, needle.encode()), "the needle in a layer's file was not found"
+        assert docker_imagefs.image_contains(tag, f"{needle}-label".encode()), (
+            "the needle in the image config was not found"
+        )
+        assert not docker_imagefs.image_contains(tag, f"{needle}-absent".encode())
+        names = {m.name for m in docker_imagefs.fs_members(tag) if m.isfile()}
         assert "sub/big.bin" in names, names
     finally:
         dk.remove_image(tag)
@@ -86,14 +89,16 @@ def test_reading_a_filesystem_leaves_no_mount(engine: None, tmp_path: Path) -> N
     (tmp_path / "file").write_text(needle)
     (tmp_path / "Dockerfile").write_text('FROM scratch\nCOPY file /file\nCMD ["/none"]\n')
     tag = f"snipcheck/image-mount:{dk.RUN_ID}"
-    dk.build(tmp_path, tag).check()
+    docker_buildkit.build(tmp_path, tag).check()
     cid = dk.create(tag)
     try:
         merged = (dk.inspect(cid, "container").get("GraphDriver") or {}).get("Data", {}).get("MergedDir", "")
         if not merged or not _on_this_machine(Path(merged).parent):
             pytest.skip(f"the engine's storage is not on this machine (MergedDir {merged!r}): mounts not visible")
-        with dk.filesystem_stream(cid) as out:
-            assert dk.stream_contains(out, needle.encode()), "the image's file was not in the filesystem read"
+        with docker_imagefs.filesystem_stream(cid) as out:
+            assert docker_imagefs.stream_contains(out, needle.encode()), (
+                "the image's file was not in the filesystem read"
+            )
         assert not _mounted(merged), f"reading the container's filesystem left {merged} mounted"
     finally:
         dk.remove_container(cid)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
+from snipcheck import docker_imagefs
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 
@@ -40,7 +41,7 @@ def test_a_reader_that_stops_early_ends_the_command(fake_docker: Path, monkeypat
     # writes without end and ignores SIGPIPE: only a kill ends it (the pipe fills, then it blocks)
     monkeypatch.setenv("FAKE_DOCKER", "trap '' PIPE; while :; do echo 0123456789abcdef; done")
     started = time.monotonic()
-    with dk.stream("save", "some/image", timeout=5) as out:
+    with docker_imagefs.stream("save", "some/image", timeout=5) as out:
         assert out.read(16) == b"0123456789abcdef"
     took = time.monotonic() - started
     pid = int((fake_docker / "pid").read_text())
@@ -50,11 +51,14 @@ def test_a_reader_that_stops_early_ends_the_command(fake_docker: Path, monkeypat
 
 def test_a_command_read_to_its_end_that_fails_is_an_error(fake_docker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_DOCKER", "echo partial; echo 'Error: No such image: some/image' >&2; exit 1")
-    with pytest.raises(dk.DockerError, match="No such image: some/image"), dk.stream("save", "x", timeout=5) as out:
+    with (
+        pytest.raises(dk.DockerError, match="No such image: some/image"),
+        docker_imagefs.stream("save", "x", timeout=5) as out,
+    ):
         assert out.read() == b"partial\n"
 
 
 def test_a_command_read_to_its_end_that_succeeds(fake_docker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAKE_DOCKER", "printf 'tar bytes'")
-    with dk.stream("cp", "cid:/", "-", timeout=5) as out:
+    with docker_imagefs.stream("cp", "cid:/", "-", timeout=5) as out:
         assert out.read() == b"tar bytes"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
+from snipcheck import docker_buildkit, docker_imagefs
 
 pytestmark = pytest.mark.kit
 
@@ -60,7 +61,7 @@ def filesystems(kit_sources, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     out = {}
     for i, ref in enumerate(VARIANTS + DEBUG):
         if kit_sources[ref].available:
-            out[ref] = Fs(dk.export_fs(dk.stored(ref), tmp / f"fs{i}.tar"))
+            out[ref] = Fs(docker_imagefs.export_fs(dk.stored(ref), tmp / f"fs{i}.tar"))
     yield out
     for fs in out.values():
         fs.tar.close()
@@ -75,7 +76,7 @@ def probes(kit_sources) -> Iterator[dict[str, str]]:
             if kit_sources[ref].available and kit_sources["golang:1.26-bookworm"].available:
                 tag = f"snipcheck-kitprobe:{dk.RUN_ID}-{i}"
                 # FROM golang:1.26-bookworm and FROM ${BASE}: the kit's images come in as named contexts
-                dk.build(PROBE, tag, build_args={"BASE": ref}, timeout=600)
+                docker_buildkit.build(PROBE, tag, build_args={"BASE": ref}, timeout=600)
                 tags[ref] = tag
         yield tags
     finally:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
+from snipcheck import docker_buildkit
 
 pytestmark = pytest.mark.kit
 
@@ -54,10 +55,10 @@ def test_syntax_directive_builds_offline(kit_image, tmp_path: Path) -> None:
     token.write_text(f"s3cret-{dk.RUN_ID}")
     tag = f"snipcheck-kit-frontend:{dk.RUN_ID}"
     try:
-        res = dk.build(ctx, tag, secrets=[f"id=token,src={token}"], timeout=600)
+        res = docker_buildkit.build(ctx, tag, secrets=[f"id=token,src={token}"], timeout=600)
         log = res.stderr + res.stdout
         # the external frontend image was resolved from the local store and used: the kit's
-        # snipcheck.local/docker/dockerfile:1 (BUILDKIT_SYNTAX, see docker.kit_inputs) or the registry's
+        # snipcheck.local/docker/dockerfile:1 (BUILDKIT_SYNTAX, see docker_buildkit.kit_inputs) or the registry's
         frontend = dk.stored(REF)
         frontend = frontend if "." in frontend.split("/")[0] else f"docker.io/{frontend}"
         assert f"resolve image config for docker-image://{frontend}" in log, log[-3000:]

@@ -1,7 +1,7 @@
 """The Docker store's upstream names are the user's: the kit never creates, tags or moves one.
 
 The kit's images live under snipcheck.local/<upstream name> and reach builds as BuildKit named contexts
-(docker.build). These tests record `docker image ls --digests` for the upstream names before and after a
+(docker_buildkit.build). These tests record `docker image ls --digests` for the upstream names before and after a
 kit build and a build that uses it: the rows must be identical. An older kit tagged its images over the
 upstream names (`debian:bookworm-slim` imported, `golang:1.26-bookworm` built and tagged): both tests fail
 on it.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck import docker as dk
-from snipcheck import imagekit
+from snipcheck import docker_buildkit, docker_imagefs, imagekit
 from snipcheck.imagekit import build as kitbuild
 from snipcheck.imagekit import recipes as kitrecipes
 from support import require
@@ -46,14 +46,17 @@ def _image_with(ctx: Path, tag: str, dockerfile: str, files: dict[str, str]) -> 
     (ctx / "Dockerfile").write_text(dockerfile)
     for name, text in files.items():
         (ctx / name).write_text(text)
-    dk.build(ctx, tag, timeout=300)  # labelled with the run id: the run's cleanup removes it too
+    docker_buildkit.build(ctx, tag, timeout=300)  # labelled with the run id: the run's cleanup removes it too
 
 
 def _file(image: str, path: str) -> str:
     """The text of one file in an image (read through a created, never started container)."""
     cid = dk.create(image)
     try:
-        with dk.stream("cp", f"{cid}:{path}", "-", timeout=60) as out, tarfile.open(fileobj=out, mode="r|") as tar:
+        with (
+            docker_imagefs.stream("cp", f"{cid}:{path}", "-", timeout=60) as out,
+            tarfile.open(fileobj=out, mode="r|") as tar,
+        ):
             for member in tar:
                 fh = tar.extractfile(member)
                 return fh.read().decode().strip() if fh else ""

@@ -3,7 +3,7 @@
 The kit's images are stored as snipcheck.local/<upstream name> only. Nothing here creates, tags or moves
 an upstream name (`debian:bookworm-slim`, `golang:1.26-bookworm`, ...) in the Docker store: that store is
 the user's. Kit builds get their parents as BuildKit named contexts; the suite's builds get them the same
-way (docker.build, stands_in).
+way (docker_buildkit.build, stands_in).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import docker, proc
+from .. import docker, docker_buildkit, proc
 from ..paths import BUILD, rel
 from .recipes import (
     BY_REF,
@@ -154,7 +154,7 @@ def _build_dockerfile(recipe: Recipe, digest: str, no_cache: bool = False) -> No
             for i, cert in enumerate(host_local_cas()):
                 (Path(tmp) / f"host-{i:02d}-{cert.name}").write_bytes(cert.read_bytes())
             contexts["hostca"] = tmp
-        docker.build(
+        docker_buildkit.build(
             directory,
             recipe.images[0],
             dockerfile=directory / "Dockerfile",
@@ -370,7 +370,7 @@ def _ensure(refs: list[str], rebuild: bool) -> dict[str, ImageSource]:
 
 def stands_in(ref: str) -> str | None:
     """The kit image (snipcheck.local/...) the suite uses for upstream `ref` in this run, or None: in local
-    mode for every image the kit makes, in registry mode never. Used by docker.build for named contexts."""
+    mode for every image the kit makes, in registry mode never. Used by docker_buildkit.build for named contexts."""
     if recipe_for(ref) is None or mode() != "local":
         return None
     return local_name(ref)

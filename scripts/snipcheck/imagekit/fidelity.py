@@ -6,7 +6,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .. import docker
+from .. import docker, docker_imagefs
 from .build import host_local_cas, source_of
 from .recipes import BUILDKIT_VERSION, FRONTEND_VERSION, GO_VERSION, GO_ZIP_SHA256, RECIPES, Recipe
 from .source import mode
@@ -33,7 +33,7 @@ def _dpkg_versions(ref: str, image: str, packages: tuple[str, ...]) -> dict[str,
         return {k: v for k, v in pairs}
     versions: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="snipcheck-kit-") as tmp:
-        tar_path = docker.export_fs(image, Path(tmp) / "fs.tar")
+        tar_path = docker_imagefs.export_fs(image, Path(tmp) / "fs.tar")
         with tarfile.open(tar_path) as tar:
             for member in tar.getmembers():
                 name = member.name.lstrip("./")

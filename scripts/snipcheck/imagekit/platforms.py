@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .. import docker
+from .. import docker, docker_imagefs
 from .build import _log, ensure, image_id
 from .recipes import KIT_LABEL, local_name
 from .source import mode
@@ -43,6 +43,6 @@ def platform_variant(ref: str, platform: str) -> str | None:
         f'LABEL io.snipcheck.recipe-of="{recipe}" io.snipcheck.platform-copy="{platform}" {KIT_LABEL}="platform-copy"'
     )
     with tempfile.TemporaryDirectory(prefix="snipcheck-kit-") as tmp:
-        docker.import_tar(docker.export_fs(kit, Path(tmp) / "fs.tar"), tag, changes, platform=platform)
+        docker.import_tar(docker_imagefs.export_fs(kit, Path(tmp) / "fs.tar"), tag, changes, platform=platform)
     _log(f"{tag}: {kit} re-labelled for {platform} (data-only image)")
     return tag

@@ -16,7 +16,7 @@ KIT_LABEL = "io.snipcheck.kit"
 HOST_CA_LABEL = "io.snipcheck.host-ca"  # on images that trust the build host's own CAs: their file names
 # The kit's images live under this registry-like prefix only: snipcheck.local/golang:1.26-bookworm stands in
 # for golang:1.26-bookworm. The kit never creates, tags or moves an upstream name in the Docker store (it is
-# the user's); builds get its images through BuildKit named contexts (docker.build, the compose override).
+# the user's); builds get its images through BuildKit named contexts (docker_buildkit.build, the compose override).
 KIT_PREFIX = "snipcheck.local/"
 STANDIN_LABEL = "io.snipcheck.standin"
 DESCRIPTION_LABEL = "org.opencontainers.image.description"
