@@ -39,7 +39,8 @@ from .kubeprocess import KubeError, Proc, free_port, group_alive, openssl, spawn
 from .paths import BUILD, kube_cache_dir, kube_version, rel
 
 INSTALL_HINT = (
-    "run: bash scripts/install-kube.sh (builds kube-apiserver, kube-controller-manager, kubectl; long on a cold Go cache, then cached)"
+    "run: bash scripts/install-kube.sh (builds kube-apiserver, kube-controller-manager, kubectl; "
+    "long on a cold Go cache, then cached)"
 )
 READY_DEADLINE_S = 60.0
 SERVICE_CIDR = "10.96.0.0/16"
