@@ -20,6 +20,7 @@ version's directory is regenerated only when the wheel's data or this generator 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -125,10 +126,20 @@ def generate(version: str, dest: Path = DEST) -> Path:
     out = dest / f"v{version}-standalone-strict"
     fingerprint = _fingerprint(src)
     stamp = out / STAMP
-    if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == fingerprint:
-        return out
+    dest.mkdir(parents=True, exist_ok=True)
+    # One writer at a time: without the lock a worker could replace the directory while another, which
+    # found it complete a moment before, has kubeconform reading it ("could not find schema").
+    with (dest / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == fingerprint:
+            return out
+        _write(src, out, fingerprint, dest / f".tmp-v{version}-{os.getpid()}")
+    return out
+
+
+def _write(src: Path, out: Path, fingerprint: str, tmp: Path) -> None:
+    """The standalone schemas of `src` into `out` (through `tmp`, renamed when complete)."""
     definitions = json.loads((src / "_definitions.json").read_text(encoding="utf-8"))["$defs"]
-    tmp = dest / f".tmp-v{version}-{os.getpid()}"
     saferm.remove_tree(tmp)
     tmp.mkdir(parents=True)
     for f in sorted(src.glob("*.json")):
@@ -139,15 +150,9 @@ def generate(version: str, dest: Path = DEST) -> Path:
             continue  # a sub-type, never looked up by kubeconform
         (tmp / f.name).write_text(json.dumps(standalone(schema, definitions), separators=(",", ":")), encoding="utf-8")
     (tmp / STAMP).write_text(fingerprint + "\n", encoding="utf-8")
-    with contextlib.suppress(FileNotFoundError):  # another worker may be replacing it too
+    with contextlib.suppress(FileNotFoundError):  # from other schemas or code: no reader of this run uses it
         saferm.remove_tree(out)
-    try:
-        tmp.rename(out)
-    except OSError:  # another process (pytest-xdist worker) finished first
-        saferm.remove_tree(tmp)
-        if not (stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == fingerprint):
-            raise
-    return out
+    tmp.rename(out)
 
 
 def ensure(versions: Iterable[str], dest: Path = DEST) -> Path:
