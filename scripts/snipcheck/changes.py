@@ -17,8 +17,9 @@ untracked files. The rules:
   TOUR_MODULE only, and only those pages: a page is built from its own Markdown and the snippets it
   includes, and the whole site is read by the static tier's link, index and proof-line checks anyway);
   when anything else selects the site tier or the tour's module, the tour visits every page;
-- what only the always-run tiers read (ALWAYS_ONLY: the README, the original, lint configurations) ->
-  only those.
+- what only the always-run tiers read (ALWAYS_ONLY: the README, the original, lint configurations), and
+  every Markdown file outside docs/ and snippets/ (the guides, the maintainers' notes beside the code,
+  dev/) -> only those.
 Every tracked file falls under one of these rules (`classify`; tests/inventory/test_changes.py checks
 it), so a new kind of file cannot slip through a pull request unchecked.
 The inventory and static tiers always run whole: they are cheap and read everything.
@@ -81,6 +82,8 @@ ALWAYS_ONLY = (
 def classify(path: str) -> str | None:
     """Which rule of the module's docstring a changed file falls under: "everything", "tier",
     "snippet", "test", "always" — None for a file no rule covers (a new kind: add it to a rule)."""
+    if path.endswith(".md") and not path.startswith(("docs/", "snippets/")):
+        return "always"  # the guides and the maintainers' notes beside the code: read, never run
     if path.startswith(EVERYTHING):
         return "everything"
     if path.startswith(tuple(TIER_PATHS)):
@@ -251,12 +254,14 @@ def select(base: str, changed: list[str], snippets: dict[str, manifest.Snippet] 
     sel = Selection(base, changed)
     snippets = manifest.load() if snippets is None else snippets
     for f in changed:
-        if f.startswith(EVERYTHING):
+        if classify(f) == "everything":
             sel.everything = f"{f} is part of the suite's machinery"
             return sel
     queue: list[tuple[Path, bool]] = []  # (file, was it edited?)
     for f in changed:
         parts = Path(f).parts
+        if classify(f) == "always":
+            continue
         if is_page(f):
             sel.pages.append(f)
             sel.modules.setdefault(TOUR_MODULE, "pages changed: the tour visits them and their twins")

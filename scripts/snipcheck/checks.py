@@ -25,10 +25,17 @@ EXPECTATIONS = ("works", "fails", "illustrative")
 class Check:
     tier: str
     tests: tuple[str, ...]  # test modules implementing it, relative to the repository root
-    what: str
+    what: dict[str, str]  # one line per language ("en", "ru"): the proof line's list of checks shows it
     settings: dict[str, Spec] = field(default_factory=dict)
     scenarios: tuple[str, ...] = ()  # for anti-pattern checks: the scenario names the tests implement
     implicit: bool = False  # runs on every snippet it concerns without being declared; its keys fit any entry
+    # The proof line's words for a result: a phrase function of snipcheck.site.phrases, by name ("tool":
+    # "<label> ✓"; "name": the check's name alone).
+    phrase: str = "tool"
+    label: str = ""  # the tool's name as the proof line says it (default: the check's name)
+    # The measurements its tests record that a page may quote ({{ measured path check figure }}), with the
+    # unit each is written in (snipcheck.figures); one key has one unit in every check.
+    figures: dict[str, str] = field(default_factory=dict)
 
 
 # ---- settings shared by several checks ------------------------------------------------------------
@@ -109,68 +116,116 @@ CHECKS: dict[str, Check] = {
     "hadolint": Check(
         "static",
         ("tests/static/test_hadolint.py",),
-        "hadolint at warning threshold; for expect: fails, the rules in hadolint_rules are reported",
+        {
+            "en": "hadolint at warning threshold; for expect: fails, the rules in hadolint_rules are reported",
+            "ru": "hadolint с порогом warning; для expect: fails выдаются правила из hadolint_rules",
+        },
         {"hadolint_rules": STRS, "hadolint_note": STR},
+        phrase="hadolint",
     ),
-    "yamllint": Check("static", ("tests/static/test_yamllint.py",), "yamllint with the repository's .yamllint"),
+    "yamllint": Check(
+        "static",
+        ("tests/static/test_yamllint.py",),
+        {"en": "yamllint with the repository's .yamllint", "ru": "yamllint с настройками репозитория (.yamllint)"},
+    ),
     "compose-config": Check(
         "static",
         ("tests/static/test_compose_config.py",),
-        "docker compose config: no warnings, no unset variables, services per profile",
+        {
+            "en": "docker compose config: no warnings, no unset variables, services per profile",
+            "ru": "docker compose config: без предупреждений и незаданных переменных, сервисы по профилям",
+        },
         {"compose": COMPOSE, "env_file": STR, "compose_error": STR},
+        label="docker compose config",
     ),
     "kubeconform": Check(
         "static",
         ("tests/static/test_kubeconform.py",),
-        "kubeconform -strict against offline schemas of several Kubernetes versions",
+        {
+            "en": "kubeconform -strict against offline schemas of several Kubernetes versions",
+            "ru": "kubeconform -strict по офлайн-схемам нескольких версий Kubernetes",
+        },
         {"kubeconform_error": STR},
+        phrase="kubeconform",
+        figures={"resources": ""},
     ),
     "actionlint": Check(
         "static",
         ("tests/static/test_actionlint.py",),
-        "actionlint (with shellcheck for run: blocks)",
+        {"en": "actionlint (with shellcheck for run: blocks)", "ru": "actionlint (и shellcheck для блоков run:)"},
         {"actionlint_error": STR},
     ),
     "shellcheck": Check(
-        "static", ("tests/static/test_shellcheck.py",), "shellcheck on shell snippets", {"shellcheck_codes": STRS}
+        "static",
+        ("tests/static/test_shellcheck.py",),
+        {"en": "shellcheck on shell snippets", "ru": "shellcheck для shell-фрагментов"},
+        {"shellcheck_codes": STRS},
     ),
-    "gofmt": Check("static", ("tests/static/test_go.py",), "gofmt -l reports nothing"),
+    "gofmt": Check(
+        "static", ("tests/static/test_go.py",), {"en": "gofmt -l reports nothing", "ru": "gofmt -l ничего не находит"}
+    ),
     "go-vet": Check(
-        "static", ("tests/static/test_go.py",), "go vet (fragments: compiled in their own package)", {"vet_error": STR}
+        "static",
+        ("tests/static/test_go.py",),
+        {
+            "en": "go vet (fragments: compiled in their own package)",
+            "ru": "go vet (фрагменты компилируются в собственном пакете)",
+        },
+        {"vet_error": STR},
+        label="go vet",
     ),
     "parse": Check(
         "static",
         ("tests/static/test_parse.py",),
-        "parses in its format (TOML, JSON, YAML, SQL)",
+        {
+            "en": "parses in its format (TOML, JSON, YAML, SQL)",
+            "ru": "разбирается в своём формате (TOML, JSON, YAML, SQL)",
+        },
         {"sql_requires": STRS},
+        phrase="parse",
     ),
     "consistency": Check(
         "static",
         ("tests/static/test_consistency.py",),
-        "cross-file rules: one Go version, pinned base images, ports and names that agree",
+        {
+            "en": "cross-file rules: one Go version, pinned base images, ports and names that agree",
+            "ru": "правила между файлами: одна версия Go, закреплённые базовые образы, согласованные порты и имена",
+        },
         # another Dockerfile (path under snippets/) whose `go build` stage this one repeats exactly, with
         # the same build context and arguments, so that BuildKit compiles the service once for both
         {"teaches_latest": BOOL, "same_build_stage_as": STR},
         implicit=True,
+        phrase="name",
     ),
     # service tier: the Go service against real PostgreSQL and Redis
-    "go-test": Check("service", ("tests/service/test_go_service.py",), "go test -race plus integration tests"),
+    "go-test": Check(
+        "service",
+        ("tests/service/test_go_service.py",),
+        {"en": "go test -race plus integration tests", "ru": "go test -race и интеграционные тесты"},
+        phrase="go_test",
+        figures={"binary_mb": "MB", "binary_stripped_mb": "MB", "binary_stripped_saving_pct": "%"},
+    ),
     # images tier: a real Docker engine
     "image-build": Check(
         "images",
         ("tests/images/test_dockerfiles.py",),
-        "docker buildx build --load succeeds",
+        {"en": "docker buildx build --load succeeds", "ru": "docker buildx build --load проходит"},
         {
             "build": BUILD,
             "layer_cache": Record({"change": STR, "cached": STR}, required=("change", "cached")),
             "size_claim": SIZE_CLAIM,
             "dockerfile": DOCKERFILE,
         },
+        phrase="build",
+        figures={"image_mb": "MB", "build_seconds": "s"},
     ),
     "image-run": Check(
         "images",
         ("tests/images/test_dockerfiles.py",),
-        "the image runs as the text claims (probes, uid, shutdown, size)",
+        {
+            "en": "the image runs as the text claims (probes, uid, shutdown, size)",
+            "ru": "образ работает так, как сказано в тексте (пробы, uid, остановка, размер)",
+        },
         {
             "build": BUILD,
             "run": RUN,
@@ -178,11 +233,28 @@ CHECKS: dict[str, Check] = {
             "compare_with": COMPARE_WITH,
             "measure": ListOf(one_of("binary-size", "start-to-healthy")),
         },
+        phrase="run",
+        figures={
+            "image_mb": "MB",
+            "compared_image_mb": "MB",
+            "size_budget_mb": "MB",
+            "seconds_to_http_200": "s",
+            "compared_seconds_to_http_200": "s",
+            "seconds_to_healthy": "s",
+            "seconds_to_stop": "s",
+            "stop_timeout": "s",
+            "exit_code": "",
+            "uid": "",
+            "ca_certs": "",
+        },
     ),
     "image-antipattern": Check(
         "images",
         ("tests/images/test_antipatterns.py",),
-        "the anti-pattern fails exactly the way the text says",
+        {
+            "en": "the anti-pattern fails exactly the way the text says",
+            "ru": "антипаттерн ломается ровно так, как описано в тексте",
+        },
         {
             "scenario": ListOf(one_of(*IMAGE_SCENARIOS), one_or_many=True),
             "build": BUILD,
@@ -201,33 +273,65 @@ CHECKS: dict[str, Check] = {
             "slow_path": STR,
         },
         scenarios=IMAGE_SCENARIOS,
+        phrase="antipattern",
+        figures={
+            "single_stage_mb": "MB",
+            "multi_stage_mb": "MB",
+            "ratio": "×",
+            "seconds_to_stop": "s",
+            "stop_timeout": "s",
+            "exit_code": "",
+            "uid": "",
+        },
     ),
     # compose tier
     "compose-up": Check(
         "compose",
         ("tests/compose/test_compose_up.py", "tests/compose/test_app_stack.py", "tests/compose/test_hot_reload.py"),
-        "up --wait, behaviour probes, teardown",
+        {"en": "up --wait, behaviour probes, teardown", "ru": "up --wait, проверки поведения, остановка без остатков"},
         {"compose": COMPOSE},
+        phrase="compose_up",
+        figures={
+            "seconds_to_healthy": "s",
+            "app_started_after_db_ready_s": "s",
+            "seconds_edit_to_new_response": "s",
+            "seconds_to_503_after_redis_stop": "s",
+            "seconds_to_200_after_redis_start": "s",
+            "restart_count": "",
+        },
     ),
     "compose-antipattern": Check(
         "compose",
         ("tests/compose/test_compose_antipatterns.py",),
-        "the anti-pattern compose file misbehaves exactly the way the text says",
+        {
+            "en": "the anti-pattern compose file misbehaves exactly the way the text says",
+            "ru": "compose-файл с антипаттерном ведёт себя ровно так, как описано в тексте",
+        },
         {"compose": COMPOSE, "scenario": one_of(*COMPOSE_SCENARIOS), "app_service": STR, "db_service": STR},
         scenarios=COMPOSE_SCENARIOS,
+        phrase="antipattern",
+        figures={"app_started_before_db_ready_s": "s"},
     ),
     # cluster tier: etcd + kube-apiserver on 127.0.0.1
     "kube-apiserver": Check(
         "cluster",
         ("tests/cluster/test_apiserver.py",),
-        "server-side apply --dry-run=server --validate=strict by a real API server",
+        {
+            "en": "server-side apply --dry-run=server --validate=strict by a real API server",
+            "ru": "server-side apply --dry-run=server --validate=strict настоящим API-сервером",
+        },
         {"apiserver_error": STR},
+        phrase="apiserver",
     ),
     # cluster tier, opt-in node (SNIPCHECK_NODE=1): kubelet, kube-proxy, CoreDNS on this machine
     "kube-node": Check(
         "cluster",
         ("tests/cluster/test_node.py",),
-        "run on a real node: rollout, Service and DNS, readiness, rolling update under load, limits",
+        {
+            "en": "run on a real node: rollout, Service and DNS, readiness, rolling update under load, limits",
+            "ru": "запуск на настоящем узле: раскатка, Service и DNS, readiness, обновление под нагрузкой, лимиты",
+        },
+        phrase="node",
     ),
 }
 
@@ -240,32 +344,9 @@ def allowed_settings(checks: list[str]) -> dict[str, Spec]:
     return allowed
 
 
-# What each check does, for the proof lines of the Russian pages (Check.what is the English one).
-WHAT_RU: dict[str, str] = {
-    "hadolint": "hadolint с порогом warning; для expect: fails выдаются правила из hadolint_rules",
-    "yamllint": "yamllint с настройками репозитория (.yamllint)",
-    "compose-config": "docker compose config: без предупреждений и незаданных переменных, сервисы по профилям",
-    "kubeconform": "kubeconform -strict по офлайн-схемам нескольких версий Kubernetes",
-    "actionlint": "actionlint (и shellcheck для блоков run:)",
-    "shellcheck": "shellcheck для shell-фрагментов",
-    "gofmt": "gofmt -l ничего не находит",
-    "go-vet": "go vet (фрагменты компилируются в собственном пакете)",
-    "parse": "разбирается в своём формате (TOML, JSON, YAML, SQL)",
-    "consistency": "правила между файлами: одна версия Go, закреплённые базовые образы, согласованные порты и имена",
-    "go-test": "go test -race и интеграционные тесты",
-    "image-build": "docker buildx build --load проходит",
-    "image-run": "образ работает так, как сказано в тексте (пробы, uid, остановка, размер)",
-    "image-antipattern": "антипаттерн ломается ровно так, как описано в тексте",
-    "compose-up": "up --wait, проверки поведения, остановка без остатков",
-    "compose-antipattern": "compose-файл с антипаттерном ведёт себя ровно так, как описано в тексте",
-    "kube-apiserver": "server-side apply --dry-run=server --validate=strict настоящим API-сервером",
-    "kube-node": "запуск на настоящем узле: раскатка, Service и DNS, readiness, обновление под нагрузкой, лимиты",
-}
-
-
 def what(check: str, lang: str) -> str:
     """The check's one-line description in the page's language."""
-    return WHAT_RU[check] if lang == "ru" else CHECKS[check].what
+    return CHECKS[check].what[lang]
 
 
 def readers(key: str) -> list[str]:

@@ -9,36 +9,29 @@ from __future__ import annotations
 import re
 from typing import Any
 
-# measurement key -> unit ("" for counts and codes); a placeholder naming another key fails the build
-FIGURES: dict[str, str] = {
-    "image_mb": "MB",
-    "compared_image_mb": "MB",
-    "single_stage_mb": "MB",
-    "multi_stage_mb": "MB",
-    "size_budget_mb": "MB",
-    "binary_mb": "MB",
-    "binary_stripped_mb": "MB",
-    "binary_stripped_saving_pct": "%",
-    "ratio": "×",
-    "seconds_to_http_200": "s",
-    "compared_seconds_to_http_200": "s",
-    "seconds_to_healthy": "s",
-    "seconds_to_stop": "s",
-    "stop_timeout": "s",
-    "build_seconds": "s",
-    "app_started_before_db_ready_s": "s",
-    "app_started_after_db_ready_s": "s",
-    "seconds_edit_to_new_response": "s",
-    "seconds_to_503_after_redis_stop": "s",
-    "seconds_to_200_after_redis_start": "s",
-    "exit_code": "",
-    "uid": "",
-    "restart_count": "",
-    "resources": "",
-    "ca_certs": "",
-}
+from .checks import CHECKS
 
-# figures derived from recorded ones (the recorder stores bytes; pages quote MB and percentages)
+
+def _units() -> dict[str, str]:
+    """Measurement key -> unit ("" for counts and codes), from the checks that record them
+    (snipcheck.checks: Check.figures); a placeholder naming another key fails the build."""
+    units: dict[str, str] = {}
+    for name, check in CHECKS.items():
+        for key, unit in check.figures.items():
+            if units.setdefault(key, unit) != unit:
+                raise ValueError(f"figure {key!r}: unit {unit!r} in check {name!r}, {units[key]!r} in another")
+    return units
+
+
+FIGURES: dict[str, str] = _units()
+
+# figures derived from recorded ones (the recorder stores bytes; pages quote MB and percentages), and the
+# recorded key each is derived from
+DERIVED_FROM = {
+    "binary_mb": "binary_bytes",
+    "binary_stripped_mb": "binary_stripped_bytes",
+    "binary_stripped_saving_pct": "binary_stripped_bytes",
+}
 DERIVED = {
     "binary_mb": lambda rec: _mb(rec.get("binary_bytes")),
     "binary_stripped_mb": lambda rec: _mb(rec.get("binary_stripped_bytes")),

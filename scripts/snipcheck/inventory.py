@@ -8,10 +8,11 @@ on deliberately broken trees in a temporary directory.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from . import manifest, pages
-from .checks import CHECKS
+from .checks import CHECKS, Check
 from .pages import Include, page_lang
 from .paths import ROOT
 
@@ -108,6 +109,39 @@ def check_implementations(check: str, root: Path = ROOT) -> list[str]:
         if not path.is_file() or f'mark.check("{check}"' not in path.read_text(encoding="utf-8"):
             problems.append(
                 f'{test_file} must implement @pytest.mark.check("{check}") (checks.py lists it for `{check}`)'
+            )
+    return problems
+
+
+def check_declaration(
+    name: str, check: Check, phrases: set[str], derived_from: dict[str, str], root: Path = ROOT
+) -> list[str]:
+    """One check is one complete declaration: its description in both languages, a proof-line phrase that
+    exists (`phrases`: the phrase functions' names), and each figure it promises recorded by its tests — the
+    key (or, for a derived figure, the key it is derived from: `derived_from`) appears in one of its test
+    modules, in a helper module of their tier folders or in tests/support.py."""
+    where = f"snipcheck/checks.py `{name}`"
+    problems = [
+        f"{where}: no description in {lang} — add what={{'en': …, 'ru': …}}"
+        for lang in pages.LANGS
+        if not check.what.get(lang, "").strip()
+    ]
+    if check.phrase not in phrases:
+        problems.append(
+            f"{where}: phrase {check.phrase!r} names no phrase function (known: {', '.join(sorted(phrases))}) — "
+            f"add it to snipcheck.phrases.PHRASES or name an existing one"
+        )
+    sources = [root / f for f in check.tests]
+    for folder in {s.parent for s in sources}:
+        sources += [f for f in folder.glob("*.py") if not f.name.startswith("test_")]
+    sources.append(root / "tests" / "support.py")
+    text = "\n".join(s.read_text(encoding="utf-8") for s in sources if s.is_file())
+    for key in check.figures:
+        recorded = derived_from.get(key, key)
+        if not re.search(rf"\b{re.escape(recorded)}\b", text):
+            problems.append(
+                f"{where}: figure {key!r} is quoted from its results, but no test of it records {recorded!r} "
+                f"({', '.join(check.tests)}) — record it with the `measure` fixture, or drop it from figures"
             )
     return problems
 

@@ -8,6 +8,7 @@ publishing build, fails it.
 
 from __future__ import annotations
 
+from .checks import CHECKS
 from .figures import FIGURES, value_of, with_unit
 from .manifest import Snippet
 from .pagemarks import PageError, Placeholder
@@ -33,6 +34,11 @@ def validate(ph: Placeholder, snippets: dict[str, Snippet]) -> tuple[str, str, s
         )
     if key not in FIGURES:
         raise PageError(f"{ph.where}: unknown figure {key!r}; known figures: {', '.join(sorted(FIGURES))}")
+    if key not in CHECKS[check].figures:
+        raise PageError(
+            f"{ph.where}: check {check!r} records no figure {key!r} (it records "
+            f"{', '.join(CHECKS[check].figures) or 'none'}) — name the check that measures it"
+        )
     return path, check, key
 
 

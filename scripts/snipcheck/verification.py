@@ -18,7 +18,8 @@ from .figures import FIGURES, value_of, with_unit
 from .manifest import Snippet
 from .pages import all_pages as pages
 from .pages import page_key, page_lang
-from .proof import MARK, MISSING, check_state, t
+from .phrases import t
+from .proof import MARK, MISSING, check_state
 from .results import Results
 
 SECTIONS = ("run", "tools", "tiers", "images", "snippets")

@@ -29,6 +29,17 @@ def test_page_only_change_selects_no_snippet_but_the_site_tier() -> None:
     assert select("README.md").modules == {}
 
 
+def test_guides_and_maintainers_notes_run_only_the_always_run_tiers() -> None:
+    """The notes beside the code (scripts/snipcheck/**/README.md, tests/README.md, dev/) are read, not run:
+    editing one must not run everything the way a change to scripts/snipcheck/ does."""
+    for note in ("CONTRIBUTING.md", "dev/measurements.md", "scripts/snipcheck/README.md", "tests/README.md"):
+        assert changes.classify(note) == "always", note
+        sel = select(note)
+        assert sel.everything is None and sel.modules == {} and sel.snippets == {}, (note, sel.as_dict())
+    assert changes.classify("scripts/snipcheck/manifest.py") == "everything"
+    assert changes.classify("snippets/docker/README.md") == "snippet", "a Markdown file in a build context"
+
+
 def test_a_changed_page_narrows_the_tour_to_it() -> None:
     sel = select("docs/compose.en.md")
     assert sel.everything is None and sel.snippets == {}

@@ -188,3 +188,39 @@ def test_every_implementing_test_module_is_listed() -> None:
     problems += [f"{name}: marked in tests but not a check in checks.py" for name in marked if name not in CHECKS]
     problems += [p for name in CHECKS for p in inventory.check_implementations(name)]
     _fail_with(problems)
+
+
+def test_every_check_is_one_complete_declaration() -> None:
+    """Adding a check touches its declaration in checks.py, its test module and, optionally, one phrase
+    function: the declaration names the phrase and the figures, and this test ties them together."""
+    from snipcheck.checks import CHECKS
+    from snipcheck.figures import DERIVED, DERIVED_FROM
+    from snipcheck.phrases import BUILT_IN, PHRASES
+
+    names = set(PHRASES) | set(BUILT_IN)
+    problems = [p for name, c in CHECKS.items() for p in inventory.check_declaration(name, c, names, DERIVED_FROM)]
+    unused = set(PHRASES) - {c.phrase for c in CHECKS.values()}
+    problems += [f"snipcheck/phrases.py: phrase {p!r} is named by no check — remove it" for p in sorted(unused)]
+    assert set(DERIVED) == set(DERIVED_FROM), "figures.DERIVED and DERIVED_FROM name different figures"
+    _fail_with(problems)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"what": {"en": "x", "ru": ""}}, "no description in ru"),
+        ({"phrase": "no-such-phrase"}, "phrase 'no-such-phrase' names no phrase function"),
+        ({"figures": {"never_recorded_seconds": "s"}}, "no test of it records 'never_recorded_seconds'"),
+    ],
+    ids=["no-russian", "unknown-phrase", "unrecorded-figure"],
+)
+def test_an_incomplete_check_declaration_is_named(change: dict, expected: str) -> None:
+    import dataclasses
+
+    from snipcheck.checks import CHECKS
+    from snipcheck.figures import DERIVED_FROM
+    from snipcheck.phrases import BUILT_IN, PHRASES
+
+    broken = dataclasses.replace(CHECKS["image-run"], **change)
+    problems = inventory.check_declaration("image-run", broken, set(PHRASES) | set(BUILT_IN), DERIVED_FROM)
+    assert any(expected in p for p in problems), problems
