@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from snipcheck import parity  # noqa: E402
-from snipcheck.paths import DOCS  # noqa: E402
+from snipcheck.i18n import parity  # noqa: E402
+from snipcheck.model.paths import DOCS  # noqa: E402
 
 
 def english_targets(names: list[str], docs: Path) -> list[Path]:

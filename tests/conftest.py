@@ -23,13 +23,18 @@ from typing import Any
 
 import pytest
 
-from snipcheck import cachestate, changes, deadruns, kubeapi, manifest, runid, sitebuild, toolversions
-from snipcheck import docker as dk
-from snipcheck import report as run_report
-from snipcheck.checks import CHECKS, TIERS
-from snipcheck.diskwatch import DiskWatch
-from snipcheck.paths import REPORT, rel
-from snipcheck.results import head_commit
+from snipcheck.harness import deadruns
+from snipcheck.harness.docker import cli as dk
+from snipcheck.harness.kube import controlplane as kubeapi
+from snipcheck.model import manifest
+from snipcheck.model.checks import CHECKS, TIERS
+from snipcheck.model.paths import REPORT, rel
+from snipcheck.run import cachestate, changes, toolversions
+from snipcheck.run import ids as runid
+from snipcheck.run import report as run_report
+from snipcheck.run.diskwatch import DiskWatch
+from snipcheck.run.results import head_commit
+from snipcheck.site import build as sitebuild
 from support import (  # noqa: F401 (require re-exported)
     CALL_FAILED,
     IN_CI,

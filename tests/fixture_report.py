@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from snipcheck.manifest import Snippet
+from snipcheck.model.manifest import Snippet
 
 SCENARIO_FIGURES: dict[str, dict[str, Any]] = {
     "single-stage-size": {"single_stage_mb": 1111.1, "multi_stage_mb": 22.2, "ratio": 50.0},

@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
-from snipcheck import changes, manifest, waiting
-from snipcheck import docker as dk
+from snipcheck.harness import waiting
+from snipcheck.harness.docker import cli as dk
+from snipcheck.model import manifest
+from snipcheck.run import changes
 
 CALL_FAILED = pytest.StashKey[bool]()  # set by tests/conftest.py when a test body fails
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -80,7 +82,7 @@ def skip_needs_registry(snippet: Any, what: str) -> None:
     registry run (SNIPCHECK_IMAGES=registry, as GitHub's CI runs): there the images should have come from
     the registry, so their absence is a pull that failed, a failure (review M8). An entry that does not
     declare it fails either way."""
-    from snipcheck import imagekit
+    from snipcheck.harness import imagekit
 
     if not snippet.settings.get("needs_registry"):
         pytest.fail(

@@ -21,8 +21,11 @@ from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # scripts/, for snipcheck
 
-from snipcheck import comment_catalog, comments, manifest, saferm  # noqa: E402
-from snipcheck.pages import page_lang  # noqa: E402
+from snipcheck.harness import saferm  # noqa: E402
+from snipcheck.i18n import catalog as comment_catalog
+from snipcheck.i18n import comments
+from snipcheck.model import manifest
+from snipcheck.model.pages import page_lang  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.comments_ru")
 SNIPPETS_EXT = "pymdownx.snippets"

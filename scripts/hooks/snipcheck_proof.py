@@ -16,9 +16,11 @@ from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from snipcheck import charts, manifest, measured, pagemarks, proof, publish, results, verification  # noqa: E402
-from snipcheck.pages import page_lang  # noqa: E402
-from snipcheck.paths import REPORT, SNIPPETS  # noqa: E402
+from snipcheck.model import manifest
+from snipcheck.model.pages import page_lang  # noqa: E402
+from snipcheck.model.paths import REPORT, SNIPPETS  # noqa: E402
+from snipcheck.run import results  # noqa: E402
+from snipcheck.site import charts, measured, pagemarks, proof, publish, verification
 
 _STATE: dict = {}
 _SPENT: dict[str, float] = {}  # seconds per event, printed at the end with SNIPCHECK_HOOK_TIMING=1

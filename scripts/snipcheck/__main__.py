@@ -17,12 +17,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import cachestate, changes, comment_catalog, comments, cpuaccount
-from . import report as run_report
 from .explain import ExplainError, explain
-from .manifest import ManifestError
-from .paths import BUILD, DOCS, SNIPPETS
-from .results import ReportError
+from .i18n import catalog as comment_catalog
+from .i18n import comments
+from .model.manifest import ManifestError
+from .model.paths import BUILD, DOCS, SNIPPETS
+from .run import cachestate, changes, cpuaccount
+from .run import report as run_report
+from .run.results import ReportError
 
 
 def main(argv: list[str] | None = None) -> int:

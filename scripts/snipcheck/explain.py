@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import manifest, pagemarks, pages
-from .checks import CHECKS
-from .figures import with_unit
-from .pages import page_lang
-from .paths import DOCS, REPORT, ROOT, SNIPPETS, rel
-from .results import Results, head_commit, load
+from .model import manifest, pages
+from .model.checks import CHECKS
+from .model.figures import with_unit
+from .model.pages import page_lang
+from .model.paths import DOCS, REPORT, ROOT, SNIPPETS, rel
+from .run.results import Results, head_commit, load
+from .site import pagemarks
 
 
 class ExplainError(ValueError):

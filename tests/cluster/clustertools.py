@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from snipcheck.kubeapi import ControlPlane, KubectlResult
-from snipcheck.manifest import Snippet
-from snipcheck.paths import rel
+from snipcheck.harness.kube.controlplane import ControlPlane, KubectlResult
+from snipcheck.model.manifest import Snippet
+from snipcheck.model.paths import rel
 
 ALWAYS_THERE = frozenset({"default"})
 # Server-side apply, server-side dry run, unknown and duplicate fields are errors.

@@ -12,7 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from snipcheck import kubeapi, kubeclaim, kubeprocess, nodejournal, spawned
+from snipcheck.harness import spawned
+from snipcheck.harness.kube import claim as kubeclaim
+from snipcheck.harness.kube import controlplane as kubeapi
+from snipcheck.harness.kube import journal as nodejournal
+from snipcheck.harness.kube import process as kubeprocess
 from support import require
 
 

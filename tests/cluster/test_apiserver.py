@@ -30,9 +30,9 @@ from clustertools import (
     verdict,
 )
 
-from snipcheck import manifest
-from snipcheck.kubeapi import ControlPlane
-from snipcheck.manifest import Snippet
+from snipcheck.harness.kube.controlplane import ControlPlane
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(180)]
 

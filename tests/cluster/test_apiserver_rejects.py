@@ -16,9 +16,10 @@ import pytest
 from clustertools import Objects, dry_run, judge, parse, server_message, verdict
 from k8s_reference import VALID_MANIFESTS
 
-from snipcheck import kubeapi, kubeprocess
-from snipcheck.kubeapi import ControlPlane
-from snipcheck.manifest import Snippet
+from snipcheck.harness.kube import controlplane as kubeapi
+from snipcheck.harness.kube import process as kubeprocess
+from snipcheck.harness.kube.controlplane import ControlPlane
+from snipcheck.model.manifest import Snippet
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(180)]
 

@@ -26,9 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import kubeapi, kubeprocess, privatedir, spawned
-from snipcheck.paths import SCRIPTS
-from snipcheck.procid import ProcId
+from snipcheck.harness import privatedir, spawned
+from snipcheck.harness.kube import controlplane as kubeapi
+from snipcheck.harness.kube import process as kubeprocess
+from snipcheck.harness.procid import ProcId
+from snipcheck.model.paths import SCRIPTS
 from support import tcp_listeners
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]

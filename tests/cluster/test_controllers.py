@@ -20,8 +20,8 @@ import pytest
 import yaml
 from clustertools import fail, parse
 
-from snipcheck.kubeapi import ControlPlane, KubeError
-from snipcheck.paths import SNIPPETS
+from snipcheck.harness.kube.controlplane import ControlPlane, KubeError
+from snipcheck.model.paths import SNIPPETS
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(180)]
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from hostplay import SYSCTL, sh
 
-from snipcheck import hoststate, nodejournal
+from snipcheck.harness.kube import hoststate
+from snipcheck.harness.kube import journal as nodejournal
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]

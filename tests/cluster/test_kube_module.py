@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import kubeapi, paths
+from snipcheck.harness.kube import controlplane as kubeapi
+from snipcheck.model import paths
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(60)]

@@ -32,12 +32,15 @@ import pytest
 import yaml
 from clustertools import fail, parse
 
-from snipcheck import docker as dk
-from snipcheck import docker_buildkit, kubeclaim, kubenode, manifest
-from snipcheck.kubeapi import Tools
-from snipcheck.kubenode import Node
-from snipcheck.kubeprocess import KubeError, free_port
-from snipcheck.paths import SNIPPETS
+from snipcheck.harness.docker import buildkit as docker_buildkit
+from snipcheck.harness.docker import cli as dk
+from snipcheck.harness.kube import claim as kubeclaim
+from snipcheck.harness.kube import node as kubenode
+from snipcheck.harness.kube.controlplane import Tools
+from snipcheck.harness.kube.node import Node
+from snipcheck.harness.kube.process import KubeError, free_port
+from snipcheck.model import manifest
+from snipcheck.model.paths import SNIPPETS
 from support import http_get, require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(900)]

@@ -25,7 +25,11 @@ from pathlib import Path
 import pytest
 from hostplay import SYSCTL, sh
 
-from snipcheck import hoststate, kubeclaim, kubenode, nodejournal, privatedir, saferm
+from snipcheck.harness import privatedir, saferm
+from snipcheck.harness.kube import claim as kubeclaim
+from snipcheck.harness.kube import hoststate
+from snipcheck.harness.kube import journal as nodejournal
+from snipcheck.harness.kube import node as kubenode
 from support import require
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]

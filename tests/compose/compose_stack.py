@@ -30,11 +30,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from snipcheck import docker as dk
-from snipcheck import docker_buildkit
-from snipcheck import dockerfile as dfile
-from snipcheck.manifest import MANIFEST_NAME, Snippet
-from snipcheck.paths import SNIPPETS
+from snipcheck.harness.docker import buildkit as docker_buildkit
+from snipcheck.harness.docker import cli as dk
+from snipcheck.model import dockerfile as dfile
+from snipcheck.model.manifest import MANIFEST_NAME, Snippet
+from snipcheck.model.paths import SNIPPETS
 from support import CALL_FAILED, http_get, recording, require, skip_needs_registry, slug
 
 
@@ -179,7 +179,7 @@ def kit_override(svc: dict) -> dict:
     """What one service needs to use the image kit's images instead of upstream names (empty in registry
     mode): its `image:` (a stand-in, e.g. snipcheck.local/postgres:16-alpine), or for a build the named
     contexts and BUILDKIT_SYNTAX that docker_buildkit.build would pass (docker_buildkit.kit_inputs)."""
-    from snipcheck import imagekit
+    from snipcheck.harness import imagekit
 
     build = svc.get("build")
     if build:
@@ -261,7 +261,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     env_file = base / settings["env_file"] if settings.get("env_file") else None
     st = Stack(snippet, _project_name(snippet), files, env_file, list(settings.get("boot_profiles", [])), base)
     config = st.config()
-    from snipcheck import imagekit
+    from snipcheck.harness import imagekit
 
     sources = imagekit.ensure(_needed_images(st, config))
     missing = [f"{ref}: {src.describe()}" for ref, src in sources.items() if not src.available]

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from compose_stack import Stack, docker_time, postgres_ready_at
 
-from snipcheck import docker as dk
-from snipcheck import procid, waiting
-from snipcheck.manifest import by_check
+from snipcheck.harness import procid, waiting
+from snipcheck.harness.docker import cli as dk
+from snipcheck.model.manifest import by_check
 from support import http_get, require
 
 pytestmark = [pytest.mark.compose]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from compose_stack import SOURCES, Stack, docker_time, postgres_ready_at
 
-from snipcheck import docker as dk
-from snipcheck import waiting
-from snipcheck.manifest import by_check
+from snipcheck.harness import waiting
+from snipcheck.harness.docker import cli as dk
+from snipcheck.model.manifest import by_check
 
 pytestmark = [pytest.mark.compose]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from compose_stack import SOURCES, Stack, cache_volume_names
 
-from snipcheck.manifest import by_check
+from snipcheck.model.manifest import by_check
 
 pytestmark = [pytest.mark.compose]
 

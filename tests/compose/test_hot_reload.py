@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from compose_stack import SOURCES, Stack
 
-from snipcheck import docker as dk
-from snipcheck import waiting
-from snipcheck.manifest import by_check
+from snipcheck.harness import waiting
+from snipcheck.harness.docker import cli as dk
+from snipcheck.model.manifest import by_check
 from support import http_get
 
 pytestmark = [pytest.mark.compose]

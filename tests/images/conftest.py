@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import docker_buildkit
-from snipcheck import dockerfile as dfile
-from snipcheck.manifest import Snippet
-from snipcheck.paths import SNIPPETS
+from snipcheck.harness.docker import buildkit as docker_buildkit
+from snipcheck.harness.docker import cli as dk
+from snipcheck.model import dockerfile as dfile
+from snipcheck.model.manifest import Snippet
+from snipcheck.model.paths import SNIPPETS
 from support import require, skip_needs_registry, slug
 
 
@@ -32,7 +32,7 @@ class Built:
 
 def image_sources(refs: list[str]) -> tuple[dict[str, str], list[str]]:
     """(source description per available ref, refs that are unavailable with why)."""
-    from snipcheck import imagekit  # the kit decides registry / local rebuild / stand-in
+    from snipcheck.harness import imagekit  # the kit decides registry / local rebuild / stand-in
 
     result = imagekit.ensure(refs)
     sources, unavailable = {}, []
@@ -74,7 +74,7 @@ class Builder:
         ctx = context or (SNIPPETS / settings.get("context", str(Path(snippet.path).parent)))
         contexts = {}
         if platform:
-            from snipcheck import imagekit
+            from snipcheck.harness import imagekit
 
             for ref in parsed.bases:
                 if ref.split(":")[0] in imagekit.DATA_ONLY:

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import docker_imagefs, manifest, waiting
-from snipcheck.manifest import Snippet
-from snipcheck.paths import SNIPPETS
+from snipcheck.harness import waiting
+from snipcheck.harness.docker import cli as dk
+from snipcheck.harness.docker import imagefs as docker_imagefs
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
+from snipcheck.model.paths import SNIPPETS
 from support import HARDENED, app_env, http_get, process_uid, slug, wait_http_ok
 
 pytestmark = [pytest.mark.images]
@@ -116,7 +118,7 @@ def secret_in_history(snippet: Snippet, builder, cleanup: list[str], measure: di
 
 
 def dfile_stages(snippet: Snippet) -> list[str]:
-    from snipcheck import dockerfile as dfile
+    from snipcheck.model import dockerfile as dfile
 
     return dfile.parse(snippet.file).stages
 

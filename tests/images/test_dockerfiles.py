@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import docker_buildkit, elf, manifest
-from snipcheck.manifest import Snippet, by_check
-from snipcheck.paths import SNIPPETS
+from snipcheck.harness import elf
+from snipcheck.harness.docker import buildkit as docker_buildkit
+from snipcheck.harness.docker import cli as dk
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet, by_check
+from snipcheck.model.paths import SNIPPETS
 from support import HARDENED, app_env, copy_out, http_get, process_uid, wait_healthy, wait_http_ok
 
 pytestmark = [pytest.mark.images]

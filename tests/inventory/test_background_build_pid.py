@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import background, kubeapi, procid
-from snipcheck.paths import SCRIPTS
+from snipcheck.harness import background, procid
+from snipcheck.harness.kube import controlplane as kubeapi
+from snipcheck.model.paths import SCRIPTS
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

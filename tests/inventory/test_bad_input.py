@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import comments, inventory, manifest, proc
+from snipcheck.harness import proc
+from snipcheck.i18n import comments
+from snipcheck.model import manifest
+from snipcheck.rules import inventory
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(30)]
 

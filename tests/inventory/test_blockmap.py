@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import blockmap
-from snipcheck.comment_syntax import normalise
-from snipcheck.paths import DOCS, ROOT, SNIPPETS
+from snipcheck.i18n.syntax import normalise
+from snipcheck.model.paths import DOCS, ROOT, SNIPPETS
+from snipcheck.rules import blockmap
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

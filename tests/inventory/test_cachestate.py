@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import cachestate
+from snipcheck.run import cachestate
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

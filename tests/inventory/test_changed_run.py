@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck.paths import ROOT
+from snipcheck.model.paths import ROOT
 from support import nested_pytest_env
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(300)]

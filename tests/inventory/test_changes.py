@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import changes, manifest
-from snipcheck.paths import ROOT, SNIPPETS
+from snipcheck.model import manifest
+from snipcheck.model.paths import ROOT, SNIPPETS
+from snipcheck.run import changes
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 
@@ -145,7 +146,7 @@ def test_dockerignore_rules_as_docker_reads_them(tmp_path) -> None:
 def test_reports_of_parallel_jobs_merge(tmp_path) -> None:
     import json
 
-    from snipcheck import report
+    from snipcheck.run import report
 
     def job(name: str, tier: str, commit: str = "abc", test: str = "", seconds: float = 1.0) -> Path:
         p = tmp_path / f"{name}.json"

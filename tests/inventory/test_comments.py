@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import comment_catalog, comment_syntax, comments, manifest
-from snipcheck.paths import DOCS, ROOT, SCRIPTS, SNIPPETS
+from snipcheck.i18n import catalog as comment_catalog
+from snipcheck.i18n import comments
+from snipcheck.i18n import syntax as comment_syntax
+from snipcheck.model import manifest
+from snipcheck.model.paths import DOCS, ROOT, SCRIPTS, SNIPPETS
 
 pytestmark = pytest.mark.inventory
 

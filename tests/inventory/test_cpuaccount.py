@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import cpuaccount
-from snipcheck.cpuaccount import RECORD
+from snipcheck.run import cpuaccount
+from snipcheck.run.cpuaccount import RECORD
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

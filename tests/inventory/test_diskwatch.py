@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck.diskwatch import GB, DiskWatch
+from snipcheck.run.diskwatch import GB, DiskWatch
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(30)]
 

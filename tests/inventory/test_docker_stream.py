@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import docker_imagefs
+from snipcheck.harness.docker import cli as dk
+from snipcheck.harness.docker import imagefs as docker_imagefs
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from snipcheck import figures
+from snipcheck.model import figures
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(30)]
 

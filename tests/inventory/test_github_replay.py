@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from snipcheck.paths import ROOT
+from snipcheck.model.paths import ROOT
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

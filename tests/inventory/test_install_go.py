@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck.paths import SCRIPTS
+from snipcheck.model.paths import SCRIPTS
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import inventory
-from snipcheck.paths import DOCS, SNIPPETS
+from snipcheck.model.paths import DOCS, SNIPPETS
+from snipcheck.rules import inventory
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 
@@ -171,8 +171,8 @@ def test_every_implementing_test_module_is_listed() -> None:
     """checks.py lists every test module that marks a test with a check, and each listed one does."""
     import re
 
-    from snipcheck.checks import CHECKS
-    from snipcheck.paths import ROOT, TESTS
+    from snipcheck.model.checks import CHECKS
+    from snipcheck.model.paths import ROOT, TESTS
 
     marked: dict[str, set[str]] = {}
     for f in TESTS.rglob("test_*.py"):
@@ -193,9 +193,9 @@ def test_every_implementing_test_module_is_listed() -> None:
 def test_every_check_is_one_complete_declaration() -> None:
     """Adding a check touches its declaration in checks.py, its test module and, optionally, one phrase
     function: the declaration names the phrase and the figures, and this test ties them together."""
-    from snipcheck.checks import CHECKS
-    from snipcheck.figures import DERIVED, DERIVED_FROM
-    from snipcheck.phrases import BUILT_IN, PHRASES
+    from snipcheck.model.checks import CHECKS
+    from snipcheck.model.figures import DERIVED, DERIVED_FROM
+    from snipcheck.site.phrases import BUILT_IN, PHRASES
 
     names = set(PHRASES) | set(BUILT_IN)
     problems = [p for name, c in CHECKS.items() for p in inventory.check_declaration(name, c, names, DERIVED_FROM)]
@@ -217,9 +217,9 @@ def test_every_check_is_one_complete_declaration() -> None:
 def test_an_incomplete_check_declaration_is_named(change: dict, expected: str) -> None:
     import dataclasses
 
-    from snipcheck.checks import CHECKS
-    from snipcheck.figures import DERIVED_FROM
-    from snipcheck.phrases import BUILT_IN, PHRASES
+    from snipcheck.model.checks import CHECKS
+    from snipcheck.model.figures import DERIVED_FROM
+    from snipcheck.site.phrases import BUILT_IN, PHRASES
 
     broken = dataclasses.replace(CHECKS["image-run"], **change)
     problems = inventory.check_declaration("image-run", broken, set(PHRASES) | set(BUILT_IN), DERIVED_FROM)

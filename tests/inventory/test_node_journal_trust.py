@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import nodejournal, privatedir, procid
+from snipcheck.harness import privatedir, procid
+from snipcheck.harness.kube import journal as nodejournal
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

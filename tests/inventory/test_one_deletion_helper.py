@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck.paths import ROOT, SCRIPTS, project_shell_scripts
+from snipcheck.model.paths import ROOT, SCRIPTS, project_shell_scripts
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(30)]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import comments, parity
-from snipcheck.paths import DOCS, ROOT, SCRIPTS
+from snipcheck.i18n import comments, parity
+from snipcheck.model.paths import DOCS, ROOT, SCRIPTS
 
 STAMP_TOOL = SCRIPTS / "translation-stamp.py"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import proc
+from snipcheck.harness import proc
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(90)]
 

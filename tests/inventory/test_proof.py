@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from fixture_report import report
 
-from snipcheck import charts, manifest, measured, pagemarks, phrases, proof, publish
-from snipcheck.paths import DOCS, SNIPPETS
-from snipcheck.results import Results
+from snipcheck.model import manifest
+from snipcheck.model.paths import DOCS, SNIPPETS
+from snipcheck.run.results import Results
+from snipcheck.site import charts, measured, pagemarks, phrases, proof, publish
 
 pytestmark = [pytest.mark.inventory]
 
@@ -267,7 +268,7 @@ def test_explain_names_pages_manifest_tests_and_results() -> None:
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_verification_table_lists_every_declared_snippet_with_its_result(lang: str) -> None:
-    from snipcheck import verification
+    from snipcheck.site import verification
 
     doc = report(SNIPPETS_ALL, HEAD, change={(RUN, "image-run"): {"result": "failed"}})
     table = verification.snippets_table(DOCS, SNIPPETS_ALL, results(doc), lang)
@@ -290,7 +291,7 @@ def test_api_server_result_names_the_server_version_in_both_languages() -> None:
 
 
 def test_each_check_is_described_in_the_page_language() -> None:
-    from snipcheck.checks import CHECKS
+    from snipcheck.model.checks import CHECKS
 
     doc = report(SNIPPETS_ALL, HEAD)
     ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")

@@ -14,7 +14,7 @@ from importlib import metadata
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from snipcheck.paths import ROOT
+from snipcheck.model.paths import ROOT
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

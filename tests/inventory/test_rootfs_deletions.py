@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import saferm
-from snipcheck.paths import SCRIPTS
+from snipcheck.harness import saferm
+from snipcheck.model.paths import SCRIPTS
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

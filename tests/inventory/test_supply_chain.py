@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import kubeapi, paths
-from snipcheck.paths import ROOT
+from snipcheck.harness.kube import controlplane as kubeapi
+from snipcheck.model import paths
+from snipcheck.model.paths import ROOT
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from kitsupport import Scratchpad
 
-from snipcheck import docker as dk
-from snipcheck import imagekit
+from snipcheck.harness import imagekit
+from snipcheck.harness.docker import cli as dk
 from support import CALL_FAILED, recording, require
 
 

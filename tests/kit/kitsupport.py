@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from snipcheck import docker as dk
+from snipcheck.harness.docker import cli as dk
 
 
 class Scratchpad:

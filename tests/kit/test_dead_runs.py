@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import deadruns, privatedir
-from snipcheck import docker as dk
-from snipcheck.procid import ProcId
+from snipcheck.harness import deadruns, privatedir
+from snipcheck.harness.docker import cli as dk
+from snipcheck.harness.procid import ProcId
 from support import require
 
 pytestmark = [pytest.mark.kit, pytest.mark.timeout(180)]

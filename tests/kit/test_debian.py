@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import proc
-from snipcheck.imagekit.recipes import DEBIAN_MIRROR, DEBIAN_SECURITY, DEBIAN_SUITE, KIT
+from snipcheck.harness import proc
+from snipcheck.harness.docker import cli as dk
+from snipcheck.harness.imagekit.recipes import DEBIAN_MIRROR, DEBIAN_SECURITY, DEBIAN_SUITE, KIT
 
 pytestmark = pytest.mark.kit
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import docker_buildkit, docker_imagefs
+from snipcheck.harness.docker import buildkit as docker_buildkit
+from snipcheck.harness.docker import cli as dk
+from snipcheck.harness.docker import imagefs as docker_imagefs
 
 pytestmark = pytest.mark.kit
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import docker_buildkit
+from snipcheck.harness.docker import buildkit as docker_buildkit
+from snipcheck.harness.docker import cli as dk
 
 pytestmark = pytest.mark.kit
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import imagekit
+from snipcheck.harness import imagekit
+from snipcheck.harness.docker import cli as dk
 
 pytestmark = pytest.mark.kit
 

@@ -6,9 +6,9 @@ import tarfile
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import imagekit
-from snipcheck.imagekit import build
+from snipcheck.harness import imagekit
+from snipcheck.harness.docker import cli as dk
+from snipcheck.harness.imagekit import build
 from support import require
 
 pytestmark = pytest.mark.kit
@@ -115,7 +115,7 @@ def test_builds_get_the_kit_as_named_contexts(monkeypatch: pytest.MonkeyPatch, t
 @pytest.mark.timeout(30)
 def test_the_node_names_an_import_as_the_kubelet_looks_it_up() -> None:
     """The node's containerd (the suite's own store) gets the upstream name, fully qualified."""
-    from snipcheck.kubeimages import qualified_image
+    from snipcheck.harness.kube.images import qualified_image
 
     assert qualified_image("postgres:16-alpine") == "docker.io/library/postgres:16-alpine"
     assert qualified_image("ghcr.io/myorg/myapp:v1.0.0") == "ghcr.io/myorg/myapp:v1.0.0"

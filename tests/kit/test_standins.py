@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from kitsupport import Scratchpad
 
-from snipcheck import docker as dk
-from snipcheck import imagekit, waiting
+from snipcheck.harness import imagekit, waiting
+from snipcheck.harness.docker import cli as dk
 
 pytestmark = pytest.mark.kit
 

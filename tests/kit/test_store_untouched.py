@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import docker as dk
-from snipcheck import docker_buildkit, docker_imagefs, imagekit
-from snipcheck.imagekit import build as kitbuild
-from snipcheck.imagekit import recipes as kitrecipes
+from snipcheck.harness import imagekit
+from snipcheck.harness.docker import buildkit as docker_buildkit
+from snipcheck.harness.docker import cli as dk
+from snipcheck.harness.docker import imagefs as docker_imagefs
+from snipcheck.harness.imagekit import build as kitbuild
+from snipcheck.harness.imagekit import recipes as kitrecipes
 from support import require
 
 pytestmark = pytest.mark.kit
@@ -165,7 +167,7 @@ def test_remove_takes_the_kits_images_and_nothing_else(
         assert dk.image_label(built_on_it, imagekit.KIT_LABEL) == "canary", "labels are inherited"
         listed = imagekit.kit_images()
         assert kit_image in listed and built_on_it not in listed, listed
-        from snipcheck.imagekit.__main__ import main
+        from snipcheck.harness.imagekit.__main__ import main
 
         assert main(["remove", "--dry-run"]) == 0
         out = capsys.readouterr().out

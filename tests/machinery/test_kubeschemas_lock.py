@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import kubeschemas
+from snipcheck.harness.kube import schemas as kubeschemas
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 

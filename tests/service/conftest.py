@@ -29,7 +29,7 @@ from myapp_harness import (
     wait_until,
 )
 
-from snipcheck import goenv, saferm, spawned, waiting
+from snipcheck.harness import goenv, saferm, spawned, waiting
 
 
 @pytest.fixture(scope="session", autouse=True)

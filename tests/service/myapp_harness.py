@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from snipcheck import spawned, waiting
-from snipcheck.paths import SNIPPETS
+from snipcheck.harness import spawned, waiting
+from snipcheck.model.paths import SNIPPETS
 from support import postgres_bin, require  # noqa: F401 (require re-exported: skip locally, fail with CI=true)
 
 MYAPP = SNIPPETS / "myapp"

@@ -32,7 +32,7 @@ from myapp_harness import (
     wait_until,
 )
 
-from snipcheck import goenv
+from snipcheck.harness import goenv
 
 # Results are recorded per snippet by tests/service/conftest.py from each test's
 # @pytest.mark.covers(...) list (one test proves several files), as check "go-test".

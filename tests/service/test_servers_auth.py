@@ -32,8 +32,8 @@ from myapp_harness import (
     free_port,
 )
 
-from snipcheck import saferm, spawned
-from snipcheck.procid import ProcId
+from snipcheck.harness import saferm, spawned
+from snipcheck.harness.procid import ProcId
 
 pytestmark = [pytest.mark.service, pytest.mark.timeout(120)]
 

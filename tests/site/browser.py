@@ -19,9 +19,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from snipcheck import inventory, rendering, sitehtml
-from snipcheck.paths import BUILD, DOCS
-from snipcheck.sitebuild import BuiltPage
+from snipcheck.i18n import render as rendering
+from snipcheck.model.paths import BUILD, DOCS
+from snipcheck.rules import inventory
+from snipcheck.site import html_checks as sitehtml
+from snipcheck.site.build import BuiltPage
 from support import require
 
 CHROMIUM = Path(os.environ.get("SNIPCHECK_CHROMIUM", "/usr/bin/chromium"))

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 from browser import CHROMIUM, LAUNCH_ARGS, require_browser, serve
 
-from snipcheck import saferm, sitebuild
-from snipcheck.paths import BUILD
+from snipcheck.harness import saferm
+from snipcheck.model.paths import BUILD
+from snipcheck.site import build as sitebuild
 
 SCREENSHOTS = BUILD / "screenshots"
 

@@ -21,8 +21,8 @@ from browser import (
 )
 from browser import tour as browser_tour
 
-from snipcheck.paths import DOCS, rel
-from snipcheck.sitebuild import BuiltPage, built_pages
+from snipcheck.model.paths import DOCS, rel
+from snipcheck.site.build import BuiltPage, built_pages
 from support import selection
 
 # the first test builds the site and tours it (module fixtures): ~100 s warm, 226 s seen on a cold, busy machine

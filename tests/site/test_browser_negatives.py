@@ -23,8 +23,8 @@ from browser import (
     switch_problems,
 )
 
-from snipcheck import sitebuild
-from snipcheck.sitebuild import built_pages
+from snipcheck.site import build as sitebuild
+from snipcheck.site.build import built_pages
 
 pytestmark = [pytest.mark.site, pytest.mark.timeout(300)]  # builds a broken copy of the site first
 

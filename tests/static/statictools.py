@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from snipcheck import proc
-from snipcheck.manifest import Snippet
-from snipcheck.paths import ROOT, SNIPPETS
-from snipcheck.toolversions import find_tool
+from snipcheck.harness import proc
+from snipcheck.model.manifest import Snippet
+from snipcheck.model.paths import ROOT, SNIPPETS
+from snipcheck.run.toolversions import find_tool
 from support import IN_CI, require  # noqa: F401 (the suite-wide rule, re-exported for the static tests)
 
 INSTALL_HINT = "run: bash scripts/install-tools.sh"

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from statictools import expected_failure, fail, ids, run, tool
 
-from snipcheck import manifest
-from snipcheck.manifest import Snippet
-from snipcheck.paths import ROOT
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
+from snipcheck.model.paths import ROOT
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 

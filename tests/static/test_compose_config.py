@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from statictools import INSTALL_HINT, expected_failure, fail, ids, require, resolve
 
-from snipcheck import docker as dk
-from snipcheck import manifest
-from snipcheck.manifest import Snippet
+from snipcheck.harness.docker import cli as dk
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(120)]
 

@@ -22,10 +22,10 @@ import pytest
 import yaml
 from statictools import fail
 
-from snipcheck import consistency as cs
-from snipcheck import manifest
-from snipcheck.manifest import Snippet
-from snipcheck.paths import SNIPPETS
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
+from snipcheck.model.paths import SNIPPETS
+from snipcheck.rules import consistency as cs
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 

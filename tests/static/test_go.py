@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 from statictools import expected_failure, fail, ids, run, tool
 
-from snipcheck import goenv, manifest
-from snipcheck.manifest import Snippet
-from snipcheck.paths import SNIPPETS as SNIPPET_ROOT
+from snipcheck.harness import goenv
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
+from snipcheck.model.paths import SNIPPETS as SNIPPET_ROOT
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(300)]
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from statictools import FAILING, expected_failure, fail, hadolint, hadolint_text, ids
 
-from snipcheck import manifest
-from snipcheck.manifest import Snippet
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 

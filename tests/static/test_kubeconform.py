@@ -20,8 +20,9 @@ import pytest
 from k8s_reference import VALID_MANIFESTS
 from statictools import K8S_VERSIONS, expected_failure, fail, ids, require, run, tool
 
-from snipcheck import kubeschemas, manifest
-from snipcheck.manifest import Snippet
+from snipcheck.harness.kube import schemas as kubeschemas
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(120)]
 

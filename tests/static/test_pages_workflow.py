@@ -14,8 +14,8 @@ import pytest
 import yaml
 from _pytest.mark.expression import Expression
 
-from snipcheck.checks import TIERS
-from snipcheck.paths import ROOT
+from snipcheck.model.checks import TIERS
+from snipcheck.model.paths import ROOT
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(30)]
 

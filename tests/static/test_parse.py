@@ -26,8 +26,9 @@ import pytest
 import yaml
 from statictools import fail, find_tool, ids, require, resolve, run, tool
 
-from snipcheck import manifest, saferm, spawned, waiting
-from snipcheck.manifest import Snippet
+from snipcheck.harness import saferm, spawned, waiting
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
 from support import postgres_bin, tcp_listeners
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(120)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from statictools import FAILING, SEVERITY, fail, hadolint, hadolint_text, run, shellcheck, shellcheck_text, tool
 
-from snipcheck.paths import ROOT, SCRIPTS, TESTS, project_shell_scripts
+from snipcheck.model.paths import ROOT, SCRIPTS, TESTS, project_shell_scripts
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(120)]
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from statictools import SEVERITY, expected_failure, fail, ids, shellcheck, shellcheck_text
 
-from snipcheck import manifest
-from snipcheck.manifest import Snippet
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 

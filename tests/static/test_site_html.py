@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import sitehtml
-from snipcheck.sitebuild import built_pages
+from snipcheck.site import html_checks as sitehtml
+from snipcheck.site.build import built_pages
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(240)]
 

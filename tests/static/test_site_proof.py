@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from fixture_report import report, write
 
-from snipcheck import manifest, pagemarks
-from snipcheck.paths import DOCS, ROOT, SNIPPETS
-from snipcheck.results import head_commit
+from snipcheck.model import manifest
+from snipcheck.model.paths import DOCS, ROOT, SNIPPETS
+from snipcheck.run.results import head_commit
+from snipcheck.site import pagemarks
 
 pytestmark = [pytest.mark.static]
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck import privatedir, spawned
-from snipcheck.paths import SCRIPTS
-from snipcheck.procid import ProcId
+from snipcheck.harness import privatedir, spawned
+from snipcheck.harness.procid import ProcId
+from snipcheck.model.paths import SCRIPTS
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 

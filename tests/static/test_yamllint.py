@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from statictools import fail, ids, run, tool
 
-from snipcheck import manifest
-from snipcheck.manifest import Snippet
-from snipcheck.paths import ROOT, SNIPPETS
+from snipcheck.model import manifest
+from snipcheck.model.manifest import Snippet
+from snipcheck.model.paths import ROOT, SNIPPETS
 
 pytestmark = [pytest.mark.static, pytest.mark.timeout(60)]
 

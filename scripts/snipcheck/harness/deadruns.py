@@ -25,8 +25,9 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import docker as dk
-from . import privatedir, runid
+from ..run import ids as runid
+from . import privatedir
+from .docker import cli as dk
 from .procid import ProcId
 
 RECORDS_ENV = "SNIPCHECK_DOCKER_RUNS_DIR"  # another directory (the tests of this module use their own)

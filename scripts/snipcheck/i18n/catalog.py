@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from .comment_syntax import WHOLE_LINE_KINDS, Comment, find_comments
-from .pages import SECTION_MARK
-from .paths import ROOT, rel
+from ..model.pages import SECTION_MARK
+from ..model.paths import ROOT, rel
+from .syntax import WHOLE_LINE_KINDS, Comment, find_comments
 
 CATALOGS = ROOT / "translations" / "comments.ru"
 

@@ -25,10 +25,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import manifest, pages
-from .comment_catalog import CATALOGS, FileCatalog, Rendered, catalog_for, included_lines, load_catalogs, render
-from .comment_syntax import CYRILLIC, WHOLE_LINE_KINDS, WORD, find_comments, strip_comments, syntax_of
-from .paths import rel
+from ..model import manifest, pages
+from ..model.paths import rel
+from .catalog import CATALOGS, FileCatalog, Rendered, catalog_for, included_lines, load_catalogs, render
+from .syntax import CYRILLIC, WHOLE_LINE_KINDS, WORD, find_comments, strip_comments, syntax_of
 
 
 @dataclass

@@ -26,8 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import pages
-from .pages import (
+from ..model import pages
+from ..model.pages import (
     english_for,
     english_pages,
     front_matter_value,
@@ -38,7 +38,7 @@ from .pages import (
     show,
     split_front_matter,
 )
-from .pages import read as _read
+from ..model.pages import read as _read
 
 STAMP_KEY = "source_sha256"
 STAMP_TOOL = "python scripts/translation-stamp.py"

@@ -13,8 +13,10 @@ import re
 import textwrap
 from pathlib import Path
 
-from . import comment_catalog, comment_syntax, manifest
-from .paths import SNIPPETS
+from ..model import manifest
+from ..model.paths import SNIPPETS
+from . import catalog as comment_catalog
+from . import syntax as comment_syntax
 
 # pymdownx.snippets' section marker: `--8<-- [start:name]` / `--8<-- [end:name]` anywhere on a line.
 SECTION_MARK = re.compile(

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # scripts/snipcheck/model/paths.py
 DOCS = ROOT / "docs"
 SNIPPETS = ROOT / "snippets"
 SCRIPTS = ROOT / "scripts"

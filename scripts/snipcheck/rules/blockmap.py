@@ -32,9 +32,9 @@ from typing import Any
 
 import yaml
 
-from . import rendering
-from .comment_syntax import normalise
-from .pages import FENCE
+from ..i18n import render as rendering
+from ..i18n.syntax import normalise
+from ..model.pages import FENCE
 
 STATUSES = ("same", "comments", "changed", "diagram", "dropped")
 NEEDS_ERRATA = {"changed", "diagram", "dropped"}

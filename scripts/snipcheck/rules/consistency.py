@@ -10,7 +10,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from .dockerfile import Stage, exec_or_shell, external_images, logical_lines, stages, substitute  # noqa: F401
+from ..model.dockerfile import Stage, exec_or_shell, external_images, logical_lines, stages, substitute  # noqa: F401
 
 GO_VERSION = "1.26"
 APP_PORTS = {8080, 9090}  # the service's HTTP port and metrics port

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from . import manifest, pages
-from .checks import CHECKS, Check
-from .pages import Include, page_lang
-from .paths import ROOT
+from ..model import manifest, pages
+from ..model.checks import CHECKS, Check
+from ..model.pages import Include, page_lang
+from ..model.paths import ROOT
 
 IGNORED_SNIPPET_FILES = {manifest.MANIFEST_NAME}
 

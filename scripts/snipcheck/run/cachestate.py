@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .paths import BUILD, kube_cache_dir
+from ..model.paths import BUILD, kube_cache_dir
 
 SNAPSHOT = BUILD / "caches-at-start.json"
 

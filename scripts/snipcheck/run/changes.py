@@ -36,8 +36,8 @@ from typing import Any
 
 import yaml
 
-from . import manifest
-from .paths import ROOT, SNIPPETS
+from ..model import manifest
+from ..model.paths import ROOT, SNIPPETS
 
 ALWAYS_TIERS = ("inventory", "static")
 EVERYTHING = (

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .paths import REPORT
-from .runid import RUN_BASE  # one id per run, shared with xdist workers through the environment
+from ..model.paths import REPORT
+from .ids import RUN_BASE  # one id per run, shared with xdist workers through the environment
 
 
 def fragments_dir(report: Path = REPORT) -> Path:

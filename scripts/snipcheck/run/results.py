@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .paths import REPORT, ROOT
+from ..model.paths import REPORT, ROOT
 
 
 class ReportError(ValueError):

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .paths import BUILD
+from ..model.paths import BUILD
 
 TOOL_DIRS = [Path(sys.executable).parent, BUILD / "tools" / "bin", Path("/usr/local/go/bin")]
 

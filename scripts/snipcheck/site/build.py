@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import ROOT
+from ..model.paths import ROOT
 
 # A stand-in for `github.repository`; any owner/name works, the build must not depend on it.
 TEST_REPOSITORY = "snipcheck-ci/go-containerization"

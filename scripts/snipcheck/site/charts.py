@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from .figures import value_of, with_unit
-from .results import Results
+from ..model.figures import value_of, with_unit
+from ..run.results import Results
 
 
 @dataclass(frozen=True)

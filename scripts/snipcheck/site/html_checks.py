@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .sitebuild import built_pages
+from .build import built_pages
 
 CYRILLIC_PHRASE = re.compile(r"[\u0400-\u04FF]+(?:[ \t\-]+[\u0400-\u04FF]+)*")
 PLACEHOLDER_HOST = re.compile(r"\b(?:https?:)?//(?:[\w-]+\.)*example\.(?:com|org|net|github\.io)\b", re.I)
@@ -140,7 +140,7 @@ def internal_link_problems(site: Path) -> list[str]:
 
 
 def _404(site: Path):
-    from .sitebuild import BuiltPage
+    from .build import BuiltPage
 
     return BuiltPage("ru", "404.html", site / "404.html")
 

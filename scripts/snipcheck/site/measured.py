@@ -8,11 +8,11 @@ publishing build, fails it.
 
 from __future__ import annotations
 
-from .checks import CHECKS
-from .figures import FIGURES, value_of, with_unit
-from .manifest import Snippet
+from ..model.checks import CHECKS
+from ..model.figures import FIGURES, value_of, with_unit
+from ..model.manifest import Snippet
+from ..run.results import Results
 from .pagemarks import PageError, Placeholder
-from .results import Results
 
 USAGE = 'write it as {{ measured "path/under/snippets" check figure }}'
 

@@ -15,8 +15,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import pages
-from .pages import FENCE, Include
+from ..model import pages
+from ..model.pages import FENCE, Include
 
 TOKEN = "SNIPCHECKTOKEN"
 PLACEHOLDER = re.compile(r"\{\{\s*(?P<name>[a-z][a-z-]*)(?P<args>(?:\s+[^}\s]+)*)\s*\}\}")

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .checks import CHECKS
-from .figures import with_unit
-from .manifest import Snippet
+from ..model.checks import CHECKS
+from ..model.figures import with_unit
+from ..model.manifest import Snippet
 
 Lang = str  # "ru" | "en"
 

@@ -11,12 +11,12 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-from .checks import CHECKS
-from .checks import what as describe
-from .figures import number, with_unit
-from .manifest import Snippet
+from ..model.checks import CHECKS
+from ..model.checks import what as describe
+from ..model.figures import number, with_unit
+from ..model.manifest import Snippet
+from ..run.results import Results
 from .phrases import Lang, phrase, t
-from .results import Results
 
 
 @dataclass(frozen=True)
@@ -225,7 +225,7 @@ def details(snip: Snippet, ctx: Context) -> str:
 
 
 def _manifest_where(snip: Snippet) -> str:
-    from .paths import rel
+    from ..model.paths import rel
 
     return f"{rel(snip.manifest)}:{snip.line}"
 

@@ -12,10 +12,10 @@ import os
 import re
 from pathlib import Path
 
-from . import pages
-from .manifest import Snippet
-from .paths import rel
-from .results import Results
+from ..model import pages
+from ..model.manifest import Snippet
+from ..model.paths import rel
+from ..run.results import Results
 
 ENV = "SNIPCHECK_PUBLISH"
 NEEDS_REGISTRY = re.compile(r"needs (a container )?registry")

@@ -12,15 +12,15 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from ..model.checks import TIERS
+from ..model.figures import FIGURES, value_of, with_unit
+from ..model.manifest import Snippet
+from ..model.pages import all_pages as pages
+from ..model.pages import page_key, page_lang
+from ..run.results import Results
 from . import pagemarks
-from .checks import TIERS
-from .figures import FIGURES, value_of, with_unit
-from .manifest import Snippet
-from .pages import all_pages as pages
-from .pages import page_key, page_lang
 from .phrases import t
 from .proof import MARK, MISSING, check_state
-from .results import Results
 
 SECTIONS = ("run", "tools", "tiers", "images", "snippets")
 

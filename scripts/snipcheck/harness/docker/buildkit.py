@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from .docker import RUN_LABEL, DockerError, Result, cli_env, docker
-from .runid import RUN_ID
+from ...run.ids import RUN_ID
+from .cli import RUN_LABEL, DockerError, Result, cli_env, docker
 
 
 def context_name(ref: str) -> str:
@@ -38,8 +38,8 @@ def kit_inputs(
     docker/dockerfile:1` runs the frontend snipcheck.local/docker/dockerfile:1 (BUILDKIT_SYNTAX). Empty when
     the run does not use the kit (registry mode) or the Dockerfile names none of its images. Names in `given`
     (contexts the caller chose, e.g. a platform variant) are left alone."""
-    from . import dockerfile as dfile
-    from .imagekit import stands_in
+    from ...model import dockerfile as dfile
+    from ..imagekit import stands_in
 
     if not dockerfile.is_file():
         return {}, {}

@@ -18,8 +18,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import proc
-from .runid import RUN_ID
+from ...run.ids import RUN_ID
+from .. import proc
 
 RUN_LABEL = "io.snipcheck.run"
 
@@ -76,7 +76,7 @@ def docker_to_file(dest: Path, *args: str, timeout: float = 600) -> Path:
 def stored(ref: str) -> str:
     """The name under which this store holds the image the run uses for `ref`: `ref` itself, or the image
     kit's snipcheck.local/<ref> when the kit stands in for it in this run."""
-    from .imagekit import stands_in  # the kit uses this module; imported when first needed
+    from ..imagekit import stands_in  # the kit uses this module; imported when first needed
 
     return stands_in(ref) or ref
 

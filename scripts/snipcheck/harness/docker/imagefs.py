@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO
 
-from .docker import Result, cli_env, create, remove_container
+from .cli import Result, cli_env, create, remove_container
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .. import docker
+from ..docker import cli as docker
 from .build import all_refs, ensure, remove
 from .fidelity import table
 from .recipes import MODE_ENV

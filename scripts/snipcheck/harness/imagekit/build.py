@@ -22,8 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import docker, docker_buildkit, proc
-from ..paths import BUILD, rel
+from ...model.paths import BUILD, rel
+from .. import proc
+from ..docker import buildkit as docker_buildkit
+from ..docker import cli as docker
 from .recipes import (
     BY_REF,
     DESCRIPTION_LABEL,

@@ -6,7 +6,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .. import docker, docker_imagefs
+from ..docker import cli as docker
+from ..docker import imagefs as docker_imagefs
 from .build import host_local_cas, source_of
 from .recipes import BUILDKIT_VERSION, FRONTEND_VERSION, GO_VERSION, GO_ZIP_SHA256, RECIPES, Recipe
 from .source import mode

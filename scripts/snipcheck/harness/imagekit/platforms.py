@@ -5,7 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .. import docker, docker_imagefs
+from ..docker import cli as docker
+from ..docker import imagefs as docker_imagefs
 from .build import _log, ensure, image_id
 from .recipes import KIT_LABEL, local_name
 from .source import mode

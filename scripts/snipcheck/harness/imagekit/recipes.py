@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import SCRIPTS
+from ...model.paths import SCRIPTS
 
 KIT = SCRIPTS / "imagekit"
 RECIPE_LABEL = "io.snipcheck.recipe"

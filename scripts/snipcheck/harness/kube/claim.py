@@ -7,8 +7,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from . import hoststate, nodejournal, waiting
-from .kubeprocess import KubeError
+from .. import waiting
+from . import hoststate
+from . import journal as nodejournal
+from .process import KubeError
 
 LOCK_WAIT_S = 600.0
 

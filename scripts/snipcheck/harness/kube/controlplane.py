@@ -34,9 +34,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import background, saferm, spawned, waiting
-from .kubeprocess import KubeError, Proc, free_port, group_alive, openssl, spawn, tail, unix_http_get
-from .paths import BUILD, kube_cache_dir, kube_version, rel
+from ...model.paths import BUILD, kube_cache_dir, kube_version, rel
+from .. import background, saferm, spawned, waiting
+from .process import KubeError, Proc, free_port, group_alive, openssl, spawn, tail, unix_http_get
 
 INSTALL_HINT = (
     "run: bash scripts/install-kube.sh (builds kube-apiserver, kube-controller-manager, kubectl; "

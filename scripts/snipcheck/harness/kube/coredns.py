@@ -1,4 +1,4 @@
-"""CoreDNS as the node's cluster DNS: its version, and its objects (kube_coredns.yaml) with the image and the
+"""CoreDNS as the node's cluster DNS: its version, and its objects (coredns.yaml) with the image and the
 address substituted.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from .paths import kube_cache_dir
+from ...model.paths import kube_cache_dir
 
-MANIFEST = Path(__file__).with_name("kube_coredns.yaml")
+MANIFEST = Path(__file__).with_name("coredns.yaml")
 
 
 def coredns_version() -> str:
@@ -22,6 +22,6 @@ def coredns_version() -> str:
 
 
 def coredns_manifest(image: str, cluster_dns: str) -> str:
-    """kube_coredns.yaml with the image and the cluster DNS address substituted, as JSON documents for kubectl."""
+    """coredns.yaml with the image and the cluster DNS address substituted, as JSON documents for kubectl."""
     text = string.Template(MANIFEST.read_text(encoding="utf-8")).substitute(IMAGE=image, CLUSTER_DNS=cluster_dns)
     return "\n---\n".join(json.dumps(d) for d in yaml.safe_load_all(text) if d)

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import procid, saferm
+from .. import procid, saferm
 
 # kubelet (pkg/kubelet/cm/container_manager_linux.go setupKernelTunables) and kube-proxy (conntrack,
 # route_localnet) write these; the bridge needs the last three.

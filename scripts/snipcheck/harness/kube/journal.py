@@ -35,8 +35,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import hoststate, privatedir, procid, saferm
-from .kubeapi import KubeError
+from .. import privatedir, procid, saferm
+from . import hoststate
+from .controlplane import KubeError
 
 LOCK_NAME = b"\0snipcheck-node"
 JOURNAL = privatedir.STATE_DIR / "node.json"

@@ -32,13 +32,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import hoststate, nodejournal, saferm, waiting
-from .kubeapi import SERVICE_CIDR, ControlPlane, KubectlResult, Tools
-from .kubeclaim import claim_host, wait_for_host_lock
-from .kubecoredns import coredns_manifest, coredns_version
-from .kubeimages import _scratch_image, qualified_image
-from .kubeprocess import KubeError, Proc, free_port, group_alive, openssl, spawn, tail
-from .paths import kube_cache_dir
+from ...model.paths import kube_cache_dir
+from .. import saferm, waiting
+from . import hoststate
+from . import journal as nodejournal
+from .claim import claim_host, wait_for_host_lock
+from .controlplane import SERVICE_CIDR, ControlPlane, KubectlResult, Tools
+from .coredns import coredns_manifest, coredns_version
+from .images import _scratch_image, qualified_image
+from .process import KubeError, Proc, free_port, group_alive, openssl, spawn, tail
 
 NODE_ENV = "SNIPCHECK_NODE"
 POD_SUBNET = "10.244.0.0/24"

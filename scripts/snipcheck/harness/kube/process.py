@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import spawned
+from .. import spawned
 
 SOCKET_PATH_MAX = 107  # sun_path holds 108 bytes with the terminating NUL
 

@@ -30,8 +30,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import saferm
-from .paths import BUILD
+from ...model.paths import BUILD
+from .. import saferm
 
 DEST = BUILD / "k8s-schemas"
 STAMP = ".snipcheck-stamp"
