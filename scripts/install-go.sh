@@ -25,7 +25,7 @@ for cand in "${machine[@]}" "$DEST/bin/go"; do
   fi
 done
 
-recipes="$ROOT/scripts/snipcheck/imagekit/recipes.py"
+recipes="$ROOT/scripts/snipcheck/harness/imagekit/recipes.py"
 version=$(sed -n 's/^GO_VERSION = "\(.*\)"/\1/p' "$recipes")
 sha=$(sed -n 's/^GO_ZIP_SHA256 = "\(.*\)"/\1/p' "$recipes")
 [ "$(uname -m)" = x86_64 ] || { log "no Go >= 1.26 and this is not linux/amd64: install Go from https://go.dev/dl/"; exit 1; }

@@ -18,7 +18,7 @@
 # pinned version; a binary with no recorded sha256 (built by an older install-kube.sh) or another one is
 # rebuilt. The binaries run as root (the node tests), so the cache's kube/ and kube/<version>/ directories
 # must be the effective user's and not writable by group or others: otherwise this script stops, saying
-# what to do (snipcheck.kubeapi.find_tools checks the same before the tests run them). Prints each step
+# what to do (snipcheck.harness.kube.controlplane.find_tools checks the same before the tests run them). Prints each step
 # and how long each build took; the cache directory keeps a BUILD-INFO file with the versions and build
 # seconds, and SHA256SUMS (`sha256sum -c` format).
 # Cold cost: kube-apiserver's build dominates (minutes, and gigabytes of Go build cache; each build's
@@ -35,7 +35,7 @@ die() { log "ERROR: $*"; exit 1; }
 GO="$(command -v go || true)"
 [ -z "$GO" ] && [ -x /usr/local/go/bin/go ] && GO=/usr/local/go/bin/go
 [ -n "$GO" ] || die "Go is not installed (need Go >= 1.25 at /usr/local/go or on PATH)"
-# The compiler's GC: GOGC=400 saves a fifth to a quarter of a cold build's CPU (scripts/snipcheck/goenv.py)
+# The compiler's GC: GOGC=400 saves a fifth to a quarter of a cold build's CPU (scripts/snipcheck/harness/goenv.py)
 export GOGC="${SNIPCHECK_BUILD_GOGC:-400}"
 
 # The one pin: `require k8s.io/kubernetes vX.Y.Z` in scripts/kube/go.mod.
@@ -233,7 +233,7 @@ ETCD_VERSION="$(etcd --version 2>/dev/null | awk '/^etcd Version:/ { print $3 }'
 
 # Every binary of this run is the one recorded (reused after the check, or built and recorded). Others in
 # the directory (the node's, on a run without SNIPCHECK_NODE=1) stay only while they match their sums:
-# snipcheck.kubeapi refuses a directory holding an executable that SHA256SUMS does not vouch for.
+# snipcheck.harness.kube.controlplane refuses a directory holding an executable that SHA256SUMS does not vouch for.
 for name in "${BINARIES[@]}"; do matches_sum "$name" || die "$CACHE_DIR/$name does not match $SUMS after the build"; done
 for bin in "$CACHE_DIR"/*; do
   name=${bin##*/}

@@ -39,7 +39,7 @@ go_tool() { # go_tool BIN PACKAGE VERSION
     return
   fi
   log "go install $pkg@$want${have:+ (replacing $have)}"
-  # GOGC: the compiler's GC, a fifth to a quarter of a cold build's CPU at the default (scripts/snipcheck/goenv.py);
+  # GOGC: the compiler's GC, a fifth to a quarter of a cold build's CPU at the default (scripts/snipcheck/harness/goenv.py);
   # no debug info (-dwarf=false, -s -w): a tenth less compile CPU (scripts/install-kube.sh), the same tool
   GOBIN="$TOOLS_BIN" GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod GOGC="${SNIPCHECK_BUILD_GOGC:-400}" \
     "$GO" install -gcflags=all=-dwarf=false -ldflags="-s -w" "$pkg@$want"

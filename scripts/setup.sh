@@ -95,7 +95,7 @@ log "preparing tiers: $TIERS"
 # The Kubernetes binaries of the cluster tier (scripts/install-kube.sh). With SNIPCHECK_KUBE_BACKGROUND=1
 # (scripts/test.sh sets it) and other tiers to run, a cold build (minutes of both cores) starts as
 # soon as Go is there and runs in the background beside the rest of the setup (downloads and apt leave
-# the CPU idle) and the other tiers; tests/cluster waits for it (snipcheck.kubeapi) and scripts/test.sh
+# the CPU idle) and the other tiers; tests/cluster waits for it (snipcheck.harness.kube.controlplane) and scripts/test.sh
 # stops it if the run ends first. Its output: build/install-kube.log. Its apt steps (etcd, CNI plugins,
 # busybox) wait for the setup's own (scripts/lib/apt.sh holds one lock for both).
 kube_started=""
@@ -110,11 +110,11 @@ start_kube_build_in_background() {
   fi
   mkdir -p build
   log "Kubernetes binaries not cached: building them in the background while the setup and the other tiers run (log: build/install-kube.log)"
-  # its own session and process group (test.sh stops it: scripts/snipcheck/background.py). The group
+  # its own session and process group (test.sh stops it: scripts/snipcheck/harness/background.py). The group
   # leader records itself (boot id, pid, start time) before it starts anything, in case setsid had to
   # fork; without a record nothing could stop it, so it does not build then.
   # shellcheck disable=SC2016  # $0 and $$ are the inner shell's
-  setsid bash -c '"$0" scripts/snipcheck/background.py write build/install-kube.pid $$ \
+  setsid bash -c '"$0" scripts/snipcheck/harness/background.py write build/install-kube.pid $$ \
       || { echo "no record of the background build: not building in the background" >build/install-kube.log
         echo 1 >build/install-kube.status; exit 1; }
     bash scripts/install-kube.sh >build/install-kube.log 2>&1; echo $? >build/install-kube.status' "$PY" \
@@ -147,9 +147,9 @@ if wants_any kit images compose || { wants cluster && [ "${SNIPCHECK_NODE:-0}" =
   bash scripts/install-docker-engine.sh
   ensure_venv # the engine's install may have changed the system's python3 (see step 1)
   log "ensuring base images (SNIPCHECK_IMAGES=${SNIPCHECK_IMAGES:-auto})"
-  PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit ensure-all
+  PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck kit ensure-all
   mkdir -p build
-  PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck.imagekit table > build/imagekit.md
+  PYTHONPATH=$ROOT/scripts .venv/bin/python -m snipcheck kit table > build/imagekit.md
   log "fidelity table of the base images: build/imagekit.md"
 fi
 

@@ -19,7 +19,7 @@ fi
 
 # A record of a background build that a killed run left (build/install-kube.pid) names no build of
 # ours: removed before anything could act on it.
-python3 scripts/snipcheck/background.py forget-stale build/install-kube.pid
+python3 scripts/snipcheck/harness/background.py forget-stale build/install-kube.pid
 bash scripts/setup.sh --site
 mkdir -p build
 export NO_MKDOCS_2_WARNING=1
@@ -62,13 +62,13 @@ if [ -z "$tiers" ]; then
 fi
 echo "[test] tiers to run: $tiers"
 # A background build of the Kubernetes binaries (setup.sh) never outlives the run. Its record,
-# build/install-kube.pid, is trusted only while it names that very build (scripts/snipcheck/background.py:
+# build/install-kube.pid, is trusted only while it names that very build (scripts/snipcheck/harness/background.py:
 # same boot, pid and start time, a group leader running install-kube.sh); a stale one is reported and
 # removed, never signalled.
 # shellcheck disable=SC2329  # called by the EXIT trap
 stop_background_build() {
   [ -f build/install-kube.pid ] || return 0
-  if python3 scripts/snipcheck/background.py stop build/install-kube.pid; then
+  if python3 scripts/snipcheck/harness/background.py stop build/install-kube.pid; then
     echo "[test] stopped the unfinished background build of the Kubernetes binaries (build/install-kube.log)"
   elif [ -f build/install-kube.status ]; then
     echo "[test] background build of the Kubernetes binaries: exit $(cat build/install-kube.status)," \
@@ -108,7 +108,7 @@ export PATH=$go_bin:$HOME/go/bin:$PWD/build/tools/bin:$PWD/.venv/bin:$PATH
 # (1: serial); an explicit -n/-p wins.
 workers=${SNIPCHECK_WORKERS:-3}
 if [ -z "${SNIPCHECK_WORKERS:-}" ] && [ ! -f build/install-kube.status ] \
-  && python3 scripts/snipcheck/background.py alive build/install-kube.pid 2>/dev/null; then
+  && python3 scripts/snipcheck/harness/background.py alive build/install-kube.pid 2>/dev/null; then
   workers=2
   [ "${SNIPCHECK_NODE:-0}" = 1 ] && workers=3
 fi

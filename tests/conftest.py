@@ -154,7 +154,7 @@ KUBE_BUILD_WAIT = 3600  # s: the per-test timeout of cluster tests while that bu
 
 
 def _apply_selection(sel: dict[str, Any], items: list[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
-    """--changed runs (snipcheck.changes): keep the always-run tiers, the changed test modules and tier
+    """--changed runs (snipcheck.run.changes): keep the always-run tiers, the changed test modules and tier
     helpers, and every test that covers a selected snippet; the rest is deselected."""
     if sel.get("everything"):
         return items, []

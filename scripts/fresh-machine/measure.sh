@@ -22,7 +22,7 @@
 # Work directory: $SNIPCHECK_FRESH_DIR (default /var/tmp/snipcheck-fresh); the userland is kept
 # there for the next measurement (≈2 GB), everything else is removed when the run ends. The script
 # deletes only in a work directory it made (its marker file .snipcheck-fresh-dir inside; an absolute path,
-# never /), and through scripts/snipcheck/saferm.py: what is still mounted there (the userland's proc
+# never /), and through scripts/snipcheck/harness/saferm.py: what is still mounted there (the userland's proc
 # after a killed run) is unmounted first, never deleted through.
 set -euo pipefail
 
@@ -62,7 +62,7 @@ own_work() {
   fi
   mkdir -p "$WORK" && touch "$MARKER"
 }
-remove() { python3 "$ROOT/scripts/snipcheck/saferm.py" --unmount "$@"; }
+remove() { python3 "$ROOT/scripts/snipcheck/harness/saferm.py" --unmount "$@"; }
 
 if [ "${1:-}" = "--clean" ]; then
   [ -e "$WORK" ] || { log "nothing to remove: $WORK does not exist"; exit 0; }

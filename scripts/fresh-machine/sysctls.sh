@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The kernel-wide sysctls a node changes (kubelet's setupKernelTunables: panic on oops, overcommit, the
-# root user's key limits — snipcheck.hoststate.SYSCTLS without the per-network-namespace net.* ones).
+# root user's key limits — snipcheck.harness.kube.hoststate.SYSCTLS without the per-network-namespace net.* ones).
 # A node inside measure.sh's privileged container writes them on THIS host: the container's own
 # journal disappears with the container, so measure.sh keeps the values itself (review M12):
 #   host_sysctls_save      records them (before the container runs)

@@ -1,9 +1,9 @@
 """MkDocs hook: Russian pages show snippets with Russian comments; English pages the files as they are.
 
 On every build (mkdocs-static-i18n builds each language with the same config) the snippet tree is rendered
-once with the catalogs of translations/comments.ru/ (snipcheck.comments) into a temporary directory. Before
+once with the catalogs of translations/comments.ru/ (snipcheck.i18n.comments) into a temporary directory. Before
 each page is converted, the page's language — `x.en.md` is English, `x.md` Russian, the same rule as
-snipcheck.pages.page_lang — selects the base_path of pymdownx.snippets: the rendered tree for Russian
+snipcheck.model.pages.page_lang — selects the base_path of pymdownx.snippets: the rendered tree for Russian
 pages, snippets/ for English ones. pymdownx.snippets still does the section extraction, dedent and
 check_paths; nothing in the page text is rewritten.
 """

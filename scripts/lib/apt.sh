@@ -12,7 +12,7 @@
 # no /run), the directory of the node journal too. Not /run/lock or /tmp: anyone can write there, and a
 # planted symlink would make root's flock create a file anywhere (review L1). The directory is made 0700
 # when missing and refused when it is a symlink, not the user apt runs as (root), or writable by group or
-# others: the same rules as the journal's, from the same code (scripts/snipcheck/privatedir.py).
+# others: the same rules as the journal's, from the same code (scripts/snipcheck/harness/privatedir.py).
 # Installs start no service and leave none enabled at boot (review M5): `apt_get install` runs with a
 # policy-rc.d that refuses every start (made for the install and removed after it, unless one was there
 # already), and the systemd units of the packages it newly installed are disabled (`systemctl disable`
@@ -41,7 +41,7 @@ apt_get() {
     fi
     as_root=(sudo)
   fi
-  if ! "${as_root[@]}" python3 "$APT_LIB_DIR/../snipcheck/privatedir.py" "$(dirname "$lock")" >/dev/null; then
+  if ! "${as_root[@]}" python3 "$APT_LIB_DIR/../snipcheck/harness/privatedir.py" "$(dirname "$lock")" >/dev/null; then
     printf '[apt] the directory of the lock %s is not private to root (why: above) — apt-get %s not run\n' \
       "$lock" "$*" >&2
     return 1

@@ -1,14 +1,20 @@
-"""Contributor commands:
+"""The contributor's commands, one way to call them: `PYTHONPATH=scripts .venv/bin/python -m snipcheck VERB`
+(or `cd scripts && ../.venv/bin/python -m snipcheck VERB`).
 
-    python -m snipcheck comments [--missing|--stale] [DIR]   what the comment catalogs lack or no longer match
-    python -m snipcheck changes [BASE] [--write FILE]          what a diff can affect (scripts/test.sh --changed)
-    python -m snipcheck merge-reports OUT REPORT...            one report from parallel CI jobs' reports
-    python -m snipcheck explain PATH|PAGE:LINE                 pages, manifest entry, checks, tests, last results
-    python -m snipcheck cache-state [--write FILE]            what the caches hold (cold / warm / partial)
-    python -m snipcheck cpu-account run [--out FILE] -- CMD…  run CMD with process accounting; where the CPU went
-    python -m snipcheck cpu-account report FILE               that summary again from an accounting file
+    explain PATH|PAGE:LINE                 an entry's settings, pages, checks, tests, proof line, last result
+    new SNIPPET --page docs/PAGE.md        scaffold a new code block: manifest entry, includes in both languages
+    comments [--missing|--stale] [DIR]     what the Russian comment catalogs lack or no longer match
+    stamp [--check] [PAGES...]             record which Russian page an English translation was made from
+    changes [BASE] [--write FILE]          what a diff can affect (scripts/test.sh --changed)
+    merge-reports OUT REPORT...            one report from parallel CI jobs' reports
+    report-row [REPORT]                    one dated Markdown row for dev/measurements.md, from a report
+    kit [ensure-all|ensure REF...|table|mode|remove [--dry-run]] [--rebuild]   the base-image kit
+    cache-state [--write FILE]             what the caches hold (cold / warm / partial)
+    cpu-account run [--out FILE] -- CMD…   run CMD with process accounting; where the CPU went
+    cpu-account report FILE                that summary again from an accounting file
 
-Run from scripts/ (or with PYTHONPATH=scripts).
+Each verb imports what it needs when it is called: `stamp` needs nothing beyond the standard library, so
+it runs with the system python3, without the project's venv.
 """
 
 from __future__ import annotations
@@ -17,36 +23,39 @@ import argparse
 import sys
 from pathlib import Path
 
-from .explain import ExplainError, explain
-from .i18n import catalog as comment_catalog
-from .i18n import comments
-from .model.manifest import ManifestError
-from .model.paths import BUILD, DOCS, SNIPPETS
-from .run import cachestate, changes, cpuaccount
-from .run import report as run_report
-from .run.results import ReportError
+PASS_THROUGH = ("stamp", "kit")  # verbs with a parser of their own: the rest of the command line is theirs
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m snipcheck")
+def _parser() -> argparse.ArgumentParser:
+    from .model.paths import BUILD
+
+    parser = argparse.ArgumentParser(prog="python -m snipcheck", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser(
-        "comments",
-        help="Russian comment catalogs (translations/comments.ru/): missing and stale entries per snippet directory",
-    )
+    ex = sub.add_parser("explain", help="an entry's settings, pages, checks, tests, proof line and last result")
+    ex.add_argument("path", help="snippet path (docker/bad/Dockerfile) or page:line (docs/docker.md:11)")
+    nw = sub.add_parser("new", help="scaffold a code block: manifest entry and includes in both languages")
+    nw.add_argument("snippet", help="the file under snippets/, e.g. docker/healthcheck/Dockerfile (must exist)")
+    nw.add_argument("--page", required=True, help="the Russian page that shows it, e.g. docs/docker.md")
+    nw.add_argument("--after", help="heading text of the Russian page to put the block under (default: the end)")
+    nw.add_argument("--after-en", help="heading text of the English page to put the block under")
+    nw.add_argument("--section", help="a named section of the file to include (default: the whole file)")
+    nw.add_argument("--lang", help="the code fence's language (default: from the file's kind)")
+    c = sub.add_parser("comments", help="Russian comment catalogs: missing and stale entries per snippet directory")
     c.add_argument("--missing", action="store_true", help="only comments without Russian text")
     c.add_argument("--stale", action="store_true", help="only catalog entries that match no comment")
     c.add_argument("dir", nargs="?", help="a top-level snippet directory, e.g. docker")
+    sub.add_parser("stamp", help="translation stamps of the English pages (--help for its options)", add_help=False)
     ch = sub.add_parser("changes", help="the snippets and test modules a diff can affect, and why")
     ch.add_argument("base", nargs="?", help="commit to diff against (default: the merge base with main)")
     ch.add_argument("--write", default=str(BUILD / "selection.json"), help="where to write the selection")
     mr = sub.add_parser("merge-reports", help="merge the reports of parallel CI jobs of one commit")
     mr.add_argument("out")
     mr.add_argument("reports", nargs="+")
-    ex = sub.add_parser("explain", help="pages, manifest entry, checks, tests and last results of one snippet")
-    ex.add_argument("path", help="snippet path (docker/bad/Dockerfile) or page:line (docs/docker.md:11)")
+    rr = sub.add_parser("report-row", help="one Markdown row for dev/measurements.md from a run report")
+    rr.add_argument("report", nargs="?", help="the report (default: build/report.json or SNIPCHECK_REPORT)")
+    sub.add_parser("kit", help="the base-image kit: ensure-all, ensure REF..., table, mode, remove", add_help=False)
     cs = sub.add_parser("cache-state", help="what BuildKit, Docker, Go and the Kubernetes cache hold now")
-    cs.add_argument("--write", default=str(cachestate.SNAPSHOT), help="where to write the snapshot")
+    cs.add_argument("--write", default=str(BUILD / "caches-at-start.json"), help="where to write the snapshot")
     ca = sub.add_parser("cpu-account", help="where a command's CPU time goes (BSD process accounting; root)")
     ca_sub = ca.add_subparsers(dest="action", required=True)
     ca_run = ca_sub.add_parser("run", help="run a command with process accounting on, then summarise")
@@ -54,40 +63,108 @@ def main(argv: list[str] | None = None) -> int:
     ca_run.add_argument("cmd", nargs=argparse.REMAINDER, help="-- the command and its arguments")
     ca_rep = ca_sub.add_parser("report", help="summarise an accounting file")
     ca_rep.add_argument("file")
-    args = parser.parse_args(argv)
-    if args.command == "cpu-account":
-        return _cpu_account(args)
-    if args.command == "cache-state":
-        state = cachestate.write(Path(args.write))
-        print(
-            f"[cache-state] {state['run_kind']}: {state['images']} images, {state['build_cache_records']} BuildKit "
-            f"cache records, Go build cache {state['go_build_cache_bytes'] / 1e6:.0f} MB, "
-            f"{len(state['kube_binaries'])} Kubernetes binaries cached"
-        )
-        return 0
-    if args.command == "explain":
-        try:
-            print(explain(args.path))
-        except (ExplainError, ManifestError, ReportError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    if args.command == "changes":
-        return changes.main(args.base, Path(args.write))
-    if args.command == "merge-reports":
-        doc = run_report.merge([Path(r) for r in args.reports], Path(args.out))
-        print(
-            f"merged {len(args.reports)} report(s): tiers {', '.join(doc['tiers'])}; "
-            f"{sum(len(v) for v in doc['snippets'].values())} results -> {args.out}"
-        )
-        return 1 if doc["unrecorded_checks"] else 0
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["stamp"]:
+        from .i18n import stamp
+
+        return stamp.main(argv[1:])
+    if argv[:1] == ["kit"]:
+        from .harness.imagekit.__main__ import main as kit
+
+        return kit(argv[1:])
+    args = _parser().parse_args(argv)
+    verb = {
+        "explain": _explain,
+        "new": _new,
+        "comments": _comments,
+        "changes": _changes,
+        "merge-reports": _merge_reports,
+        "report-row": _report_row,
+        "cache-state": _cache_state,
+        "cpu-account": _cpu_account,
+    }[args.command]
+    return verb(args)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .explain import ExplainError, explain
+    from .model.manifest import ManifestError
+    from .run.results import ReportError
+
+    try:
+        print(explain(args.path))
+    except (ExplainError, ManifestError, ReportError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from .scaffold import ScaffoldError, scaffold
+
+    try:
+        print(scaffold(args.snippet, args.page, after=args.after, after_en=args.after_en, section=args.section,
+                       lang=args.lang))  # fmt: skip
+    except ScaffoldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _changes(args: argparse.Namespace) -> int:
+    from .run import changes
+
+    return changes.main(args.base, Path(args.write))
+
+
+def _merge_reports(args: argparse.Namespace) -> int:
+    from .run import report
+
+    doc = report.merge([Path(r) for r in args.reports], Path(args.out))
+    print(
+        f"merged {len(args.reports)} report(s): tiers {', '.join(doc['tiers'])}; "
+        f"{sum(len(v) for v in doc['snippets'].values())} results -> {args.out}"
+    )
+    return 1 if doc["unrecorded_checks"] else 0
+
+
+def _report_row(args: argparse.Namespace) -> int:
+    from .model.paths import REPORT
+    from .run.results import ReportError, row
+
+    try:
+        print(row(Path(args.report) if args.report else REPORT))
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cache_state(args: argparse.Namespace) -> int:
+    from .run import cachestate
+
+    state = cachestate.write(Path(args.write))
+    print(
+        f"[cache-state] {state['run_kind']}: {state['images']} images, {state['build_cache_records']} BuildKit "
+        f"cache records, Go build cache {state['go_build_cache_bytes'] / 1e6:.0f} MB, "
+        f"{len(state['kube_binaries'])} Kubernetes binaries cached"
+    )
+    return 0
+
+
+def _comments(args: argparse.Namespace) -> int:
+    from .i18n import catalog, comments
+    from .model.paths import DOCS, SNIPPETS
+
     report = comments.check(SNIPPETS, comments.page_includes(DOCS, SNIPPETS))
-    show_missing = args.missing or not args.stale
-    show_stale = args.stale or not args.missing
     groups = []
-    if show_missing:
+    if args.missing or not args.stale:
         groups.append(("missing", report.missing))
-    if show_stale:
+    if args.stale or not args.missing:
         groups.append(("stale", report.stale))
     if not args.missing and not args.stale:
         groups.append(("code changed by a translation", report.changed_code))
@@ -98,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             for p in problems
             if not args.dir
             or f"snippets/{args.dir}/" in p.where
-            or p.where.startswith(f"{comments.rel(comment_catalog.CATALOGS)}/{args.dir}.yaml")
+            or p.where.startswith(f"{comments.rel(catalog.CATALOGS)}/{args.dir}.yaml")
             or f"comments.ru/{args.dir}.yaml" in p.where
         ]
         by_dir: dict[str, list[str]] = {}
@@ -118,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cpu_account(args: argparse.Namespace) -> int:
+    from .run import cpuaccount
+
     try:
         if args.action == "report":
             print(cpuaccount.summary(cpuaccount.read(Path(args.file))))

@@ -3,7 +3,7 @@
 Tools: scripts/install-kube.sh (kube-apiserver and kubectl at the version pinned in scripts/kube/go.mod,
 etcd from Debian). Missing tools skip the tier locally with the install command, and fail it with CI=true.
 Teardown kills both processes and removes their data, certificates and keys; a leftover fails the session.
-At session start, the control planes a killed run left are stopped (snipcheck.spawned; shown as warnings).
+At session start, the control planes a killed run left are stopped (snipcheck.harness.spawned; shown as warnings).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from support import require
 
 @pytest.fixture(scope="session", autouse=True)
 def reap_killed_runs() -> None:
-    """Stop what a killed run's cluster tier left running (snipcheck.spawned), before starting our own."""
+    """Stop what a killed run's cluster tier left running (snipcheck.harness.spawned), before starting our own."""
     spawned.reap_and_warn()
 
 

@@ -4,7 +4,7 @@
   who could write to etcd would write a privileged Pod straight into the cluster).
 - kube-apiserver authenticates every request (no anonymous access) and authorizes with Node,RBAC: the
   test client's token is in system:masters; a ServiceAccount's token gets only what RBAC grants it.
-- etcd and kube-apiserver are recorded in snipcheck.spawned's registry with this run as their owner, and
+- etcd and kube-apiserver are recorded in snipcheck.harness.spawned's registry with this run as their owner, and
   a server started by kubeprocess.spawn gets a parent-death signal although it runs in a session of its own.
 """
 
@@ -145,7 +145,7 @@ def test_a_spawned_server_dies_with_its_run_and_the_next_run_reaps_its_workdir(t
     script = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from snipcheck import kubeapi
+        from snipcheck.harness.kube import process as kubeprocess
         p = kubeprocess.spawn(Path({str(workdir)!r}), "fake-apiserver", [{str(exe)!r}, "300"], record_workdir=True)
         print(p.popen.pid, flush=True)
         time.sleep(300)

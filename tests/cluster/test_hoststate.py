@@ -1,4 +1,4 @@
-"""snipcheck.hoststate sees what a node leaves on the host and puts back exactly that.
+"""snipcheck.harness.kube.hoststate sees what a node leaves on the host and puts back exactly that.
 
 The test plays the node: a KUBE-* chain with a rule jumping to it, a `snipk8s…` bridge with a veth
 enslaved to it, a kubepods-like sysctl change (kernel.keys.root_maxkeys, a harmless limit); then

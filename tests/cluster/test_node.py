@@ -1,8 +1,8 @@
 """Example 3 on a real node: what the chapter claims about the Deployment, proven by running it.
 
 Opt-in (SNIPCHECK_NODE=1; .ci/run sets it): the node changes sysctls, iptables, cgroups and network
-links while it runs, and snipcheck.hoststate puts them back (a leftover fails the teardown).
-Setup (snipcheck.kubenode): etcd + kube-apiserver + kube-controller-manager + kube-scheduler, kubelet
+links while it runs, and snipcheck.harness.kube.hoststate puts them back (a leftover fails the teardown).
+Setup (snipcheck.harness.kube.node): etcd + kube-apiserver + kube-controller-manager + kube-scheduler, kubelet
 with a second containerd (CRI), CNI bridge, kube-proxy (iptables), CoreDNS — all built from the pinned
 modules. The chapter's image is built from snippets/myapp and imported as the kustomization names it.
 

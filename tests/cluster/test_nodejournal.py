@@ -1,4 +1,4 @@
-"""snipcheck.nodejournal: a node whose run was killed is put back by the next run, and only one node
+"""snipcheck.harness.kube.journal: a node whose run was killed is put back by the next run, and only one node
 runs per network namespace.
 
 The recovery test plays a killed run: it records the host and writes the journal as Node.start does,

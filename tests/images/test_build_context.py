@@ -1,8 +1,8 @@
 """The suite's manifest.yaml stays out of build contexts, and editing it leaves BuildKit's cache valid.
 
 snippets/myapp holds both the chapter's project and the suite's manifest.yaml; 40 images are built from
-that directory. snipcheck.docker.build adds `manifest.yaml` to a Dockerfile-specific ignore file next to a
-copy of the Dockerfile (the snippet's own .dockerignore rules kept), so the image sees what a reader's
+that directory. snipcheck.harness.docker.buildkit.build adds `manifest.yaml` to a Dockerfile-specific ignore
+file next to a copy of the Dockerfile (the snippet's own .dockerignore rules kept), so the image sees what a reader's
 project would give it, and an edit of the manifest does not rebuild anything.
 """
 

@@ -1,6 +1,6 @@
 """build/install-kube.pid, the record of setup.sh's background build, makes scripts/test.sh signal a
 process group, and the cluster tier wait for a process: only while it names that very build (same boot,
-pid and start time, a group leader running install-kube.sh; snipcheck.background). A stale record — a
+pid and start time, a group leader running install-kube.sh; snipcheck.harness.background). A stale record — a
 bare pid, a pid another process has now, "0" — is removed and never acted on. Every test signals only
 processes it started, each in a session of its own, and checks a canary."""
 
@@ -23,7 +23,7 @@ from snipcheck.model.paths import SCRIPTS
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 
 TEST_SH = SCRIPTS / "test.sh"
-BACKGROUND_PY = SCRIPTS / "snipcheck" / "background.py"
+BACKGROUND_PY = SCRIPTS / "snipcheck" / "harness" / "background.py"
 
 
 class Procs:

@@ -1,4 +1,4 @@
-"""--changed selection (snipcheck.changes) on the real snippets: what a diff selects, and why."""
+"""--changed selection (snipcheck.run.changes) on the real snippets: what a diff selects, and why."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_guides_and_maintainers_notes_run_only_the_always_run_tiers() -> None:
         assert changes.classify(note) == "always", note
         sel = select(note)
         assert sel.everything is None and sel.modules == {} and sel.snippets == {}, (note, sel.as_dict())
-    assert changes.classify("scripts/snipcheck/manifest.py") == "everything"
+    assert changes.classify("scripts/snipcheck/model/manifest.py") == "everything"
     assert changes.classify("snippets/docker/README.md") == "snippet", "a Markdown file in a build context"
 
 
@@ -72,16 +72,16 @@ def test_what_one_tier_reads_selects_that_tier(changed: str, selected: set[str])
 
 def test_every_tracked_file_falls_under_a_rule() -> None:
     """A new kind of file (a new script directory, a root file) must be given a rule in
-    snipcheck.changes, or a pull request that changes it would run only the always-run tiers."""
+    snipcheck.run.changes, or a pull request that changes it would run only the always-run tiers."""
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     unclassified = [f for f in tracked.split() if changes.classify(f) is None]
-    assert unclassified == [], f"no --changed rule in snipcheck.changes for: {unclassified}"
+    assert unclassified == [], f"no --changed rule in snipcheck.run.changes for: {unclassified}"
     assert changes.classify("scripts/new-tool.sh") is None, "the check cannot see an unclassified file"
 
 
 def test_machinery_change_selects_everything() -> None:
     for f in (
-        "scripts/snipcheck/docker.py",
+        "scripts/snipcheck/harness/docker/cli.py",
         "scripts/imagekit/golang/Dockerfile",
         "tests/conftest.py",
         "requirements.txt",

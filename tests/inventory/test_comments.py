@@ -1,4 +1,4 @@
-"""Code comments in the reader's language (snipcheck.comments, translations/comments.ru/).
+"""Code comments in the reader's language (snipcheck.i18n.comments, translations/comments.ru/).
 
 On the real tree: every comment a page shows has Russian text, no catalog entry is stale, and the Russian
 rendering of every snippet is the same code. On small trees in tmp_path: each of those rules catches a

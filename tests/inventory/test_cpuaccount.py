@@ -1,4 +1,4 @@
-"""snipcheck.cpuaccount reads acct(2) v3 records and says where the toolchain's CPU time went.
+"""snipcheck.run.cpuaccount reads acct(2) v3 records and says where the toolchain's CPU time went.
 
 The records are written here in the kernel's layout (linux/acct.h): a BuildKit RUN step (runc → sh → go →
 compile), a host build (bash → go → compile) and a container's build (containerd-shim → air → go →

@@ -1,4 +1,4 @@
-"""snipcheck.diskwatch: the lowest free space of a run and the test after which it was seen."""
+"""snipcheck.run.diskwatch: the lowest free space of a run and the test after which it was seen."""
 
 from __future__ import annotations
 

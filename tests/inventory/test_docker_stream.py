@@ -1,4 +1,4 @@
-"""snipcheck.docker.stream, with a stand-in `docker` on PATH (no engine needed): a reader that stops
+"""snipcheck.harness.docker.imagefs.stream, with a stand-in `docker` on PATH (no engine needed): a reader that stops
 early ends the command at once (a `docker save` of a 1 GB image would otherwise run to its end, or
 block on the full pipe until the timeout), and a command that fails is an error with what it said."""
 

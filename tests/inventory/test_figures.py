@@ -1,4 +1,4 @@
-"""snipcheck.figures.number writes a report's values into pages: numbers as numbers, and text from a
+"""snipcheck.model.figures.number writes a report's values into pages: numbers as numbers, and text from a
 report reduced to characters that are neither Markdown nor HTML (a crafted report cannot inject markup
 into a page or a chart: review L6)."""
 

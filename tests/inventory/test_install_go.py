@@ -36,7 +36,7 @@ kill -9 "$PPID"
 def checkout(tmp_path: Path) -> Path:
     """A checkout with install-go.sh, the recipes it reads the pin from, and a module proxy with the zip."""
     root = tmp_path / "checkout"
-    (root / "scripts" / "snipcheck" / "imagekit").mkdir(parents=True)
+    (root / "scripts" / "snipcheck" / "harness" / "imagekit").mkdir(parents=True)
     shutil.copy(SCRIPTS / "install-go.sh", root / "scripts" / "install-go.sh")
     archive = tmp_path / "go.zip"
     with zipfile.ZipFile(archive, "w") as z:
@@ -44,7 +44,7 @@ def checkout(tmp_path: Path) -> Path:
         z.writestr(PREFIX + "pkg/tool/linux_amd64/compile", "#!/bin/sh\n")
         z.writestr(PREFIX + "src/runtime/proc.go", "package runtime\n")
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
-    (root / "scripts" / "snipcheck" / "imagekit" / "recipes.py").write_text(
+    (root / "scripts" / "snipcheck" / "harness" / "imagekit" / "recipes.py").write_text(
         f'GO_VERSION = "{VERSION}"\nGO_ZIP_SHA256 = "{sha}"\n', encoding="utf-8"
     )
     proxied = tmp_path / "proxy" / "golang.org" / "toolchain" / "@v" / f"v0.0.1-go{VERSION}.linux-amd64.zip"

@@ -1,5 +1,5 @@
-"""snipcheck.nodejournal and snipcheck.privatedir: a journal is trusted only when nobody else could have
-written it and it names only what a node can have made. Every journal here is refused (or, from before a
+"""snipcheck.harness.kube.journal and snipcheck.harness.privatedir: a journal is trusted only when nobody else
+could have written it and it names only what a node can have made. Every journal here is refused (or, from before a
 reboot, only forgotten) and the canaries around it — a file a bad sysctl key points at, a directory a bad
 work directory names, a sysctl — are unchanged. None of these tests changes the host: they run as any
 user (the planted-by-another-user case needs root to chown and lives in tests/cluster)."""

@@ -1,5 +1,5 @@
 """One way to delete a tree (review M2: deletions crossed mount points — the class of bug that once
-removed a host's /home): Python code removes trees only through snipcheck.saferm, and every `rm -rf` of
+removed a host's /home): Python code removes trees only through snipcheck.harness.saferm, and every `rm -rf` of
 the project's shell scripts stays on its file system (`--one-file-system`) or goes through saferm.py.
 A new shutil.rmtree or a bare rm -rf fails here, naming the file and line."""
 
@@ -14,7 +14,7 @@ from snipcheck.model.paths import ROOT, SCRIPTS, project_shell_scripts
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(30)]
 
-SAFERM = SCRIPTS / "snipcheck" / "saferm.py"
+SAFERM = SCRIPTS / "snipcheck" / "harness" / "saferm.py"
 QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'")
 
 
@@ -42,12 +42,16 @@ def shell_rm_rfs(files: list[Path]) -> list[str]:
 def test_python_removes_trees_only_through_saferm() -> None:
     files = [p for d in (SCRIPTS, ROOT / "tests") for p in d.rglob("*.py") if p != SAFERM]
     found = [hit for hit in python_rmtrees(files) if not hit.startswith("tests/inventory/test_one_deletion_helper.py")]
-    assert not found, "remove trees with snipcheck.saferm.remove_tree (never through a mount):\n" + "\n".join(found)
+    assert not found, "remove trees with snipcheck.harness.saferm.remove_tree (never through a mount):\n" + "\n".join(
+        found
+    )
 
 
 def test_shell_rm_rf_stays_on_its_file_system() -> None:
     found = shell_rm_rfs(project_shell_scripts())
-    assert not found, "use rm -rf --one-file-system, or python3 scripts/snipcheck/saferm.py:\n" + "\n".join(found)
+    assert not found, "use rm -rf --one-file-system, or python3 scripts/snipcheck/harness/saferm.py:\n" + "\n".join(
+        found
+    )
 
 
 def test_the_guards_see_a_bare_deletion(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The English pages show the same chapter as the Russian originals, and say which original they translate.
 
-Rules (snipcheck.parity) on the real site, proof that each rule catches a deliberately broken page pair,
+Rules (snipcheck.i18n.parity) on the real site, proof that each rule catches a deliberately broken page pair,
 the translation-stamp tool, and — on a built site (tier `static`, it runs mkdocs) — that English pages
 are built from their own .en.md and English search finds English words.
 """
@@ -16,8 +16,6 @@ import pytest
 
 from snipcheck.i18n import comments, parity
 from snipcheck.model.paths import DOCS, ROOT, SCRIPTS
-
-STAMP_TOOL = SCRIPTS / "translation-stamp.py"
 
 
 def _fail_with(problems: list[str]) -> None:
@@ -181,7 +179,7 @@ def test_rule_stale_translation(docs: Path) -> None:
     assert len(problems) == 1, problems
     assert problems[0].startswith("docs/index.en.md was translated from an older docs/index.md")
     assert problems[0].endswith(
-        "update the translation, then run `python scripts/translation-stamp.py docs/index.en.md`"
+        "update the translation, then run `PYTHONPATH=scripts python3 -m snipcheck stamp docs/index.en.md`"
     )
 
 
@@ -259,13 +257,14 @@ def test_rule_built_page_is_a_fallback_copy(docs: Path, tmp_path: Path) -> None:
 
 
 def _tool(*args: str) -> subprocess.CompletedProcess[str]:
-    # The system interpreter, not the venv: the tool must need nothing beyond the standard library.
+    # The system interpreter, not the venv: the verb must need nothing beyond the standard library.
     python = "/usr/bin/python3" if Path("/usr/bin/python3").is_file() else sys.executable
     return subprocess.run(
-        [python, str(STAMP_TOOL), *args],
+        [python, "-m", "snipcheck", "stamp", *args],
         capture_output=True,
         text=True,
         timeout=30,
+        cwd=SCRIPTS,
         env={**os.environ, "PYTHONPATH": ""},
     )
 
@@ -357,7 +356,7 @@ def test_each_language_searches_its_own_index(site: Path) -> None:
 @pytest.mark.timeout(240)
 def test_built_code_blocks_show_comments_in_the_page_language(site: Path) -> None:
     """Russian pages: no English comment a catalog translates; English pages: no Cyrillic in code
-    (snipcheck.comments, rendered by scripts/hooks/comments_ru.py; rule tested in test_comments.py)."""
+    (snipcheck.i18n.comments, rendered by scripts/hooks/comments_ru.py; rule tested in test_comments.py)."""
     _fail_with(comments.check_built_site(site))
     ru = (site / "docker" / "index.html").read_text(encoding="utf-8")
     assert "Копируем бинарник из builder stage" in ru, "the Russian Docker page shows no Russian comment"

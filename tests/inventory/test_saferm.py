@@ -1,4 +1,4 @@
-"""snipcheck.saferm, the harness's one tree deletion: it never follows a link out of the tree, never
+"""snipcheck.harness.saferm, the harness's one tree deletion: it never follows a link out of the tree, never
 removes "/" or "", and never deletes through a mount (it refuses, or unmounts first when asked). Every
 test deletes directories of its own and checks a canary outside them."""
 
@@ -16,7 +16,7 @@ from snipcheck.model.paths import SCRIPTS
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(60)]
 
-SAFERM = SCRIPTS / "snipcheck" / "saferm.py"
+SAFERM = SCRIPTS / "snipcheck" / "harness" / "saferm.py"
 needs_root = pytest.mark.root(reason="mount --bind needs root (the other saferm tests run)")
 
 

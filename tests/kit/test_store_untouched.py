@@ -152,7 +152,7 @@ def test_upstream_names_unchanged_by_the_kit(engine: None, tmp_path: Path) -> No
 def test_remove_takes_the_kits_images_and_nothing_else(
     engine: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python -m snipcheck.imagekit remove` lists the kit's names (snipcheck.local/...) and leaves an image
+    """`python -m snipcheck kit remove` lists the kit's names (snipcheck.local/...) and leaves an image
     built FROM a kit image alone, although it inherits the label io.snipcheck.kit."""
     run = dk.RUN_ID.lower()
     kit_image, built_on_it = f"snipcheck.local/snipcheck-canary/kit:{run}", f"snipcheck-canary/built-on-kit:{run}"

@@ -34,7 +34,7 @@ from snipcheck.harness import goenv, saferm, spawned, waiting
 
 @pytest.fixture(scope="session", autouse=True)
 def reap_killed_runs() -> None:
-    """Stop what a killed run's service tier left running (snipcheck.spawned), before starting our own."""
+    """Stop what a killed run's service tier left running (snipcheck.harness.spawned), before starting our own."""
     spawned.reap_and_warn()
 
 

@@ -8,7 +8,7 @@ Any local user can reach a loopback port, so neither server trusts one:
   what the service is: GET/SET/PING on keys `myapp:*`, nothing else (no CONFIG, FLUSHALL, KEYS, MODULE,
   other keys). The harness authenticates as user `snipcheck` with a password made per run (in a 0600
   config file, never on a command line). As root, redis-server runs as the `redis` user.
-- Both are direct children with a parent-death signal, recorded in snipcheck.spawned's registry until
+- Both are direct children with a parent-death signal, recorded in snipcheck.harness.spawned's registry until
   stopped (a killed run's servers are reaped at the next session start). A server is ready when *it*
   answers: its own process is alive and the answer comes from it (PostgreSQL: its data directory over an
   authenticated connection; Redis: `ACL WHOAMI` is `snipcheck` and INFO's process_id is its pid) - a
@@ -54,7 +54,7 @@ class ServerError(AssertionError):
 
 
 def free_port() -> int:
-    """A loopback port free when asked, below the kernel's ephemeral range (snipcheck.spawned)."""
+    """A loopback port free when asked, below the kernel's ephemeral range (snipcheck.harness.spawned)."""
     return spawned.free_port()
 
 

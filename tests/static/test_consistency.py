@@ -1,4 +1,4 @@
-"""Facts that must agree across all declared snippets (snipcheck.consistency does the reading).
+"""Facts that must agree across all declared snippets (snipcheck.rules.consistency does the reading).
 
 - health probes (Dockerfile HEALTHCHECK, compose healthcheck, Kubernetes probes) of the Go service
   use its ports and routes, and run the binary where the Dockerfile puts it;

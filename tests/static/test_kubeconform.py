@@ -1,6 +1,6 @@
 """kubeconform -strict against offline, standalone schemas of several Kubernetes versions.
 
-Schemas: snipcheck.kubeschemas turns the `kubernetes-validate` wheel's schemas into standalone ones
+Schemas: snipcheck.harness.kube.schemas turns the `kubernetes-validate` wheel's schemas into standalone ones
 under build/k8s-schemas, and `-schema-location` points ONLY there, so a kind without a schema is an
 error (no -ignore-missing-schemas) and nothing is ever downloaded. A kustomization is validated
 through the output of `kustomize build DIR`.

@@ -73,7 +73,7 @@ PARSERS = {"toml": parse_toml, "json": parse_json, "env": parse_env, **{k: parse
 # No TCP at all (listen_addresses=''): the server's only socket is in a 0700 directory of this fixture, so
 # only its owner (the postgres user when the suite runs as root, else the contributor) and root can
 # connect; `trust` applies to that socket only, TCP connections are rejected by pg_hba.conf besides.
-# The server is a direct child with a parent-death signal, recorded in snipcheck.spawned's registry.
+# The server is a direct child with a parent-death signal, recorded in snipcheck.harness.spawned's registry.
 
 SOCKET_PORT = 5432  # names the socket file (.s.PGSQL.5432) in the private directory; no port is opened
 

@@ -1,4 +1,4 @@
-"""snipcheck.spawned: the servers of a killed run are found and stopped by the next run, and nothing else is.
+"""snipcheck.harness.spawned: the servers of a killed run are found and stopped by the next run, and nothing else is.
 
 Every "server" here is a copy of sleep that this test starts (a name no other process has); every owner
 is a process of this test (a finished one plays the killed run). The registry is a private directory of
@@ -187,7 +187,7 @@ def test_a_killed_runs_server_dies_with_it_and_the_next_run_removes_its_workdir(
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
-        from snipcheck import spawned
+        from snipcheck.harness import spawned
         s = spawned.start("fake", [{str(fake_server)!r}, "300"], log=Path({str(work / "log")!r}),
                           workdir=Path({str(work)!r}), registry=Path({str(registry)!r}))
         print(s.pid, flush=True)

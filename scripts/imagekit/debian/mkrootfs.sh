@@ -28,7 +28,7 @@ fi
 # in a container binds the host's /dev/pts and /dev/shm into its dev; a plain rm -rf would delete through
 # a mount it left (review M2). saferm unmounts what is mounted under the path first, never follows a link
 # out of it and never crosses onto another mount.
-saferm="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/snipcheck/saferm.py"
+saferm="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/snipcheck/harness/saferm.py"
 remove() { python3 "$saferm" --unmount "$1"; }
 work=$(mktemp -d /tmp/snipcheck-rootfs.XXXXXX)
 rootfs=$work/rootfs

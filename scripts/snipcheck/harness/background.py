@@ -3,22 +3,23 @@
 scripts/setup.sh builds the Kubernetes binaries in a session of its own; the session's leader (a bash
 whose command line names scripts/install-kube.sh) records itself before it starts anything:
 
-    python3 scripts/snipcheck/background.py write build/install-kube.pid $$
+    python3 scripts/snipcheck/harness/background.py write build/install-kube.pid $$
 
-The record is one line, snipcheck.procid's "BOOT_ID PID START_TICKS" (field 22 of /proc/PID/stat),
+The record is one line, snipcheck.harness.procid's "BOOT_ID PID START_TICKS" (field 22 of /proc/PID/stat),
 written to a temporary file and renamed into place: never empty, never "0". A pid alone is not trusted:
 the record names a running job only while that very process runs (same boot, pid and start time — not a
 process that got the pid since, nor one from before a reboot), leads its own process group, and its
 command line holds the job's marker (install-kube.sh). Anything else is a stale record: it is reported
 and removed, never signalled or waited for.
 
-    python3 scripts/snipcheck/background.py alive FILE [--marker M]         # exit 0: running and ours; 1: not
-    python3 scripts/snipcheck/background.py stop FILE [--marker M]          # SIGTERM its group; exit 1: none ran
-    python3 scripts/snipcheck/background.py forget-stale FILE [--marker M]  # remove a record naming no job of ours
+    python3 scripts/snipcheck/harness/background.py alive FILE [--marker M]   # exit 0: running and ours; 1: not
+    python3 scripts/snipcheck/harness/background.py stop FILE [--marker M]    # SIGTERM its group; 1: none ran
+    python3 scripts/snipcheck/harness/background.py forget-stale FILE [--marker M]  # drop a record of no job of ours
 
 Python: `check(path, marker)`, `is_running(path, marker)`, `stop(path, marker)`, `forget_stale(path, marker)`
-(tests/conftest.py and snipcheck.kubeapi.wait_for_background_build use the same check as scripts/test.sh).
-Standard library and snipcheck.procid only: shell scripts run this file with the system python3.
+(tests/conftest.py and snipcheck.harness.kube.controlplane.wait_for_background_build use the same check as
+scripts/test.sh).
+Standard library and snipcheck.harness.procid only: shell scripts run this file with the system python3.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ acts on it. So:
   directory.
 
 Stdlib only, and runnable from shell scripts before any virtualenv exists:
-`python3 scripts/snipcheck/privatedir.py /run/snipcheck` prints the directory once it is safe, or says
+`python3 scripts/snipcheck/harness/privatedir.py /run/snipcheck` prints the directory once it is safe, or says
 what is wrong (exit 1).
 """
 

@@ -1,10 +1,10 @@
 """The one way the harness deletes a directory tree that may hold a mount or came from outside.
 
-    from snipcheck import saferm
+    from snipcheck.harness import saferm
     saferm.remove_tree("/tmp/snipcheck-rootfs.x1y2z3", unmount=True)
 
-    python3 scripts/snipcheck/saferm.py [--unmount] PATH...     # from shell, no venv needed
-    python3 scripts/snipcheck/saferm.py --mounts PATH           # the mount points at or under PATH
+    python3 scripts/snipcheck/harness/saferm.py [--unmount] PATH...     # from shell, no venv needed
+    python3 scripts/snipcheck/harness/saferm.py --mounts PATH           # the mount points at or under PATH
 
 `remove_tree(path, unmount=False)`:
 - refuses "", "/", a relative path and a path whose top is a symbolic link (the caller decides what a

@@ -12,7 +12,7 @@ A page pair is `docs/x.md` (Russian, the original) and `docs/x.en.md` (English).
 
 Each rule is a function over `docs` (and the built site) returning problems as strings naming the
 page pair, so tests can run the same rules on deliberately broken trees in a temporary directory.
-Standard library only: scripts/translation-stamp.py uses this module without the project's venv.
+Standard library only: `python -m snipcheck stamp` uses this module without the project's venv.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from ..model.pages import (
 from ..model.pages import read as _read
 
 STAMP_KEY = "source_sha256"
-STAMP_TOOL = "python scripts/translation-stamp.py"
+STAMP_TOOL = "PYTHONPATH=scripts python3 -m snipcheck stamp"
 
 HEADING = re.compile(r"^(?P<level>#{1,6})\s+(?P<text>.*?)\s*$")
 ATTR_LIST = re.compile(r"\{:?\s*(?P<attrs>[^}]*)\}\s*$")

@@ -2,7 +2,7 @@
 
 One function, `as_rendered(path, section, lang)`, is the expectation the browser tier compares every
 rendered code block (and every copy-button copy) against: English pages show the file itself, Russian
-pages the file with its comments from the Russian catalog (snipcheck.comments, the same rendering
+pages the file with its comments from the Russian catalog (snipcheck.i18n.comments, the same rendering
 scripts/hooks/comments_ru.py gives pymdownx.snippets).
 """
 

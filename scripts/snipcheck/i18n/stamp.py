@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Record which version of the Russian page an English translation was made from.
 
-    python scripts/translation-stamp.py [PAGES...]          # stamp (default: every docs/**/*.en.md)
-    python scripts/translation-stamp.py --check [PAGES...]  # exit 1 listing stale or unstamped pages
+    PYTHONPATH=scripts python3 -m snipcheck stamp [PAGES...]          # stamp (default: every docs/**/*.en.md)
+    PYTHONPATH=scripts python3 -m snipcheck stamp --check [PAGES...]  # exit 1 listing stale or unstamped pages
 
 Stamping writes `source_sha256: <sha256 of docs/x.md without its front matter>` into the YAML front
 matter of docs/x.en.md (adding the front matter if needed) and touches nothing else. Run it only after
@@ -16,10 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from snipcheck.i18n import parity  # noqa: E402
-from snipcheck.model.paths import DOCS  # noqa: E402
+from ..model.paths import DOCS
+from . import parity
 
 
 def english_targets(names: list[str], docs: Path) -> list[Path]:
@@ -33,7 +30,7 @@ def english_targets(names: list[str], docs: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m snipcheck stamp", description=__doc__.split("\n\n")[0])
     ap.add_argument("pages", nargs="*", help="English pages (or their Russian originals); default: all")
     ap.add_argument("--check", action="store_true", help="change nothing; exit 1 if any page is stale")
     ap.add_argument("--docs", type=Path, default=DOCS, help="the docs directory (default: %(default)s)")
@@ -76,7 +73,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{failed} page(s) {what}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -357,7 +357,7 @@ def normalise(text: str, kind: str, comments: bool = False) -> list[str]:
     syntax = FENCE_KINDS.get(kind.lower())
     if syntax is None:
         raise ValueError(
-            f"unknown code kind {kind!r} — add it to snipcheck.comments.FENCE_KINDS (one of {sorted(FENCE_KINDS)})"
+            f"unknown code kind {kind!r} — add it to snipcheck.i18n.syntax.FENCE_KINDS (one of {sorted(FENCE_KINDS)})"
         )
     if not comments:
         text = _drop_comments(text, syntax)

@@ -5,7 +5,7 @@ A check is implemented by the test modules listed in `tests`; each test marked
 At the end of a run every declared (snippet, check) pair whose tier ran must have a result, so a
 check cannot be declared and silently never run.
 
-`settings` declares every manifest key the check reads, with its type (snipcheck.schema). The
+`settings` declares every manifest key the check reads, with its type (snipcheck.model.schema). The
 manifest loader accepts a key on an entry only if one of the entry's checks (or COMMON) declares
 it, and rejects wrong types and unknown values (scenario names included) with file:line — in the
 inventory tier, before anything runs.
@@ -34,7 +34,7 @@ class Check:
     phrase: str = "tool"
     label: str = ""  # the tool's name as the proof line says it (default: the check's name)
     # The measurements its tests record that a page may quote ({{ measured path check figure }}), with the
-    # unit each is written in (snipcheck.figures); one key has one unit in every check.
+    # unit each is written in (snipcheck.model.figures); one key has one unit in every check.
     figures: dict[str, str] = field(default_factory=dict)
 
 

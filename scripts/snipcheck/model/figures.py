@@ -14,7 +14,7 @@ from .checks import CHECKS
 
 def _units() -> dict[str, str]:
     """Measurement key -> unit ("" for counts and codes), from the checks that record them
-    (snipcheck.checks: Check.figures); a placeholder naming another key fails the build."""
+    (snipcheck.model.checks: Check.figures); a placeholder naming another key fails the build."""
     units: dict[str, str] = {}
     for name, check in CHECKS.items():
         for key, unit in check.figures.items():

@@ -7,9 +7,9 @@ that directory (paths relative to it). Entry fields:
                 text | json | dockerignore | csharp | env
     expect:     works | fails | illustrative
     claim:      what the text says about it (required for fails)
-    checks:     names from snipcheck.checks.CHECKS (at least one unless illustrative)
+    checks:     names from snipcheck.model.checks.CHECKS (at least one unless illustrative)
     reason:     why it is illustrative (required for illustrative)
-    ...         settings: only keys that one of the entry's checks declares (snipcheck.checks), typed;
+    ...         settings: only keys that one of the entry's checks declares (snipcheck.model.checks), typed;
                 an unknown key, a wrong type or an unknown value fails the load with file:line
 """
 

@@ -2,7 +2,7 @@
 
 Every rule about pages (inventory, translation parity, the comment translations, the proof lines,
 `explain`) reads pages through here, so there is one definition of a fence, an include and a page
-pair. Standard library only: scripts/translation-stamp.py uses it without the project's venv.
+pair. Standard library only: `python -m snipcheck stamp` uses it without the project's venv.
 
 Pages: `docs/x.md` is Russian (the original), `docs/x.en.md` its English translation.
 """

@@ -129,7 +129,7 @@ def check_declaration(
     if check.phrase not in phrases:
         problems.append(
             f"{where}: phrase {check.phrase!r} names no phrase function (known: {', '.join(sorted(phrases))}) — "
-            f"add it to snipcheck.phrases.PHRASES or name an existing one"
+            f"add it to snipcheck.site.phrases.PHRASES or name an existing one"
         )
     sources = [root / f for f in check.tests]
     for folder in {s.parent for s in sources}:

@@ -64,7 +64,7 @@ TIER_PATHS = {
     "scripts/fetch-mermaid.sh": "tests/site",
 }
 # What only the always-run tiers read (or nothing the suite runs: the fresh-machine measurement, the
-# preview server, the translation stamp tool).
+# preview server).
 ALWAYS_ONLY = (
     "README.md",
     "CONTRIBUTING.md",
@@ -75,7 +75,6 @@ ALWAYS_ONLY = (
     "scripts/serve.sh",
     "scripts/fresh-machine/",
     "scripts/github-runner/",
-    "scripts/translation-stamp.py",
 )
 
 

@@ -1,11 +1,12 @@
 """Reading a run report (build/report.json) for the site: what the last run did to each snippet.
 
-The writer is snipcheck.report; this module only reads. A missing report is a normal state
+The writer is snipcheck.run.report; this module only reads. A missing report is a normal state
 (`mkdocs serve` before any run): `load()` then returns an empty Results whose `present` is False.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 from dataclasses import dataclass, field
@@ -80,3 +81,41 @@ def head_commit(root: Path = ROOT) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return res.stdout.strip() or None if res.returncode == 0 else None
+
+
+ROW_HEADER = (
+    "| date (UTC) | commit | run | setup s | wall s | passed | failed | skipped | tiers (s) |\n"
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
+)
+
+
+def row(path: Path = REPORT) -> str:
+    """One Markdown row of dev/measurements.md from a run report: when, which commit, cold or warm, setup
+    and wall seconds, the counts and each tier's seconds — written by a command, never by hand."""
+    results = load(path)
+    if not results.present:
+        raise ReportError(f"{path}: no run report — run the suite first (bash scripts/test.sh)")
+    meta = results.meta
+    tiers: dict[str, dict[str, Any]] = meta.get("tiers") or {}
+    if not tiers or not meta.get("started"):
+        raise ReportError(f"{path}: the report holds no tiers or start time — not a finished run's report")
+
+    def total(outcome: str) -> int:
+        return sum(int(t.get(outcome, 0)) for t in tiers.values())
+
+    started = datetime.datetime.fromtimestamp(float(meta["started"]), datetime.UTC).strftime("%Y-%m-%d %H:%M")
+    run_kind = (meta.get("caches_at_start") or {}).get("run_kind", "unknown")
+    wall = meta.get("wall_seconds_with_setup") or meta.get("wall_seconds")
+    spans = ", ".join(f"{name} {t.get('seconds', 0):.0f}" for name, t in tiers.items())
+    cells = [
+        started,
+        (meta.get("commit") or "unknown")[:12],
+        str(run_kind),
+        str(meta.get("setup_seconds", "")),
+        f"{float(wall):.0f}" if wall is not None else "",
+        str(total("passed")),
+        str(total("failed")),
+        str(total("skipped")),
+        spans,
+    ]
+    return "| " + " | ".join(cells) + " |"

@@ -1,7 +1,7 @@
 """`{{ measured "snippet/path" check figure }}`: a measured value quoted in prose.
 
 Resolved by the site build from the run report; the same text in Russian and English. An unknown
-snippet, a check the snippet does not declare or a figure outside snipcheck.figures.FIGURES fails
+snippet, a check the snippet does not declare or a figure outside snipcheck.model.figures.FIGURES fails
 the build with the page's file:line. A figure the report lacks is written as "n/a" — or, in a
 publishing build, fails it.
 """

@@ -3,7 +3,7 @@
 Two jobs, both on the markdown mkdocs hands to hooks (front matter already removed):
 - `mark_blocks`: after the closing fence of every included code block, a token paragraph with an
   anchor id (`SNIPCHECKTOKEN3X` + `{: #proof-... }`), which the hook later swaps for the proof line. The
-  includes are found by the one page reader (snipcheck.pages.includes), so the site and
+  includes are found by the one page reader (snipcheck.model.pages.includes), so the site and
   the inventory tests agree on what a code block is.
 - `placeholders`: every `{{ name args... }}` with the source file and line, for the hook to resolve.
 """

@@ -1,5 +1,5 @@
 """The proof line's words for one check's result, in the page's language: one phrase function per kind of check,
-named by the check's declaration (snipcheck.checks: Check.phrase).
+named by the check's declaration (snipcheck.model.checks: Check.phrase).
 """
 
 from __future__ import annotations

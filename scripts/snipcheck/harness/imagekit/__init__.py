@@ -15,7 +15,7 @@ images through BuildKit named contexts (`--build-context golang:1.26-bookworm=do
 snipcheck.local/golang:1.26-bookworm`, and `BUILDKIT_SYNTAX` for `# syntax=`): docker_buildkit.build asks
 stands_in() for every image a Dockerfile names; the compose tier writes the same into its override.
 
-CLI: python -m snipcheck.imagekit ensure-all | ensure REF... | table | mode | remove [--dry-run]
+CLI: python -m snipcheck kit ensure-all | ensure REF... | table | mode | remove [--dry-run]
      [--rebuild]
 
 Modules: recipes (the recipe list), source (ImageSource, mode), build (hashes, lock, ensure),

@@ -1,4 +1,4 @@
-"""CLI: python -m snipcheck.imagekit ensure-all | ensure REF... | table | mode | remove [--dry-run]   [--rebuild]
+"""CLI: python -m snipcheck kit ensure-all | ensure REF... | table | mode | remove [--dry-run]   [--rebuild]
 
 `remove` deletes the kit's images only: snipcheck.local/..., snipcheck-kit/... and upstream names an older
 kit tagged over, each carrying the label io.snipcheck.kit (never an image it did not make)."""
@@ -65,8 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "remove":
         return _cli_remove(dry_run)
     print(
-        "usage: python -m snipcheck.imagekit [ensure-all | ensure REF... | table | mode | remove [--dry-run]] "
-        "[--rebuild]",
+        "usage: python -m snipcheck kit [ensure-all | ensure REF... | table | mode | remove [--dry-run]] [--rebuild]",
         file=sys.stderr,
     )
     return 2

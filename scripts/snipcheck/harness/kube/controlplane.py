@@ -12,7 +12,7 @@ Nothing in it is open to another local user:
 - kube-apiserver (a free loopback port; another one if it is taken by the time it binds) authenticates
   every request (--anonymous-auth=false) and authorizes with Node,RBAC: the test client's token is in
   system:masters, a Pod's ServiceAccount gets what RBAC grants it (nothing, unless bound).
-Each process is recorded in snipcheck.spawned's registry and gets a parent-death signal: a killed run's
+Each process is recorded in snipcheck.harness.spawned's registry and gets a parent-death signal: a killed run's
 control plane is stopped by the run's death or, at the latest, by the next run's session start.
 
     with ControlPlane.start(find_tools()) as cp:
@@ -63,7 +63,7 @@ class Tools:
     kube_controller_manager: Path
 
 
-BACKGROUND_PID = BUILD / "install-kube.pid"  # snipcheck.background's record of setup.sh's build
+BACKGROUND_PID = BUILD / "install-kube.pid"  # snipcheck.harness.background's record of setup.sh's build
 BACKGROUND_STATUS = BUILD / "install-kube.status"
 BACKGROUND_LOG = BUILD / "install-kube.log"
 BACKGROUND_MARKER = background.KUBE_BUILD_MARKER  # what the build's command line holds
@@ -72,7 +72,7 @@ BACKGROUND_MARKER = background.KUBE_BUILD_MARKER  # what the build's command lin
 def wait_for_background_build(timeout: float = 3600) -> str:
     """scripts/setup.sh may build the binaries in the background while other tiers run: wait until it
     has finished. Returns "" when there was none or it succeeded, else what went wrong with its log.
-    Only the process BACKGROUND_PID records is waited for (snipcheck.background: same boot, pid, start
+    Only the process BACKGROUND_PID records is waited for (snipcheck.harness.background: same boot, pid, start
     time and command line, as scripts/test.sh checks it); a stale record is reported, never waited for."""
 
     def status_problem() -> str:

@@ -255,7 +255,7 @@ def kubernetes_rules() -> list[str]:
 
 
 def _node_links() -> list[str]:
-    """Links of a node: its bridge (`snipk8s…`, named by snipcheck.kubenode) and the Pods' veth ends on it.
+    """Links of a node: its bridge (`snipk8s…`, named by snipcheck.harness.kube.node) and the Pods' veth ends on it.
     Docker's veths look alike (`veth…`) and appear while other tests run: only the bridge's own count."""
     out = []
     for line in _run("ip", "-o", "link", "show").splitlines():

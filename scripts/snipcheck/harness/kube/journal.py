@@ -10,7 +10,7 @@ processes stay, and the next run on the host would find "Kubernetes networking o
   the kernel releases the name when its process dies, however it dies.
 - `write()` records, before the node changes anything, the host's state, the node's work directory and
   who wrote it (boot id, pid, start time) in JOURNAL, in root's private directory /run/snipcheck
-  (snipcheck.privatedir: no other user can plant or replace it); `Node.stop()` removes it once the host
+  (snipcheck.harness.privatedir: no other user can plant or replace it); `Node.stop()` removes it once the host
   is put back (and keeps it when something is not, so that the next node's start tries again).
 - `load()` reads a journal and trusts nothing in it that the node cannot have written: the sysctl keys
   are the node's (hoststate.SYSCTLS) with numeric values, the work directory is TMPDIR/snipcheck-node-XXXXXXXX

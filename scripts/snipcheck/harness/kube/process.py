@@ -1,5 +1,5 @@
 """The control plane's and the node's server processes: started in a process group of their own, with
-a parent-death signal and a record in snipcheck.spawned's registry, stopped by that group only; plus the
+a parent-death signal and a record in snipcheck.harness.spawned's registry, stopped by that group only; plus the
 small process and socket helpers both use (a free port, a log's tail, HTTP over a Unix socket, openssl)."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class KubeError(RuntimeError):
 
 
 def free_port() -> int:
-    """A loopback port free when asked, below the kernel's ephemeral range (see snipcheck.spawned)."""
+    """A loopback port free when asked, below the kernel's ephemeral range (see snipcheck.harness.spawned)."""
     return spawned.free_port()
 
 
@@ -41,7 +41,7 @@ class Proc:
     popen: subprocess.Popen[bytes]
     log: Path
     handle: IO[bytes]
-    record: Path | None = None  # in snipcheck.spawned's registry until stopped
+    record: Path | None = None  # in snipcheck.harness.spawned's registry until stopped
 
     def died(self) -> str | None:
         code = self.popen.poll()
@@ -65,9 +65,9 @@ class Proc:
 def spawn(workdir: Path, name: str, args: Sequence[str], *, record_workdir: bool = False) -> Proc:
     """Start a server process with its log in `workdir`, in a process group of its own (stopping it
     kills it and anything it started, never other processes). It gets SIGTERM when the thread that
-    started it ends (parent-death signal) and is recorded in snipcheck.spawned's registry (with
+    started it ends (parent-death signal) and is recorded in snipcheck.harness.spawned's registry (with
     `workdir` to remove when a later run reaps it, if `record_workdir`; a node's work directory is
-    snipcheck.nodejournal's to put back)."""
+    snipcheck.harness.kube.journal's to put back)."""
     log = workdir / f"{name}.log"
     handle = log.open("wb")
     popen = subprocess.Popen(

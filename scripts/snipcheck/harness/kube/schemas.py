@@ -14,7 +14,7 @@ Only resource kinds (schemas carrying `x-kubernetes-group-version-kind`) are wri
 version's directory is regenerated only when the wheel's data or this generator changes
 (a hash stamp).
 
-    python -m snipcheck.kubeschemas 1.31.0 1.33.0 1.35.0
+    python -m snipcheck.harness.kube.schemas 1.31.0 1.33.0 1.35.0
 """
 
 from __future__ import annotations
