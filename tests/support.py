@@ -15,9 +15,10 @@ import pytest
 from snipcheck.harness import waiting
 from snipcheck.harness.docker import cli as dk
 from snipcheck.model import manifest
+from snipcheck.model.checks import TIERS
 from snipcheck.run import changes
 
-CALL_FAILED = pytest.StashKey[bool]()  # set by tests/conftest.py when a test body fails
+CALL_FAILED = pytest.StashKey[bool]()  # set by tests/recording.py when a test body fails
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -37,7 +38,7 @@ RECORDING = pytest.StashKey[Recording]()
 def recording(item: pytest.Item) -> Recording:
     """The test's Recording: `@pytest.mark.check(NAME)`, and as covered snippets its manifest.Snippet
     parameters plus the paths of `@pytest.mark.covers(...)`. Fixtures may extend it (the kit tier
-    covers `image:REF` subjects); everything reaches the report through tests/conftest.py."""
+    covers `image:REF` subjects); everything reaches the report through tests/recording.py."""
     rec = item.stash.get(RECORDING, None)
     if rec is None:
         mark = item.get_closest_marker("check")
@@ -217,3 +218,15 @@ def tcp_listeners(pid: int) -> list[str]:
             if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
                 found.append(f"{table} {fields[1]}")
     return found
+
+
+def tier_of(item: pytest.Item) -> str:
+    for tier in TIERS:
+        if item.get_closest_marker(tier):
+            return tier
+    return "unmarked"
+
+
+def is_worker(config: pytest.Config) -> bool:
+    """Is this an xdist worker (the controller writes the report and prints the summary)?"""
+    return hasattr(config, "workerinput")

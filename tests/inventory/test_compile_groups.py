@@ -2,7 +2,7 @@
 
 On a cold Go build cache two workers compiling the same packages at the same time each do all of the
 work: the cache is shared only once written. `go vet` per module and the service tier (`go test -race`
-per package, the server binary) are therefore kept on one worker each (tests/conftest.py ONE_WORKER,
+per package, the server binary) are therefore kept on one worker each (tests/scheduling.py ONE_WORKER,
 the xdist_group of tests/static/test_go.py). This collects those tests the way a worker does and reads
 the group each one got."""
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import scheduling
 
 from snipcheck.model.paths import ROOT
 from support import nested_pytest_env
@@ -100,9 +101,8 @@ class GroupedItem:
     ],
     ids=["warm", "while-building"],
 )
-def test_packing_order(request: pytest.FixtureRequest, largest_first: bool, expected: list[str]) -> None:
-    conftest = request.config.pluginmanager.get_plugin(str(ROOT / "tests" / "conftest.py"))
-    node = conftest.NODE_GROUP
+def test_packing_order(largest_first: bool, expected: list[str]) -> None:
+    node = scheduling.NODE_GROUP
     collected = [  # in collection order (RUN_ORDER)
         GroupedItem("static::one", None),
         *(GroupedItem(f"site::{i}", "site") for i in range(2)),
@@ -110,6 +110,6 @@ def test_packing_order(request: pytest.FixtureRequest, largest_first: bool, expe
         *(GroupedItem(f"cluster::{i}", "cluster") for i in range(2)),
         GroupedItem("node::0", node),
     ]
-    order = conftest._packing_order(collected, largest_first=largest_first)
+    order = scheduling.packing_order(collected, largest_first=largest_first)
     handed_out = list(dict.fromkeys(it.group or it.nodeid for it in order))
     assert handed_out == expected

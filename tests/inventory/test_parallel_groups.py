@@ -2,7 +2,7 @@
 built images, the browser tour and the API server start once. pytest 9.2 with xdist 3.8 distributes
 grouped tests as if they had no group (pytest-dev/pytest-xdist#1386) — nothing fails, every worker just
 builds and starts everything again. This runs a two-worker session of a tiny suite whose groups are
-added the way tests/conftest.py adds them and checks where each test ran."""
+added the way tests/scheduling.py adds them and checks where each test ran."""
 
 from __future__ import annotations
 

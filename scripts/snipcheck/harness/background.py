@@ -17,7 +17,7 @@ and removed, never signalled or waited for.
     python3 scripts/snipcheck/harness/background.py forget-stale FILE [--marker M]  # drop a record of no job of ours
 
 Python: `check(path, marker)`, `is_running(path, marker)`, `stop(path, marker)`, `forget_stale(path, marker)`
-(tests/conftest.py and snipcheck.harness.kube.controlplane.wait_for_background_build use the same check as
+(tests/scheduling.py and snipcheck.harness.kube.controlplane.wait_for_background_build use the same check as
 scripts/test.sh).
 Standard library and snipcheck.harness.procid only: shell scripts run this file with the system python3.
 """

@@ -1,7 +1,7 @@
 """The vocabulary of checks a manifest may name: tier, implementing tests, and the settings each reads.
 
 A check is implemented by the test modules listed in `tests`; each test marked
-`@pytest.mark.check(NAME)` records a result for every snippet it covers (see tests/conftest.py).
+`@pytest.mark.check(NAME)` records a result for every snippet it covers (see tests/recording.py).
 At the end of a run every declared (snippet, check) pair whose tier ran must have a result, so a
 check cannot be declared and silently never run.
 

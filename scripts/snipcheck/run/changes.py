@@ -4,7 +4,8 @@
 
 BASE defaults to the merge base with `main` (or `origin/main`); the diff includes uncommitted and
 untracked files. The rules:
-- the suite's machinery (scripts/snipcheck, the image kit, tests/conftest.py, tests/support.py, the
+- the suite's machinery (scripts/snipcheck, the image kit, tests/conftest.py and its two plugins
+  tests/scheduling.py and tests/recording.py, tests/support.py, the
   requirements, pyproject.toml, setup scripts) -> everything;
 - a tier's helper module (tests/<tier>/conftest.py or any non-test module there) -> that whole tier;
 - a test module -> that module;
@@ -47,6 +48,8 @@ EVERYTHING = (
     "scripts/test.sh",
     "scripts/install-",
     "tests/conftest.py",
+    "tests/scheduling.py",
+    "tests/recording.py",
     "tests/support.py",
     "requirements",
     "pyproject.toml",
