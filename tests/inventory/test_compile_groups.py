@@ -14,8 +14,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import scheduling
 
+import scheduling
 from snipcheck.model.paths import ROOT
 from support import nested_pytest_env
 
