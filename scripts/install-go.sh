@@ -15,7 +15,7 @@ have_go() { # have_go GO -> is it >= 1.26?
 # this marker inside, so a killed install never leaves a half Go that a later run would take (review L2)
 DEST="$ROOT/build/tools/go"
 MARK=.snipcheck-complete
-# the machine's own Go first (SNIPCHECK_NO_MACHINE_GO=1 skips it: the script's test, tests/inventory/test_install_go.py)
+# the machine's own Go first (SNIPCHECK_NO_MACHINE_GO=1 skips it: the script's test, tests/inventory/machinery/test_install_go.py)
 machine=("$(command -v go || true)" /usr/local/go/bin/go)
 [ "${SNIPCHECK_NO_MACHINE_GO:-0}" = 1 ] && machine=()
 for cand in "${machine[@]}" "$DEST/bin/go"; do

@@ -82,7 +82,11 @@ PARALLEL_BY_SNIPPET = ("images", "compose")
 ONE_WORKER = ("site", "cluster", "service")
 # The node's tests wait more than they compute (rollouts, probes): a group of their own, beside the API
 # server's; test_hoststate and test_nodejournal join it: they play a node on the host (and hold its lock).
-NODE_MODULES = ("tests/cluster/test_node.py", "tests/cluster/test_hoststate.py", "tests/cluster/test_nodejournal.py")
+NODE_MODULES = (
+    "tests/cluster/test_node.py",
+    "tests/cluster/machinery/test_hoststate.py",
+    "tests/cluster/machinery/test_nodejournal.py",
+)
 NODE_GROUP = "cluster-node"
 # The order groups are handed to workers while setup.sh builds the Kubernetes binaries in the background
 # (scripts/test.sh then passes --no-loadscope-reorder; otherwise xdist starts the largest groups first):

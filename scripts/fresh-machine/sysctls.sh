@@ -5,7 +5,7 @@
 # journal disappears with the container, so measure.sh keeps the values itself (review M12):
 #   host_sysctls_save      records them (before the container runs)
 #   host_sysctls_restore   writes back any that changed, naming each (measure.sh's EXIT trap)
-# SYSCTL_ROOT (default /proc/sys) exists for the functions' own test (tests/inventory/test_fresh_machine_sysctls.py).
+# SYSCTL_ROOT (default /proc/sys) exists for the functions' own test (tests/inventory/machinery/test_fresh_machine_sysctls.py).
 HOST_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
 declare -A HOST_SYSCTLS_SAVED=()

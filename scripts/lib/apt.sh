@@ -21,7 +21,7 @@
 # unit is named; `systemctl enable UNIT` brings it back.
 # SNIPCHECK_APT_LOCK (a lock file; its directory is checked the same way), SNIPCHECK_APT_LOCK_WAIT
 # (seconds, default 1200) and SNIPCHECK_POLICY_RC (default /usr/sbin/policy-rc.d) exist for the script's
-# own tests (tests/inventory/test_apt_lock.py).
+# own tests (tests/inventory/machinery/test_apt_lock.py).
 APT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 apt_lock_file() {

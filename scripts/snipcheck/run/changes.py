@@ -21,7 +21,7 @@ untracked files. The rules:
 - what only the always-run tiers read (ALWAYS_ONLY: the README, the original, lint configurations), and
   every Markdown file outside docs/ and snippets/ (the guides, the maintainers' notes beside the code,
   dev/) -> only those.
-Every tracked file falls under one of these rules (`classify`; tests/inventory/test_changes.py checks
+Every tracked file falls under one of these rules (`classify`; tests/inventory/machinery/test_changes.py checks
 it), so a new kind of file cannot slip through a pull request unchecked.
 The inventory and static tiers always run whole: they are cheap and read everything.
 """

@@ -64,7 +64,7 @@ def test_save_and_export_are_read_as_streams(engine: None, tmp_path: Path) -> No
         assert "sub/big.bin" in names, names
     finally:
         dk.remove_image(tag)
-    # that stopping early ends `docker save`: tests/inventory/test_docker_stream.py (a stand-in that
+    # that stopping early ends `docker save`: tests/inventory/machinery/test_docker_stream.py (a stand-in that
     # would outlive its reader; a real one dies of SIGPIPE on its own, so it cannot show it)
 
 

@@ -41,7 +41,11 @@ def shell_rm_rfs(files: list[Path]) -> list[str]:
 
 def test_python_removes_trees_only_through_saferm() -> None:
     files = [p for d in (SCRIPTS, ROOT / "tests") for p in d.rglob("*.py") if p != SAFERM]
-    found = [hit for hit in python_rmtrees(files) if not hit.startswith("tests/inventory/test_one_deletion_helper.py")]
+    found = [
+        hit
+        for hit in python_rmtrees(files)
+        if not hit.startswith("tests/inventory/machinery/test_one_deletion_helper.py")
+    ]
     assert not found, "remove trees with snipcheck.harness.saferm.remove_tree (never through a mount):\n" + "\n".join(
         found
     )

@@ -37,7 +37,7 @@ from snipcheck.harness.procid import ProcId
 
 pytestmark = [pytest.mark.service, pytest.mark.timeout(120)]
 
-HARNESS = Path(__file__).with_name("myapp_harness.py")
+HARNESS = Path(__file__).parents[1] / "myapp_harness.py"
 
 
 def psql(pg: Postgres, *args: str, password: str | None, user: str = DB_USER) -> subprocess.CompletedProcess:

@@ -67,7 +67,7 @@ def stream_contains(fh: IO[bytes], needle: bytes, chunk: int = 1 << 20) -> bool:
 # An image's filesystem is read through a created, never started container with `docker cp CID:/ -`,
 # not `docker export`: Docker 26.1 leaves the container's overlay mount behind on every export, even
 # after `docker rm`, and the mounts pin the deleted images' layers until the disk fills;
-# tests/images/test_image_reading.py fails if reading leaves a mount. Names in the archive start with
+# tests/images/machinery/test_image_reading.py fails if reading leaves a mount. Names in the archive start with
 # "/" (`/etc/passwd`).
 def filesystem_stream(cid: str) -> AbstractContextManager[IO[bytes]]:
     """The container's whole filesystem as a tar stream (see stream)."""
