@@ -137,101 +137,38 @@ def example3(node: Node, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     return facts
 
 
+STANDINS = Path(__file__).with_name("standins.yaml")
+
+
 def standins_manifest(node: Node, pg_image: str, redis_image: str, app_secret: dict[str, Any]) -> str:
-    """PostgreSQL (TLS, example 2's init.sql) in `database`, Redis in `cache`: what the ConfigMap names."""
+    """standins.yaml with its values filled in: PostgreSQL (TLS with a throw-away certificate, example 2's
+    init.sql) in `database`, Redis in `cache` — what the ConfigMap names."""
     key, crt = node.workdir / "pg.key", node.workdir / "pg.crt"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
          "/CN=postgres.database.svc.cluster.local", "-keyout", str(key), "-out", str(crt)],
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
-    password = app_secret["stringData"]["DB_PASSWORD"]
+    values = {
+        "PG_IMAGE": pg_image,
+        "REDIS_IMAGE": redis_image,
+        "DB_PASSWORD": app_secret["stringData"]["DB_PASSWORD"],
+        "TLS_CRT": crt.read_text(),
+        "TLS_KEY": key.read_text(),
+        "INIT_SQL": (APP / "scripts" / "init.sql").read_text(),
+    }
 
-    def deployment(ns: str, name: str, image: str, port: int, ready: list[str], spec: dict[str, Any]) -> list[dict]:
-        container = {
-            "name": name,
-            "image": image,
-            "imagePullPolicy": "Never",
-            "ports": [{"containerPort": port}],
-            "readinessProbe": {"exec": {"command": ready}, "periodSeconds": 2},
-            **spec.pop("container", {}),
-        }
-        return [
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
-            {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "metadata": {"name": name, "namespace": ns},
-                "spec": {
-                    "replicas": 1,
-                    "selector": {"matchLabels": {"app": name}},
-                    "template": {
-                        "metadata": {"labels": {"app": name}},
-                        "spec": {"containers": [container], **spec},
-                    },
-                },
-            },
-            {
-                "apiVersion": "v1",
-                "kind": "Service",
-                "metadata": {"name": name, "namespace": ns},
-                "spec": {"selector": {"app": name}, "ports": [{"port": port, "targetPort": port}]},
-            },
-        ]
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        if isinstance(value, str) and value.startswith("${") and value.endswith("}"):
+            return values[value[2:-1]]  # a KeyError names a placeholder the test does not fill
+        return value
 
-    pg = deployment(
-        "database",
-        "postgres",
-        pg_image,
-        5432,
-        ["pg_isready", "-U", "myapp", "-d", "myapp", "-h", "127.0.0.1"],
-        {
-            "container": {
-                "args": [
-                    "postgres",
-                    "-c",
-                    "ssl=on",
-                    "-c",
-                    "ssl_cert_file=/tls/tls.crt",
-                    "-c",
-                    "ssl_key_file=/tls/tls.key",
-                ],
-                "env": [
-                    {"name": "POSTGRES_USER", "value": "myapp"},
-                    {"name": "POSTGRES_DB", "value": "myapp"},
-                    {"name": "POSTGRES_PASSWORD", "value": password},
-                ],
-                "volumeMounts": [
-                    {"name": "tls", "mountPath": "/tls"},
-                    {"name": "init", "mountPath": "/docker-entrypoint-initdb.d"},
-                ],
-            },
-            "securityContext": {"fsGroup": 70},  # the image's postgres group may read the key (0640)
-            "volumes": [
-                {"name": "tls", "secret": {"secretName": "postgres-tls", "defaultMode": 0o640}},
-                {"name": "init", "configMap": {"name": "postgres-init"}},
-            ],
-        },
-    )
-    pg += [
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "postgres-tls", "namespace": "database"},
-            "type": "kubernetes.io/tls",
-            "stringData": {"tls.crt": crt.read_text(), "tls.key": key.read_text()},
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": "postgres-init", "namespace": "database"},
-            "data": {"init.sql": (APP / "scripts" / "init.sql").read_text()},
-        },
-    ]
-    redis = deployment("cache", "redis", redis_image, 6379, ["redis-cli", "ping"], {})
-    # namespaces first, so that `apply` finds them
-    ordered = sorted(pg + redis, key=lambda d: d["kind"] != "Namespace")
-    return "\n---\n".join(json.dumps(d) for d in ordered)
+    docs = [fill(d) for d in yaml.safe_load_all(STANDINS.read_text(encoding="utf-8")) if d]
+    return "\n---\n".join(json.dumps(d) for d in docs)
 
 
 def rollout(node: Node, ns: str, name: str, timeout: int = 240) -> None:

@@ -32,6 +32,7 @@ def project_yaml() -> list[Path]:
     files += sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
     files += manifest.manifest_files(SNIPPETS)
     files += sorted((ROOT / "scripts" / "snipcheck").rglob("*.yaml"))  # the harness's data (CoreDNS objects)
+    files += sorted((ROOT / "tests").rglob("*.yaml"))  # the tests' data (the node's stand-ins)
     return [f for f in files if f.is_file()]
 
 
