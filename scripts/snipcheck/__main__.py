@@ -4,6 +4,7 @@
     explain PATH|PAGE:LINE                 an entry's settings, pages, checks, tests, proof line, last result
     new SNIPPET --page docs/PAGE.md        scaffold a new code block: manifest entry, includes in both languages
     comments [--missing|--stale] [DIR]     what the Russian comment catalogs lack or no longer match
+    comments --add SNIPPET ENGLISH RUSSIAN one comment's Russian text into its catalog
     stamp [--check] [PAGES...]             record which Russian page an English translation was made from
     changes [BASE] [--write FILE]          what a diff can affect (scripts/test.sh --changed)
     merge-reports OUT REPORT...            one report from parallel CI jobs' reports
@@ -36,14 +37,20 @@ def _parser() -> argparse.ArgumentParser:
     nw = sub.add_parser("new", help="scaffold a code block: manifest entry and includes in both languages")
     nw.add_argument("snippet", help="the file under snippets/, e.g. docker/healthcheck/Dockerfile (must exist)")
     nw.add_argument("--page", required=True, help="the Russian page that shows it, e.g. docs/docker.md")
-    nw.add_argument("--after", help="heading text of the Russian page to put the block under (default: the end)")
-    nw.add_argument("--after-en", help="heading text of the English page to put the block under")
+    nw.add_argument("--after", help="heading text or anchor id (both pages) to put the block under (default: the end)")
+    nw.add_argument("--after-en", help="heading text of the English page, when --after is the Russian text")
     nw.add_argument("--section", help="a named section of the file to include (default: the whole file)")
     nw.add_argument("--lang", help="the code fence's language (default: from the file's kind)")
     c = sub.add_parser("comments", help="Russian comment catalogs: missing and stale entries per snippet directory")
     c.add_argument("--missing", action="store_true", help="only comments without Russian text")
     c.add_argument("--stale", action="store_true", help="only catalog entries that match no comment")
     c.add_argument("dir", nargs="?", help="a top-level snippet directory, e.g. docker")
+    c.add_argument(
+        "--add",
+        nargs=3,
+        metavar=("SNIPPET", "ENGLISH", "RUSSIAN"),
+        help="add one comment's Russian text to the snippet's catalog (the comment's English text as shown)",
+    )
     sub.add_parser("stamp", help="translation stamps of the English pages (--help for its options)", add_help=False)
     ch = sub.add_parser("changes", help="the snippets and test modules a diff can affect, and why")
     ch.add_argument("base", nargs="?", help="commit to diff against (default: the merge base with main)")
@@ -158,8 +165,17 @@ def _cache_state(args: argparse.Namespace) -> int:
 
 def _comments(args: argparse.Namespace) -> int:
     from .i18n import catalog, comments
-    from .model.paths import DOCS, SNIPPETS
+    from .model.paths import DOCS, SNIPPETS, rel
 
+    if args.add:
+        snippet, english, russian = args.add
+        try:
+            cat, line = catalog.add_entry(snippet.removeprefix("snippets/"), english, russian)
+        except catalog.CatalogError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{rel(cat)}:{line}: {english!r} -> {russian!r}")
+        return 0
     report = comments.check(SNIPPETS, comments.page_includes(DOCS, SNIPPETS))
     groups = []
     if args.missing or not args.stale:

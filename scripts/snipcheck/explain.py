@@ -1,9 +1,12 @@
 """`python -m snipcheck explain PATH`: everything about one snippet, for contributors.
 
 PATH is a snippet path (`docker/bad/Dockerfile`, optionally prefixed with `snippets/`) or a page
-and line (`docs/docker.md:11`, the line of or inside a code block). Prints the pages including it
-in each language (file:line), its manifest entry (file:line), every check with the tests that
-implement it, and the last run's results with their figures.
+and line (`docs/docker.md:11`, the line of or inside a code block). Prints its manifest entry
+(file:line) with the settings its checks will use (the entry's own and the defaults), the pages
+including it in each language (file:line), its comment catalog, every check with the tests that
+implement it (and the tests that cover it by a `covers` marker), the proof line a reader sees under the
+block in each language, and the last run's results with their figures. For a path that is not declared
+it prints what to do to add it.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .i18n import catalog
 from .model import manifest, pages
 from .model.checks import CHECKS
 from .model.figures import with_unit
 from .model.pages import page_lang
-from .model.paths import DOCS, REPORT, ROOT, SNIPPETS, rel
+from .model.paths import DOCS, REPORT, ROOT, SNIPPETS, TESTS, rel
 from .run.results import Results, head_commit, load
-from .site import pagemarks
+from .site import pagemarks, proof
 
 
 class ExplainError(ValueError):
@@ -66,12 +70,55 @@ def implementing_tests(check: str) -> list[str]:
     return found or list(CHECKS[check].tests)
 
 
+def covering_tests(path: str) -> list[str]:
+    """Tests that name the snippet in a `covers(...)` marker (besides the ones its checks parametrise)."""
+    found = []
+    for test_file in sorted(TESTS.rglob("test_*.py")):
+        text = test_file.read_text(encoding="utf-8")
+        for m in re.finditer(r"covers\(([^)]*)\)", text):
+            if f'"{path}"' in m[1] or f"'{path}'" in m[1]:
+                fn = re.compile(r"^def (\w+)", re.M).search(text, m.end())
+                found.append(f"{rel(test_file)}::{fn[1] if fn else '?'}")
+    return found
+
+
+def todo_for(path: str) -> str:
+    """What to do to add an undeclared file (CONTRIBUTING.md, "Add a code block")."""
+    file = SNIPPETS / path
+    first = (
+        f"snippets/{path} exists but is not declared. To add it:"
+        if file.is_file()
+        else f"snippets/{path} does not exist. To add a code block:\n  0. write the file snippets/{path}"
+    )
+    return "\n".join(
+        [
+            first,
+            f"  1. python -m snipcheck new {path} --page docs/PAGE.md [--after HEADING-ID]   (declares it in the "
+            "nearest manifest.yaml, includes it in the Russian page and its English twin, re-stamps the twin)",
+            "  2. the settings its checks read, `expect: fails` and a `claim:` for a ❌ example",
+            f"  3. the Russian text of its comments: python -m snipcheck comments --add {path} ENGLISH RUSSIAN",
+            f"  4. python -m snipcheck explain {path}, then bash scripts/test.sh --changed",
+            '(CONTRIBUTING.md, "Add a code block", says the same step by step.)',
+        ]
+    )
+
+
+def proof_lines(snip: manifest.Snippet, results: Results) -> list[str]:
+    """The line under the block as the site shows it, per language (plain text)."""
+    out = []
+    for lang in pages.LANGS:
+        ctx = proof.Context(results, lang, head_commit())
+        state = proof.snippet_state(snip, results) if results.present else "no report"
+        out.append(f"  {lang}: [{state}] {proof.summary(snip, ctx)}")
+    return out
+
+
 def explain(arg: str, results: Results | None = None) -> str:
     snippets = manifest.load(SNIPPETS)
     path = resolve(arg)
     snip = snippets.get(path)
     if snip is None:
-        raise ExplainError(f"{arg}: not a declared snippet (looked for snippets/{path} in the manifests)")
+        raise ExplainError(f"{arg}: not a declared snippet\n{todo_for(path)}")
     results = load(REPORT) if results is None else results
     out = [f"snippets/{snip.path}", f"  kind {snip.kind}, expect {snip.expect}"]
     if snip.claim:
@@ -79,6 +126,18 @@ def explain(arg: str, results: Results | None = None) -> str:
     if snip.reason:
         out.append(f"  reason: {snip.reason}")
     out.append(f"manifest entry: {rel(snip.manifest)}:{snip.line}")
+    effective = snip.effective_settings()
+    if effective:
+        out.append("settings (the entry's own; a default where it says so):")
+        for key, value in effective.items():
+            if isinstance(value, dict):
+                own = snip.settings.get(key) or {}
+                shown = ", ".join(f"{k}: {v}" + ("" if k in own else " (default)") for k, v in value.items())
+                out.append(f"  {key}: {{{shown}}}")
+            else:
+                out.append(f"  {key}: {value}")
+    cat, key = catalog.catalog_for(snip.path)
+    out.append(f"comment catalog: {rel(cat)} → {key!r}")
     includes = pages.all_includes(DOCS, SNIPPETS)
     out.append("included by:")
     for lang in ("ru", "en"):
@@ -102,7 +161,7 @@ def explain(arg: str, results: Results | None = None) -> str:
         out.append("  none (illustrative)")
     for check in snip.checks:
         spec = CHECKS[check]
-        out.append(f"  {check} [{spec.tier}] — {spec.what}")
+        out.append(f"  {check} [{spec.tier}] — {spec.what['en']}")
         for test in implementing_tests(check):
             out.append(f"    implemented by {test}")
         recs = results.records(snip.path, check)
@@ -119,4 +178,10 @@ def explain(arg: str, results: Results | None = None) -> str:
                 out.append(f"      {figures}")
             if rec.get("error"):
                 out.append(f"      error: {str(rec['error']).strip().splitlines()[-1]}")
+    covering = covering_tests(snip.path)
+    if covering:
+        out.append("also covered by:")
+        out += [f"  {test}" for test in covering]
+    out.append("proof line under the block:")
+    out += proof_lines(snip, results)
     return "\n".join(out)

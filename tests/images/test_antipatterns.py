@@ -48,12 +48,12 @@ def image_files(tag: str) -> set[str]:
 
 
 def shell_form_sigterm(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
-    run = snippet.settings.get("run") or {}
+    run = snippet.settings_for("run")
     grace = int(run.get("stop_timeout", 5))
     built = builder.build(snippet)
-    cid = dk.run_detached(built.tag, ports=[str(run.get("port", 8080))], env=app_env(snippet))
+    cid = dk.run_detached(built.tag, ports=[str(run["port"])], env=app_env(snippet))
     cleanup.append(cid)
-    wait_http_ok(cid, run.get("port", 8080), run.get("health", "/health/live"), 30)
+    wait_http_ok(cid, run["port"], run["health"], 30)
     start = time.monotonic()
     dk.docker("stop", "-t", str(grace), cid, timeout=grace + 30)
     elapsed = time.monotonic() - start
@@ -196,11 +196,11 @@ def single_stage_size(snippet: Snippet, builder, cleanup: list[str], measure: di
 
 
 def runs_as_root(snippet: Snippet, builder, cleanup: list[str], measure: dict, tmp: Path) -> None:
-    run = snippet.settings.get("run") or {}
+    run = snippet.settings_for("run")
     built = builder.build(snippet)
-    cid = dk.run_detached(built.tag, ports=[str(run.get("port", 8080))], env=app_env(snippet))
+    cid = dk.run_detached(built.tag, ports=[str(run["port"])], env=app_env(snippet))
     cleanup.append(cid)
-    wait_http_ok(cid, run.get("port", 8080), run.get("health", "/health/live"), 60)
+    wait_http_ok(cid, run["port"], run["health"], 60)
     uid = process_uid(cid)
     measure["uid"] = uid
     assert uid == 0, f"the text says this image runs as root; the process uid is {uid}"
@@ -229,8 +229,8 @@ def no_sigterm_handling(snippet: Snippet, builder, cleanup: list[str], measure: 
     """A Go program without signal handling, packaged by `harness:` with PROGRAM=`program:`:
     `docker stop` ends it at once (Go's default SIGTERM action), and a request in flight gets no answer."""
     harness = manifest.load()[snippet.settings["harness"]]
-    run = harness.settings.get("run") or {}
-    port, path = int(run.get("port", 8080)), snippet.settings.get("slow_path", "/work")
+    run = harness.settings_for("run")
+    port, path = int(run["port"]), snippet.settings.get("slow_path", "/work")
     built = builder.build(
         harness, extra_args={"PROGRAM": snippet.settings["program"]}, variant=slug(snippet.settings["program"])
     )

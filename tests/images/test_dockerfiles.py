@@ -36,7 +36,7 @@ def _compare_start(other: Snippet, builder, cleanup: list[str], port: int, run: 
     started = time.monotonic()
     cid = dk.run_detached(built.tag, ports=[str(port)], extra=list(HARDENED), env=app_env(other))
     cleanup.append(cid)
-    wait_http_ok(cid, port, run.get("health", "/health/live"), 30)
+    wait_http_ok(cid, port, run["health"], 30)
     return {
         "compared_with": other.path,
         "compared_image_mb": round(built.size / 1e6, 1),
@@ -117,10 +117,10 @@ def _cached(steps: dict[str, bool], instruction: str) -> bool | None:
 def test_image_runs_as_the_text_claims(
     snippet: Snippet, builder, container_cleanup: list[str], measure: dict, tmp_path: Path
 ) -> None:
-    run = snippet.settings.get("run") or {}
+    run = snippet.settings_for("run")
     build_args = (snippet.settings.get("build") or {}).get("args") or {}
     built = builder.build(snippet)
-    port = int(run.get("port", 8080))
+    port = int(run["port"])
     extra = [] if run.get("writable") else list(HARDENED)
     if built.dockerfile.healthcheck:
         extra += ["--health-interval", "1s"]  # same probe command, polled faster than the 30 s default
@@ -128,7 +128,7 @@ def test_image_runs_as_the_text_claims(
     cid = dk.run_detached(built.tag, ports=[str(port)], extra=extra, env=app_env(snippet))
     container_cleanup.append(cid)
     measure.update(image_mb=round(built.size / 1e6, 1), hardened=not run.get("writable"), image_sources=built.sources)
-    wait_http_ok(cid, port, run.get("health", "/health/live"), 30)
+    wait_http_ok(cid, port, run["health"], 30)
     measure["seconds_to_http_200"] = round(time.monotonic() - started, 2)
     base = f"http://127.0.0.1:{dk.host_port(cid, port)}"
     if built.dockerfile.healthcheck:

@@ -4,6 +4,7 @@ error, and rendering a snippet with their text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,40 @@ def catalog_for(snippet_path: str, catalogs: Path = CATALOGS) -> tuple[Path, str
     """The catalog a snippet's entries belong in, and the snippet's key there."""
     top, _, rest = snippet_path.partition("/")
     return catalogs / f"{top}.yaml", rest
+
+
+def add_entry(snippet_path: str, english: str, russian: str, catalogs: Path = CATALOGS) -> tuple[Path, int]:
+    """Add one comment's Russian text to the catalog of `snippet_path` (under its key, which is added at the
+    end when missing); the file is loaded again and put back as it was if the result does not load.
+    Returns (catalog, line of the new entry)."""
+    cat, key = catalog_for(snippet_path, catalogs)
+    if not english.strip() or not russian.strip() or "\n" in english + russian:
+        raise CatalogError(f"{cat}: an entry is one comment line of English and its Russian text, both non-empty")
+    before = cat.read_text(encoding="utf-8") if cat.is_file() else "files:\n"
+    known = load_catalogs(catalogs).get(snippet_path)
+    if known and english in known.entries:
+        e = known.entries[english]
+        raise CatalogError(f"{e.catalog}:{e.line}: {english!r} has Russian text already: {e.russian!r}")
+    line = f"    {json.dumps(english, ensure_ascii=False)}: {json.dumps(russian, ensure_ascii=False)}"
+    lines = before.rstrip("\n").split("\n")
+    heads = {f"  {key}:", f"  {json.dumps(key)}:", f"  '{key}':"}
+    at = next((i for i, x in enumerate(lines) if x.rstrip() in heads), None)
+    if at is None:
+        lines += [f"  {json.dumps(key)}:", line]
+        where = len(lines)
+    else:
+        end = at + 1
+        while end < len(lines) and (lines[end].startswith("    ") or not lines[end].strip()):
+            end += 1
+        lines.insert(end, line)
+        where = end + 1
+    cat.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        load_catalogs(catalogs)
+    except CatalogError:
+        cat.write_text(before, encoding="utf-8")
+        raise
+    return cat, where
 
 
 # ---- rendering ------------------------------------------------------------------------------

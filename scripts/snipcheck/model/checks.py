@@ -67,7 +67,8 @@ RUN = Record(
         "writable": BOOL,
         "version_endpoint": BOOL,
         "json": Record({"path": STR, "expect": MapOf(STR)}, required=("path",)),
-    }
+    },
+    defaults={"port": 8080, "health": "/health/live"},  # the chapter's service listens there
 )
 COMPOSE = Record(
     {

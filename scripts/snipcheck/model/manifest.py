@@ -69,6 +69,21 @@ class Snippet:
     def where(self) -> str:
         return f"{self.manifest}:{self.line}"
 
+    def settings_for(self, key: str) -> dict[str, Any]:
+        """A mapping setting (`run`, `build`, ...) with the defaults its spec declares for what the entry
+        leaves out: what the tests use, and what `explain` shows."""
+        spec = allowed_settings(self.checks).get(key)
+        defaults = spec.defaults if isinstance(spec, schema.Record) else {}
+        return {**defaults, **(self.settings.get(key) or {})}
+
+    def effective_settings(self) -> dict[str, Any]:
+        """Every setting the entry's checks will use: its own, and the defaults of mapping settings."""
+        out = dict(self.settings)
+        for key, spec in allowed_settings(self.checks).items():
+            if isinstance(spec, schema.Record) and (spec.defaults or key in out):
+                out[key] = self.settings_for(key)
+        return out
+
 
 class _LineLoader(yaml.SafeLoader):
     pass

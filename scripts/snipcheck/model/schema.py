@@ -89,6 +89,8 @@ class Record(Spec):
     fields: dict[str, Spec]
     required: tuple[str, ...] = ()
     doc: str = field(default="", compare=False)
+    # what a test uses for a key the entry leaves out (Snippet.settings_for; `explain` shows them)
+    defaults: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def check(self, value: Any, path: tuple[str, ...]) -> list[Problem]:
         if not isinstance(value, Mapping):
