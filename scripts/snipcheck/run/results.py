@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..model.checks import TIERS
 from ..model.paths import REPORT, ROOT
 
 
@@ -83,12 +84,6 @@ def head_commit(root: Path = ROOT) -> str | None:
     return res.stdout.strip() or None if res.returncode == 0 else None
 
 
-ROW_HEADER = (
-    "| date (UTC) | commit | run | setup s | wall s | passed | failed | skipped | tiers (s) |\n"
-    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
-)
-
-
 def row(path: Path = REPORT) -> str:
     """One Markdown row of dev/measurements.md from a run report: when, which commit, cold or warm, setup
     and wall seconds, the counts and each tier's seconds — written by a command, never by hand."""
@@ -106,7 +101,10 @@ def row(path: Path = REPORT) -> str:
     started = datetime.datetime.fromtimestamp(float(meta["started"]), datetime.UTC).strftime("%Y-%m-%d %H:%M")
     run_kind = (meta.get("caches_at_start") or {}).get("run_kind", "unknown")
     wall = meta.get("wall_seconds_with_setup") or meta.get("wall_seconds")
-    spans = ", ".join(f"{name} {t.get('seconds', 0):.0f}" for name, t in tiers.items())
+    order = {name: i for i, name in enumerate(TIERS)}
+    spans = ", ".join(
+        f"{name} {t.get('seconds', 0):.0f}" for name, t in sorted(tiers.items(), key=lambda kv: order.get(kv[0], 99))
+    )
     cells = [
         started,
         (meta.get("commit") or "unknown")[:12],

@@ -57,11 +57,43 @@ def run(results: Results, lang: str, head: str | None) -> str:
         ),
         (t(lang, "идентификатор прогона", "run id"), f"`{m.get('run_id', '?')}`"),
         (t(lang, "время всего прогона", "wall time"), f"{m.get('wall_seconds', '?')} s"),
+        *_setup_rows(m, lang),
         (t(lang, "CI", "CI"), t(lang, "да", "yes") if m.get("ci") else t(lang, "нет", "no")),
         (t(lang, "источник базовых образов", "base image mode"), f"`{m.get('image_source_mode', '?')}`"),
     ]
     head_row = t(lang, "| что | значение |", "| what | value |")
     return "\n".join([head_row, "| --- | --- |", *(f"| {a} | {_cell(b)} |" for a, b in rows)])
+
+
+RUN_KINDS = {
+    "cold": ("холодный: все кэши были пусты", "cold: every cache was empty"),
+    "warm": ("тёплый: ни один кэш не был пуст", "warm: no cache was empty"),
+    "partial": ("частично тёплый: часть кэшей была пуста", "partial: some caches were empty"),
+}
+
+
+def _setup_rows(m: dict, lang: str) -> list[tuple[str, str]]:
+    """The setup's time, the whole run's with it, cold or warm, and the lowest free disk — the figures a
+    README would otherwise carry by hand (the report holds them: tests/recording.py)."""
+    rows = []
+    if m.get("setup_seconds"):
+        rows.append((t(lang, "подготовка (setup)", "setup"), f"{m['setup_seconds']} s"))
+    if m.get("wall_seconds_with_setup") is not None:
+        rows.append((t(lang, "всего с подготовкой", "wall time with setup"), f"{m['wall_seconds_with_setup']} s"))
+    kind = (m.get("caches_at_start") or {}).get("run_kind")
+    if kind:
+        ru, en = RUN_KINDS.get(kind, (kind, kind))
+        rows.append((t(lang, "кэши на старте", "caches at the start"), t(lang, ru, en)))
+    disk = m.get("disk") or {}
+    if disk.get("lowest_free_gb") is not None:
+        after = disk.get("lowest_after") or "?"
+        rows.append(
+            (
+                t(lang, "меньше всего свободного места", "lowest free disk"),
+                f"{disk['lowest_free_gb']} GB ({disk.get('path', '?')}; " + t(lang, "после ", "after ") + f"`{after}`)",
+            )
+        )
+    return rows
 
 
 def tools(results: Results, lang: str) -> str:
