@@ -15,7 +15,7 @@ Problem = tuple[tuple[str, ...], str]
 
 
 class Spec:
-    """What a setting may hold; `describe()` is used in error messages and the README."""
+    """What a setting may hold; `describe()` is used in error messages."""
 
     def check(self, value: Any, path: tuple[str, ...]) -> list[Problem]:
         raise NotImplementedError
