@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import CHROMIUM, LAUNCH_ARGS, require_browser, serve
 
+from browser import CHROMIUM, LAUNCH_ARGS, require_browser, serve
 from snipcheck.harness import saferm
 from snipcheck.model.paths import BUILD
 from snipcheck.site import build as sitebuild

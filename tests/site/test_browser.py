@@ -11,16 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import (
-    PhoneWalks,
-    Tour,
-    again_after_network_change,
-    context,
-    require_browser,
-    search_problems,
-)
-from browser import tour as browser_tour
 
+from browser import context, require_browser
+from browser_checks import PhoneWalks, Tour, again_after_network_change, search_problems
+from browser_checks import tour as browser_tour
 from snipcheck.model.paths import DOCS, rel
 from snipcheck.site.build import BuiltPage, built_pages
 from support import selection

@@ -10,19 +10,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from browser import (
-    PHONE,
-    code_block_problems,
-    context,
-    copy_site,
-    load_problems,
-    open_page,
-    search_problems,
-    serve,
-    sideways_problems,
-    switch_problems,
-)
 
+from browser import PHONE, context, copy_site, open_page, serve
+from browser_checks import code_block_problems, load_problems, search_problems, sideways_problems, switch_problems
 from snipcheck.site import build as sitebuild
 from snipcheck.site.build import built_pages
 
