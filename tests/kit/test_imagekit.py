@@ -7,6 +7,7 @@ import tarfile
 import pytest
 
 from snipcheck.harness import imagekit
+from snipcheck.harness.docker import buildkit
 from snipcheck.harness.docker import cli as dk
 from snipcheck.harness.imagekit import build
 from support import require
@@ -77,8 +78,8 @@ def test_kit_names_are_its_own() -> None:
     for recipe in imagekit.RECIPES:
         assert all(image.startswith(imagekit.KIT_PREFIX) for image in recipe.images), recipe.key
     assert imagekit.recipe_for("docker.io/library/postgres:16-alpine") is imagekit.BY_REF["postgres:16-alpine"]
-    assert imagekit.docker.context_name("docker.io/library/golang:1.26") == "golang:1.26"
-    assert imagekit.docker.context_name("gcr.io/distroless/static-debian12:latest") == (
+    assert buildkit.context_name("docker.io/library/golang:1.26") == "golang:1.26"
+    assert buildkit.context_name("gcr.io/distroless/static-debian12:latest") == (
         "gcr.io/distroless/static-debian12"
     )
 
@@ -92,7 +93,7 @@ def test_builds_get_the_kit_as_named_contexts(monkeypatch: pytest.MonkeyPatch, t
         "COPY --from=alpine:3.20 /etc/os-release /x\n"
     )
     monkeypatch.setattr(imagekit.source, "_mode_cache", "local")
-    contexts, args = imagekit.docker.kit_inputs(dockerfile)
+    contexts, args = buildkit.kit_inputs(dockerfile)
     assert contexts == {
         "golang:1.26-bookworm": "docker-image://snipcheck.local/golang:1.26-bookworm",
         "gcr.io/distroless/static-debian12:nonroot": "docker-image://snipcheck.local/gcr.io/distroless/static-debian12:nonroot",
@@ -100,7 +101,7 @@ def test_builds_get_the_kit_as_named_contexts(monkeypatch: pytest.MonkeyPatch, t
     assert args == {"BUILDKIT_SYNTAX": "snipcheck.local/docker/dockerfile:1"}
     # a context the caller chose (a platform variant) wins; build args resolve FROM ${BASE}
     given = {"golang:1.26-bookworm": "docker-image://elsewhere"}
-    contexts, _ = imagekit.docker.kit_inputs(dockerfile, {"BASE": "gcr.io/distroless/base-debian12"}, given)
+    contexts, _ = buildkit.kit_inputs(dockerfile, {"BASE": "gcr.io/distroless/base-debian12"}, given)
     assert contexts == {
         "gcr.io/distroless/base-debian12": "docker-image://snipcheck.local/gcr.io/distroless/base-debian12:latest"
     }
@@ -108,7 +109,7 @@ def test_builds_get_the_kit_as_named_contexts(monkeypatch: pytest.MonkeyPatch, t
     assert imagekit.docker.stored("postgres:16-alpine") == "snipcheck.local/postgres:16-alpine"
     assert imagekit.docker.stored("alpine:3.20") == "alpine:3.20"
     monkeypatch.setattr(imagekit.source, "_mode_cache", "registry")
-    assert imagekit.docker.kit_inputs(dockerfile) == ({}, {})
+    assert buildkit.kit_inputs(dockerfile) == ({}, {})
     assert imagekit.docker.stored("golang:1.26-bookworm") == "golang:1.26-bookworm"
 
 
