@@ -79,9 +79,7 @@ def test_kit_names_are_its_own() -> None:
         assert all(image.startswith(imagekit.KIT_PREFIX) for image in recipe.images), recipe.key
     assert imagekit.recipe_for("docker.io/library/postgres:16-alpine") is imagekit.BY_REF["postgres:16-alpine"]
     assert buildkit.context_name("docker.io/library/golang:1.26") == "golang:1.26"
-    assert buildkit.context_name("gcr.io/distroless/static-debian12:latest") == (
-        "gcr.io/distroless/static-debian12"
-    )
+    assert buildkit.context_name("gcr.io/distroless/static-debian12:latest") == ("gcr.io/distroless/static-debian12")
 
 
 @pytest.mark.timeout(30)
