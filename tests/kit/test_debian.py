@@ -32,7 +32,9 @@ def test_debian_slim(kit_image) -> None:
         "ls /var/lib/apt/lists | grep -vc '^lock$\\|^partial$' || true; "
         "grep -h '^Suites:' /etc/apt/sources.list.d/debian.sources | tr '\\n' ' '; echo; "
         "test ! -e /etc/apt/sources.list && echo no-sources-list; "
-        "dpkg-query -W -f '${Package}\\n' | wc -l"
+        "dpkg-query -W -f '${Package}\\n' | wc -l; "
+        "test -e /etc/ssl/certs/ca-certificates.crt && echo ca-bundle || echo no-ca-bundle; "
+        "test -e /usr/share/zoneinfo/Europe/Moscow && echo zoneinfo || echo no-zoneinfo"
     )
     out = dk.run_once(image, "bash", "-c", script, timeout=60).stdout.splitlines()
     assert out[0] == "bookworm"
@@ -42,6 +44,10 @@ def test_debian_slim(kit_image) -> None:
     assert out[4].split() == ["Suites:", "bookworm", "bookworm-updates", "Suites:", "bookworm-security"]
     assert out[5] == "no-sources-list"
     packages = int(out[6])
+    # what docs/docker.md's comparison table says of debian-slim (errata #debian-slim-certs): minbase has no
+    # CA bundle (outgoing TLS fails until `apt-get install ca-certificates`), and bookworm's has tzdata
+    assert out[7] == "no-ca-bundle", "bookworm-slim has a CA bundle: the table's debian-slim row would be wrong"
+    assert out[8] == "zoneinfo", "bookworm-slim has no zoneinfo: the table's tzdata cell would be wrong"
     assert 70 <= packages <= 110, f"minbase has about 90 packages, found {packages}"
     size = dk.image_size(image)
     assert size < 100e6, f"{size / 1e6:.0f} MB: upstream bookworm-slim is about 75 MB"
