@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from snipcheck.harness import waiting
 from snipcheck.harness.docker import cli as dk
 from snipcheck.model import manifest
 from snipcheck.model.checks import TIERS
+from snipcheck.model.paths import ROOT
 from snipcheck.run import changes
 
 CALL_FAILED = pytest.StashKey[bool]()  # set by tests/recording.py when a test body fails
@@ -230,3 +232,26 @@ def tier_of(item: pytest.Item) -> str:
 def is_worker(config: pytest.Config) -> bool:
     """Is this an xdist worker (the controller writes the report and prints the summary)?"""
     return hasattr(config, "workerinput")
+
+
+def clone_of_checkout(dest: Path, commit: bool = False) -> Path:
+    """A clone of this checkout's HEAD with the working tree's changes (what a contributor runs), sharing
+    this checkout's venv; with `commit`, those changes are committed in the clone (so a later commit there
+    has HEAD~1 = this working tree)."""
+    git = ["git", "-c", "user.email=suite@example.invalid", "-c", "user.name=suite"]
+    subprocess.run(["git", "clone", "-q", "--shared", str(ROOT), str(dest)], check=True)
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    for line in status.splitlines():
+        path = line[3:].split(" -> ")[-1]
+        if (ROOT / path).is_file():
+            (dest / path).parent.mkdir(parents=True, exist_ok=True)
+            (dest / path).write_bytes((ROOT / path).read_bytes())
+        elif line[:2].strip() == "D":
+            (dest / path).unlink(missing_ok=True)
+    if status and commit:
+        subprocess.run([*git, "add", "-A"], cwd=dest, check=True, capture_output=True)
+        subprocess.run([*git, "commit", "-q", "-m", "the working tree"], cwd=dest, check=True, capture_output=True)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    return dest

@@ -105,12 +105,9 @@ def todo_for(path: str) -> str:
 
 def proof_lines(snip: manifest.Snippet, results: Results) -> list[str]:
     """The line under the block as the site shows it, per language (plain text)."""
-    out = []
-    for lang in pages.LANGS:
-        ctx = proof.Context(results, lang, head_commit())
-        state = proof.snippet_state(snip, results) if results.present else "no report"
-        out.append(f"  {lang}: [{state}] {proof.summary(snip, ctx)}")
-    return out
+    head = head_commit()
+    state = proof.snippet_state(snip, results) if results.present else "no report"
+    return [f"  {lang}: [{state}] {proof.summary(snip, proof.Context(results, lang, head))}" for lang in pages.LANGS]
 
 
 def explain(arg: str, results: Results | None = None) -> str:

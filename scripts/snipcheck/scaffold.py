@@ -79,9 +79,9 @@ def usual_checks(kind: str, snippets: dict[str, manifest.Snippet]) -> list[str]:
     return list(lists.most_common(1)[0][0]) if lists else []
 
 
-def nearest_manifest(path: str, snippets_dir: Path) -> Path:
-    folder = (snippets_dir / path).parent
-    while folder != snippets_dir.parent:
+def nearest_manifest(path: str, snippets: Path = SNIPPETS) -> Path:
+    folder = (snippets / path).parent
+    while folder != snippets.parent:
         candidate = folder / manifest.MANIFEST_NAME
         if candidate.is_file():
             return candidate
@@ -155,12 +155,11 @@ def plan(
     section: str | None = None,
     lang: str | None = None,
 ) -> Plan:
-    snippets_dir = SNIPPETS
     path = snippet.removeprefix("snippets/")
-    file = snippets_dir / path
+    file = SNIPPETS / path
     if not file.is_file():
         raise ScaffoldError(f"snippets/{path}: no such file — write the snippet first, then run `new`")
-    declared = manifest.load(snippets_dir)
+    declared = manifest.load(SNIPPETS)
     if path in declared:
         s = declared[path]
         raise ScaffoldError(f"snippets/{path} is declared already ({rel(s.manifest)}:{s.line}) — see `explain {path}`")
@@ -183,8 +182,8 @@ def plan(
     block = f'```{lang or FENCE_LANG[kind]}\n--8<-- "{target}"\n```'
     ru_text, ru_line = _with_block(ru_page.read_text(encoding="utf-8"), block, after, ru_page)
     en_text, en_line = _with_block(en_page.read_text(encoding="utf-8"), block, after_en or after, en_page)
-    mf = nearest_manifest(path, snippets_dir)
-    key = (snippets_dir / path).relative_to(mf.parent).as_posix()
+    mf = nearest_manifest(path)
+    key = (SNIPPETS / path).relative_to(mf.parent).as_posix()
     if checks:
         entry = f"  {key}:\n    kind: {kind}\n    checks: [{', '.join(checks)}]\n"
     else:
@@ -201,20 +200,12 @@ def plan(
     return Plan(mf, entry, kind, checks, ru_page, en_page, ru_text, en_text, ru_line, en_line, comments)
 
 
-def scaffold(
-    snippet: str,
-    page: str,
-    *,
-    after: str | None = None,
-    after_en: str | None = None,
-    section: str | None = None,
-    lang: str | None = None,
-) -> str:
-    """Do the plan (every check first, then the writes) and say what was done and what is left."""
-    p = plan(snippet, page, after=after, after_en=after_en, section=section, lang=lang)
-    docs = DOCS
+def scaffold(snippet: str, page: str, **where: str | None) -> str:
+    """Do the plan (every check first, then the writes) and say what was done and what is left; `where`
+    holds plan()'s placement options (after, after_en, section, lang)."""
+    p = plan(snippet, page, **where)
     path = snippet.removeprefix("snippets/")
-    stamp_was_current = parity.stamp_problem(p.en_page, docs) is None
+    stamp_was_current = parity.stamp_problem(p.en_page, DOCS) is None
     manifest_text = p.manifest_file.read_text(encoding="utf-8")
     p.manifest_file.write_text(manifest_text.rstrip("\n") + "\n" + p.entry, encoding="utf-8")
     p.ru_page.write_text(p.ru_text, encoding="utf-8")

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from snipcheck.model.paths import ROOT
-from support import nested_pytest_env
+from support import clone_of_checkout, nested_pytest_env
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(300)]
 
@@ -28,22 +27,10 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 def test_a_page_only_commit_runs_changed_end_to_end(tmp_path: Path, measure: dict) -> None:
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", "--shared", str(ROOT), str(clone)], check=True)
-    # the working tree's uncommitted machinery too (a contributor runs what they have)
-    status = _git(ROOT, "status", "--porcelain", "--untracked-files=all")
-    for line in status.splitlines():
-        path = line[3:]
-        if line[:2] != " D" and (ROOT / path).is_file():
-            (clone / path).parent.mkdir(parents=True, exist_ok=True)
-            (clone / path).write_bytes((ROOT / path).read_bytes())
-    if status:
-        _git(clone, "add", "-A")
-        _git(clone, "commit", "-q", "-m", "the working tree")
+    clone = clone_of_checkout(tmp_path / "clone", commit=True)
     page = clone / "docs" / "index.en.md"
     page.write_text(page.read_text(encoding="utf-8") + "\n<!-- a page-only change -->\n", encoding="utf-8")
     _git(clone, "commit", "-q", "-am", "a page-only change")
-    (clone / ".venv").symlink_to(ROOT / ".venv")  # the same pinned requirements: setup.sh reuses it
     env = nested_pytest_env(CI="true", NO_MKDOCS_2_WARNING="1")
     for key in ("SNIPCHECK_REPORT", "SNIPCHECK_STARTED", "SNIPCHECK_CACHES_AT_START", "PYTEST_XDIST_WORKER"):
         env.pop(key, None)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from snipcheck.model.paths import ROOT
-from support import nested_pytest_env
+from support import clone_of_checkout, nested_pytest_env
 
 pytestmark = [pytest.mark.inventory, pytest.mark.timeout(300)]
 
@@ -27,23 +27,6 @@ def worked_example(guide: Path = GUIDE) -> str:
     m = BLOCK.search(guide.read_text(encoding="utf-8"))
     assert m, f"{guide.name}: no `<!-- worked-example -->` bash block (the test runs exactly that block)"
     return m["script"]
-
-
-def clone_of_checkout(dest: Path) -> Path:
-    """A clone of HEAD with this working tree's changes, and the same venv."""
-    subprocess.run(["git", "clone", "-q", "--shared", str(ROOT), str(dest)], check=True)
-    status = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True
-    ).stdout
-    for line in status.splitlines():
-        path = line[3:].split(" -> ")[-1]
-        if (ROOT / path).is_file():
-            (dest / path).parent.mkdir(parents=True, exist_ok=True)
-            (dest / path).write_bytes((ROOT / path).read_bytes())
-        elif line[:2].strip() == "D":
-            (dest / path).unlink(missing_ok=True)
-    (dest / ".venv").symlink_to(ROOT / ".venv")
-    return dest
 
 
 def test_the_worked_example_adds_a_code_block_that_passes_the_inventory(tmp_path: Path, measure: dict) -> None:
