@@ -1,5 +1,6 @@
 """Fixtures for the compose tier: a compose project booted from a copy of snippets/, with ports on
-127.0.0.1 only, images from the registry or the local kit, and teardown that leaves nothing behind.
+127.0.0.1 only (host IPs as the files write them; every-interface ports moved to the loopback and
+reported), images from the registry or the local kit, and teardown that leaves nothing behind.
 
 Kit images (snipcheck.local/<upstream name>) reach the project through the test override only: `image:`
 of a service that runs an upstream image the kit stands in for, and `build.additional_contexts` (named
@@ -35,6 +36,7 @@ from snipcheck.harness.docker import cli as dk
 from snipcheck.model import dockerfile as dfile
 from snipcheck.model.manifest import MANIFEST_NAME, Snippet
 from snipcheck.model.paths import SNIPPETS
+from snipcheck.rules import exposure
 from support import CALL_FAILED, http_get, recording, require, skip_needs_registry, slug
 
 
@@ -46,6 +48,7 @@ class Stack:
     env_file: Path | None
     profiles: list[str]
     workdir: Path
+    reader_config: dict | None = None  # `docker compose config` of the reader's files, before the test override
 
     def compose(self, *args: str, timeout: float = 600, check: bool = True) -> dk.Result:
         return dk.compose(
@@ -88,12 +91,35 @@ class Stack:
             else json.loads(services)
         )
         measure["services"] = sorted(r["Service"] for r in rows)
+        measure["bindings"] = self.check_bindings(rows)
         for probe in (self.snippet.settings.get("compose") or {}).get("probes", []):
             url = f"http://127.0.0.1:{self.port(probe['service'], probe['port'])}{probe['path']}"
             status, body = http_get(url, timeout=10)
             assert status == probe.get("status", 200), f"{url}: HTTP {status} {body[:300]}"
             if "contains" in probe:
                 assert probe["contains"] in body, f"{url}: {probe['contains']!r} not in {body[:300]}"
+
+    def check_bindings(self, rows: list[dict]) -> list[str]:
+        """Each running container publishes on the host IP the reader's files give (the loopback for a
+        database); a port the files publish on every interface (declared public) is bound to 127.0.0.1 by
+        the test override, so the run never opens a port to the network. Returns `service:ip->target`."""
+        out: list[str] = []
+        wrong: list[str] = []
+        by_service = {r["Service"]: r for r in rows}
+        for name, svc in sorted(((self.reader_config or {}).get("services") or {}).items()):
+            for port in exposure.published(svc):
+                if name not in by_service:
+                    continue  # a service of another profile
+                ports = dk.inspect(by_service[name]["ID"], "container")["NetworkSettings"]["Ports"] or {}
+                key = f"{port['target']}/{port.get('protocol', 'tcp')}"
+                bound = sorted({b["HostIp"] for b in ports.get(key) or []})
+                want = "127.0.0.1" if exposure.on_all_interfaces(port) else port["host_ip"]
+                label = "public, bound to 127.0.0.1 by the test" if exposure.on_all_interfaces(port) else "as written"
+                out.append(f"{name}:{','.join(bound) or 'unbound'}->{port['target']} ({label})")
+                if bound != [want]:
+                    wrong.append(f"{name}:{port['target']} is bound on {bound or 'nothing'}, the files say {want}")
+        assert not wrong, "published ports differ from the reader's files: " + "; ".join(wrong)
+        return out
 
     def down_leaving_nothing(self) -> None:
         """`down -v`; then no container, network or volume of the project may be left."""
@@ -209,7 +235,11 @@ def _test_override(config: dict, project: str, dest: Path, caches: dict[str, str
     for name, svc in config.get("services", {}).items():
         ports = svc.get("ports") or []
         if ports:
-            services.setdefault(name, {})["ports"] = [f"127.0.0.1::{p['target']}" for p in ports]
+            # the host port becomes ephemeral (runs in parallel); the host IP stays as written, and a
+            # port written for every interface is bound to the loopback: a test opens nothing to the network
+            services.setdefault(name, {})["ports"] = [
+                f"{'127.0.0.1' if exposure.on_all_interfaces(p) else p['host_ip']}::{p['target']}" for p in ports
+            ]
         kit = kit_override(svc)
         if kit:
             services.setdefault(name, {}).update(kit)
@@ -261,6 +291,7 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stack]:
     env_file = base / settings["env_file"] if settings.get("env_file") else None
     st = Stack(snippet, _project_name(snippet), files, env_file, list(settings.get("boot_profiles", [])), base)
     config = st.config()
+    st.reader_config = config
     from snipcheck.harness import imagekit
 
     sources = imagekit.ensure(_needed_images(st, config))

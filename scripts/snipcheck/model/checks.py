@@ -87,6 +87,10 @@ COMPOSE = Record(
         # named volumes that are caches (Go modules, build cache): the test maps them to volumes of the
         # suite that persist between runs, as a developer's volumes persist between `up`s (reported)
         "cache_volumes": STRS,
+        # what the stack exposes (tests/static/test_compose_exposure.py, snipcheck.rules.exposure)
+        "exposure": Record(
+            {"public": STRS, "purpose": one_of("development", "production"), "literal_credentials": STR}
+        ),
     }
 )
 SIZE_CLAIM = STR  # the original's estimate, kept beside the measured size in the report
@@ -131,10 +135,12 @@ CHECKS: dict[str, Check] = {
     ),
     "compose-config": Check(
         "static",
-        ("tests/static/test_compose_config.py",),
+        ("tests/static/test_compose_config.py", "tests/static/test_compose_exposure.py"),
         {
-            "en": "docker compose config: no warnings, no unset variables, services per profile",
-            "ru": "docker compose config: без предупреждений и незаданных переменных, сервисы по профилям",
+            "en": "docker compose config: no warnings, no unset variables, services per profile; "
+            "ports on the loopback unless public, passwords required, no restart at boot in development",
+            "ru": "docker compose config: без предупреждений и незаданных переменных, сервисы по профилям; "
+            "порты только на 127.0.0.1, кроме публичных, пароли обязательны, в разработке без restart",
         },
         {"compose": COMPOSE, "env_file": STR, "compose_error": STR},
         label="docker compose config",

@@ -113,7 +113,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	storage.SetRedisLogger(logger)
-	cache := storage.NewRedis(cfg.RedisAddr)
+	cache := storage.NewRedis(cfg.RedisAddr, cfg.RedisPassword)
 	closeClients := func() {
 		db.Close()
 		if err := cache.Close(); err != nil {

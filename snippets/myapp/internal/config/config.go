@@ -32,8 +32,9 @@ type Config struct {
 	DBSSLMode  string
 	DBMaxConns int
 
-	RedisAddr string
-	CacheTTL  time.Duration
+	RedisAddr     string
+	RedisPassword string // empty: no AUTH (a Redis without requirepass)
+	CacheTTL      time.Duration
 }
 
 // DatabaseURL is the PostgreSQL connection string; credentials are escaped.
@@ -83,6 +84,7 @@ func Load(getenv func(string) string) (Config, error) {
 		DBSSLMode:       p.oneOf(getenv, "DB_SSLMODE", "disable", sslModes),
 		DBMaxConns:      p.positive(getenv, "DB_MAX_CONNS", "25"),
 		RedisAddr:       p.hostPort(getenv, "REDIS_ADDR", "localhost:6379"),
+		RedisPassword:   getenv("REDIS_PASSWORD"), // taken as is: spaces may belong to it
 		CacheTTL:        p.duration(getenv, "CACHE_TTL", "30s", 1),
 	}
 	if cfg.Port != 0 && cfg.Port == cfg.MetricsPort {

@@ -32,13 +32,15 @@ func TestLoadOverrides(t *testing.T) {
 		"DB_PASSWORD": "p", "PORT": "8081", "METRICS_PORT": "9091", "LOG_LEVEL": "debug",
 		"SHUTDOWN_TIMEOUT": "5s", "SHUTDOWN_DELAY": "1s", "DB_HOST": "postgres",
 		"REDIS_ADDR": "redis:6379", "DB_SSLMODE": "require", "CACHE_TTL": "1m",
+		"REDIS_PASSWORD": " two words ",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Port != 8081 || cfg.MetricsPort != 9091 || cfg.LogLevel != slog.LevelDebug ||
 		cfg.ShutdownTimeout != 5*time.Second || cfg.ShutdownDelay != time.Second ||
-		cfg.DBHost != "postgres" || cfg.RedisAddr != "redis:6379" || cfg.CacheTTL != time.Minute {
+		cfg.DBHost != "postgres" || cfg.RedisAddr != "redis:6379" || cfg.CacheTTL != time.Minute ||
+		cfg.RedisPassword != " two words " {
 		t.Errorf("overrides not applied: %+v", cfg)
 	}
 }

@@ -20,9 +20,11 @@ type Redis struct {
 }
 
 // NewRedis creates a client; like the pool, it dials on first use.
-func NewRedis(addr string) *Redis {
+// An empty password sends no AUTH.
+func NewRedis(addr, password string) *Redis {
 	return &Redis{client: redis.NewClient(&redis.Options{
 		Addr:         addr,
+		Password:     password,
 		DialTimeout:  2 * time.Second,
 		ReadTimeout:  time.Second,
 		WriteTimeout: time.Second,

@@ -64,7 +64,7 @@ func TestPostgresPingFailsFast(t *testing.T) {
 
 func TestRedisCacheRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	r := NewRedis(env(t, "MYAPP_TEST_REDIS_ADDR"))
+	r := NewRedis(env(t, "MYAPP_TEST_REDIS_ADDR"), "")
 	defer r.Close()
 	if err := r.Ping(ctx); err != nil {
 		t.Fatal(err)
