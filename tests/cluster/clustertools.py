@@ -76,6 +76,17 @@ def load(cp: ControlPlane, snippet: Snippet) -> Objects:
     return Objects(snippet, text, parse(text, snippet.path))
 
 
+def written_namespaces(objects: list[Objects]) -> dict[str, dict[str, Any]]:
+    """The Namespace objects as the snippets write them, by name."""
+    return {d["metadata"]["name"]: d for obj in objects for d in obj.docs if d.get("kind") == "Namespace"}
+
+
+def pod_security_warnings(res: KubectlResult) -> list[str]:
+    """`Warning: would violate PodSecurity "restricted:…"` lines: a workload whose Pods the namespace's
+    `enforce` label would reject (enforce itself applies to Pods only; `warn` reports the workloads)."""
+    return [line.strip() for line in res.stderr.splitlines() if "violate PodSecurity" in line]
+
+
 def namespaces_by_set(objects: list[Objects]) -> dict[str, set[str]]:
     created: dict[str, set[str]] = defaultdict(set)
     for obj in objects:
@@ -83,10 +94,13 @@ def namespaces_by_set(objects: list[Objects]) -> dict[str, set[str]]:
     return created
 
 
-def create_namespaces(cp: ControlPlane, names: set[str]) -> None:
+def create_namespaces(cp: ControlPlane, names: set[str], written: dict[str, dict[str, Any]] | None = None) -> None:
     """Create the namespaces for real, each with the `default` ServiceAccount that kube-controller-manager
-    would add (this tier runs no controllers; Pod admission needs the account)."""
-    docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in sorted(names)]
+    would add (this tier runs no controllers; Pod admission needs the account). A namespace the snippets
+    write (`written`: name -> Namespace object) is created as written, labels included: its Pod Security
+    labels are what the API server admits the section's Pods against."""
+    written = written or {}
+    docs = [written.get(n) or {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in sorted(names)]
     docs += [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": n}}
         for n in sorted(names | ALWAYS_THERE)

@@ -13,7 +13,16 @@ import secrets
 from pathlib import Path
 
 import pytest
-from clustertools import Objects, dry_run, judge, parse, server_message, verdict
+from clustertools import (
+    Objects,
+    create_namespaces,
+    dry_run,
+    judge,
+    parse,
+    pod_security_warnings,
+    server_message,
+    verdict,
+)
 from k8s_reference import VALID_MANIFESTS
 
 from snipcheck.harness.kube import controlplane as kubeapi
@@ -66,6 +75,62 @@ def test_apiserver_rejects(case: str, control_plane: ControlPlane) -> None:
     res = dry_run(control_plane, text)
     assert res.returncode != 0, f"{case}: accepted by the API server:\n{res.describe()}"
     assert message in server_message(res), f"{case}: expected `{message}`:\n{res.describe()}"
+
+
+RESTRICTED_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: myapp, namespace: NS}
+spec:
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 65532
+    seccompProfile: {type: RuntimeDefault}
+  containers:
+    - name: myapp
+      image: ghcr.io/myorg/myapp:v1.0.0
+      securityContext:
+        allowPrivilegeEscalation: false
+        capabilities: {drop: [ALL]}
+"""
+WITHOUT_SECCOMP = RESTRICTED_POD.replace("    seccompProfile: {type: RuntimeDefault}\n", "")
+
+
+def _as_deployment(pod: str) -> str:
+    spec = "\n".join("    " + line for line in pod.split("spec:\n", 1)[1].splitlines())
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: myapp, namespace: NS}\nspec:\n"
+        "  selector: {matchLabels: {app: myapp}}\n  template:\n    metadata: {labels: {app: myapp}}\n"
+        f"    spec:\n{spec}\n"
+    )
+
+
+def test_pod_security_restricted_rejects_what_breaks_it(control_plane: ControlPlane) -> None:
+    """A namespace labelled as the chapter's are (enforce and warn `restricted`): the server admits the
+    compliant Pod, rejects the same Pod without a seccomp profile naming the rule, and warns about a
+    Deployment whose Pods it would reject (enforce applies to Pods only) — which fails the chapter's check."""
+    ns = f"restricted-{secrets.token_hex(3)}"
+    labels = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted"}
+    create_namespaces(control_plane, {ns}, {ns: {"apiVersion": "v1", "kind": "Namespace",
+                                                 "metadata": {"name": ns, "labels": labels}}})  # fmt: skip
+    try:
+        assert WITHOUT_SECCOMP != RESTRICTED_POD
+        good = dry_run(control_plane, RESTRICTED_POD.replace("NS", ns))
+        assert good.returncode == 0 and not pod_security_warnings(good), good.describe()
+        bad = dry_run(control_plane, WITHOUT_SECCOMP.replace("NS", ns))
+        assert bad.returncode != 0, f"a Pod without seccompProfile was admitted:\n{bad.describe()}"
+        said = server_message(bad)
+        assert 'violates PodSecurity "restricted:' in said and "seccompProfile" in said, bad.describe()
+        workload = dry_run(control_plane, _as_deployment(WITHOUT_SECCOMP).replace("NS", ns))
+        assert workload.returncode == 0, workload.describe()  # enforce does not apply to Deployments ...
+        warned = pod_security_warnings(workload)
+        assert warned and "seccompProfile" in warned[0], workload.describe()  # ... warn reports them
+        obj = Objects(_snippet("works"), "", [{"kind": "Deployment"}])
+        assert verdict(obj, set(), workload) is not None, "a PodSecurity warning must fail the verdict"
+        compliant = dry_run(control_plane, _as_deployment(RESTRICTED_POD).replace("NS", ns))
+        assert compliant.returncode == 0 and not pod_security_warnings(compliant), compliant.describe()
+    finally:
+        control_plane.kubectl("delete", "namespace", ns, "--wait=false")
 
 
 def _snippet(expect: str, **settings: object) -> Snippet:

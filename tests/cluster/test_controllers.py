@@ -10,6 +10,7 @@ The objects live in a namespace of their own (example 3's `myapp`, renamed per r
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
 import time
@@ -93,18 +94,20 @@ def test_namespace_gets_its_default_service_account(
 
 
 def test_deployment_creates_its_pods(example3: tuple[str, list[dict[str, Any]]], controllers: ControlPlane) -> None:
+    """The Deployment carries no `replicas` (the HPA owns the count): it starts with one Pod and the HPA
+    raises it to minReplicas, even without metrics."""
     ns, docs = example3
     deployment = the(docs, "Deployment")
-    replicas = deployment["spec"]["replicas"]
+    replicas = the(docs, "HorizontalPodAutoscaler")["spec"]["minReplicas"]
     container = deployment["spec"]["template"]["spec"]["containers"][0]
 
     def pods() -> list[dict[str, Any]]:
-        items = get(controllers, "pods", "-n", ns)["items"]
+        items = get(controllers, "pods", "-n", ns, "-l", "app=myapp")["items"]
         return items if len(items) >= replicas else []
 
     found, seconds = wait_for(f"{replicas} Pods of Deployment {deployment['metadata']['name']}", pods, controllers)
     assert len(found) == replicas, [p["metadata"]["name"] for p in found]
-    rs = get(controllers, "replicasets", "-n", ns)["items"]
+    rs = get(controllers, "replicasets", "-n", ns, "-l", "app=myapp")["items"]
     assert len(rs) == 1 and rs[0]["spec"]["replicas"] == replicas, rs
     for pod in found:
         spec = pod["spec"]
@@ -140,3 +143,48 @@ def test_hpa_finds_its_target_without_metrics(
     assert conds["AbleToScale"]["status"] == "True", conds  # the scale target resolves
     active = conds["ScalingActive"]
     assert active["status"] == "False" and active["reason"] == "FailedGetResourceMetric", active
+
+
+def _apply(cp: ControlPlane, doc: dict[str, Any]) -> dict[str, Any]:
+    """`kubectl apply -f -` as the reader runs it (client-side); the object as the server stored it."""
+    res = cp.kubectl("apply", "-f", "-", "-o", "json", stdin=yaml.safe_dump(doc))
+    if res.returncode != 0:
+        fail(res.describe())
+    return json.loads(res.stdout)
+
+
+def test_the_hpa_owns_the_replica_count(example3: tuple[str, list[dict[str, Any]]], controllers: ControlPlane) -> None:
+    """N8: re-applying the chapter's Deployment keeps the count the HPA set; the original's `replicas: 3`
+    puts its own value back on every apply. Both read from the object the apply returned (no timing)."""
+    ns, docs = example3
+    deployment, hpa = the(docs, "Deployment"), the(docs, "HorizontalPodAutoscaler")
+    assert "replicas" not in deployment["spec"], "an HPA-managed Deployment must not set replicas"
+    name, low = deployment["metadata"]["name"], hpa["spec"]["minReplicas"]
+    wait_for(
+        f"the HPA to set {name} to minReplicas={low}",
+        lambda: get(controllers, "deployment", name, "-n", ns)["spec"].get("replicas") == low,
+        controllers,
+    )
+    assert _apply(controllers, deployment)["spec"]["replicas"] == low, "kubectl apply changed the HPA's count"
+
+    # ❌ the original: replicas: 3, and an HPA whose minimum is above it
+    legacy = copy.deepcopy(deployment)
+    legacy["metadata"]["name"] = "legacy"
+    legacy["spec"]["replicas"] = 3
+    # its own Pods: the chapter's Deployment and its counts stay as they are
+    legacy["spec"]["selector"] = {"matchLabels": {"app": "legacy"}}
+    legacy["spec"]["template"]["metadata"]["labels"] = {"app": "legacy"}
+    legacy_hpa = copy.deepcopy(hpa)
+    legacy_hpa["metadata"]["name"] = "legacy"
+    legacy_hpa["spec"]["scaleTargetRef"]["name"] = "legacy"
+    legacy_hpa["spec"]["minReplicas"] = 4
+    _apply(controllers, legacy)
+    _apply(controllers, legacy_hpa)
+    wait_for(
+        "the HPA to raise legacy to 4",
+        lambda: get(controllers, "deployment", "legacy", "-n", ns)["spec"].get("replicas") == 4,
+        controllers,
+    )
+    assert _apply(controllers, legacy)["spec"]["replicas"] == 3, "the apply should have reset the HPA's 4 to 3"
+    for kind in ("hpa", "deployment"):
+        controllers.kubectl("delete", kind, "legacy", "-n", ns, "--wait=false")

@@ -55,6 +55,24 @@ CLIENT_IMAGE = "snipcheck.local/busybox:static"
 # delay still loses requests in the window a stopped Pod stays in kube-proxy's rules (95 of 5 291 on
 # 2026-12-02), and the test fails if it ever loses none
 CLIENT_INTERVAL = 0.01
+CLIENT_POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "client", "namespace": NS, "labels": {"run": "client"}},
+    "spec": {
+        "restartPolicy": "Never",
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"}},
+        "containers": [
+            {
+                "name": "client",
+                "image": CLIENT_IMAGE,
+                "imagePullPolicy": "Never",
+                "command": ["/busybox", "sleep", "600"],
+                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+            }
+        ],
+    },
+}
 
 
 @pytest.fixture(scope="module")
@@ -131,9 +149,18 @@ def example3(node: Node, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     res = node.kubectl("apply", "--server-side", "--validate=strict", "-k", str(KUSTOMIZATION))
     if res.returncode != 0:
         fail(f"example 3 was refused:\n{res.describe()}")
+    # the Deployment has no replicas (the HPA owns the count): one Pod at first, minReplicas after the HPA's sync
+    replicas = next(d for d in docs if d["kind"] == "HorizontalPodAutoscaler")["spec"]["minReplicas"]
+
+    def deployment_replicas() -> int | None:
+        got = node.kubectl("get", "deployment", "myapp", "-n", NS, "-o", "json")
+        return json.loads(got.stdout)["spec"].get("replicas") if got.returncode == 0 else None
+
+    node.wait_for(f"the HPA to set minReplicas={replicas}", lambda: deployment_replicas() == replicas, 120)
     rollout(node, NS, "myapp")
     facts["available_s"] = round(time.monotonic() - t0, 1)
     facts["deployment"] = deployment
+    facts["replicas"] = replicas
     return facts
 
 
@@ -214,7 +241,7 @@ def json_logs(node: Node, pod: str) -> list[dict[str, Any]]:
 @pytest.mark.covers(*COVERS_ROLLOUT)
 def test_deployment_rolls_out_and_serves(node: Node, example3: dict[str, Any], measure: dict[str, Any]) -> None:
     """All replicas Ready behind the Service; requests through the ClusterIP reach the database."""
-    replicas = example3["deployment"]["spec"]["replicas"]
+    replicas = example3["replicas"]
     ready = [p for p in pods(node, NS, "app=myapp") if _ready(p)]
     measure.update(node.timings)
     measure.update(seconds_to_available=example3["available_s"], replicas_ready=len(ready))
@@ -280,8 +307,8 @@ def _cpus() -> int:
 @pytest.mark.covers("myapp/k8s/service.yaml", "myapp/k8s/configmap.yaml")
 def test_service_and_dns_from_another_pod(node: Node, example3: dict[str, Any], measure: dict[str, Any]) -> None:
     """A client Pod reaches the Service by its DNS name; the ConfigMap's database and cache names resolve."""
-    res = node.kubectl("run", "client", "-n", NS, f"--image={CLIENT_IMAGE}", "--image-pull-policy=Never",
-                       "--restart=Never", "--command", "--", "/busybox", "sleep", "600")  # fmt: skip
+    # the namespace enforces Pod Security "restricted": the client Pod complies like the chapter's
+    res = node.kubectl("apply", "-f", "-", stdin=json.dumps(CLIENT_POD))
     assert res.returncode == 0, res.describe()
     node.wait_for("the client Pod Ready", lambda: all(_ready(p) for p in pods(node, NS, "run=client")), 60)
     try:
@@ -330,7 +357,7 @@ def test_hpa_reads_its_target(node: Node, example3: dict[str, Any], measure: dic
     measure["current_replicas"] = status().get("currentReplicas")
     assert conds["AbleToScale"]["status"] == "True", conds
     assert conds["ScalingActive"]["status"] == "False" and "metrics" in conds["ScalingActive"]["message"].lower(), conds
-    assert status().get("currentReplicas") == example3["deployment"]["spec"]["replicas"]
+    assert status().get("currentReplicas") == example3["replicas"]
 
 
 @pytest.mark.check("kube-node")
@@ -346,7 +373,7 @@ def test_readiness_takes_pods_out_of_the_service_without_restarts(
         eps = [e for s in json.loads(res.stdout)["items"] for e in s.get("endpoints") or []]
         return sum(1 for e in eps if e.get("conditions", {}).get("ready"))
 
-    replicas = example3["deployment"]["spec"]["replicas"]
+    replicas = example3["replicas"]
     liveness = example3["deployment"]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]
     liveness_window = liveness["periodSeconds"] * liveness["failureThreshold"]  # 10 s x 3 in the text
     assert ready_endpoints() == replicas
@@ -478,7 +505,7 @@ def test_without_the_shutdown_delay_the_same_update_drops_requests(
     assert res.returncode == 0, res.describe()
     try:
         rollout(node, NS, "myapp")  # now every Pod runs without the delay
-        replicas = example3["deployment"]["spec"]["replicas"]
+        replicas = example3["replicas"]
         node.wait_for("one ReplicaSet's Pods only", lambda: len(pods(node, NS, "app=myapp")) == replicas, 120)
         update = update_under_load(node)
     finally:

@@ -121,22 +121,22 @@ def test_the_copy_is_clean(copy: dict[str, Path]) -> None:
 
 
 def test_changed_snippet_without_anchor_fails(copy: dict[str, Path]) -> None:
-    # block 123 (example 3's Namespace) is `same`: change its snippet the way an unlisted edit would
-    file = copy["snippets"] / "myapp" / "k8s" / "namespace.yaml"
+    # block 127 (example 3's Service) is `same`: change its snippet the way an unlisted edit would
+    file = copy["snippets"] / "myapp" / "k8s" / "service.yaml"
     text = file.read_text(encoding="utf-8")
-    file.write_text(text.replace("environment: production", "environment: staging"), encoding="utf-8")
+    file.write_text(text.replace("type: ClusterIP", "type: NodePort"), encoding="utf-8")
     problems = _check(copy)
-    assert any("block 123 " in p and "differs from the original" in p and "no errata anchor" in p for p in problems), (
+    assert any("block 127 " in p and "differs from the original" in p and "no errata anchor" in p for p in problems), (
         problems
     )
 
 
 def test_comment_only_edit_still_passes(copy: dict[str, Path]) -> None:
-    file = copy["snippets"] / "myapp" / "k8s" / "namespace.yaml"
+    file = copy["snippets"] / "myapp" / "k8s" / "service.yaml"
     text = file.read_text(encoding="utf-8")
-    file.write_text(text.replace("environment: production", "environment: production  # any note"), encoding="utf-8")
+    file.write_text(text.replace("type: ClusterIP", "type: ClusterIP  # any note"), encoding="utf-8")
     problems = _check(copy)
-    assert any("block 123 " in p and "`comments`" in p for p in problems), problems  # status must be exact
+    assert any("block 127 " in p and "`comments`" in p for p in problems), problems  # status must be exact
 
 
 def test_unmapped_block_fails(copy: dict[str, Path]) -> None:
@@ -148,7 +148,7 @@ def test_unmapped_block_fails(copy: dict[str, Path]) -> None:
 
 
 def test_missing_snippet_or_section_fails(copy: dict[str, Path]) -> None:
-    _edit_map(copy, "to: myapp/k8s/namespace.yaml,", "to: kubernetes/no-such.yaml,")
+    _edit_map(copy, "to: myapp/k8s/service.yaml,", "to: kubernetes/no-such.yaml,")
     _edit_map(copy, "to: kubernetes/pod.yaml:pod,", "to: kubernetes/pod.yaml:no-such-section,")
     problems = _check(copy)
     assert any("no-such.yaml does not exist" in p for p in problems), problems
@@ -158,10 +158,10 @@ def test_missing_snippet_or_section_fails(copy: dict[str, Path]) -> None:
 def test_claimed_change_that_is_not_there_fails(copy: dict[str, Path]) -> None:
     _edit_map(
         copy,
-        "to: myapp/k8s/namespace.yaml, status: same}",
-        "to: myapp/k8s/namespace.yaml, status: changed, errata: [go-version]}",
+        "to: myapp/k8s/service.yaml, status: same}",
+        "to: myapp/k8s/service.yaml, status: changed, errata: [go-version]}",
     )
-    assert any("block 123 " in p and "claims a change" in p for p in _check(copy))
+    assert any("block 127 " in p and "claims a change" in p for p in _check(copy))
 
 
 def test_anchor_missing_on_one_language_fails(copy: dict[str, Path]) -> None:

@@ -15,6 +15,7 @@ kubectl apply -f k8s/deployment.yaml
 kubectl apply -f k8s/service.yaml
 kubectl apply -f k8s/ingress.yaml
 kubectl apply -f k8s/hpa.yaml
+kubectl apply -f k8s/networkpolicy.yaml
 
 # Check status
 kubectl -n myapp get pods
@@ -28,7 +29,8 @@ kubectl -n myapp logs -f deployment/myapp
 kubectl -n myapp port-forward svc/myapp 8080:80
 
 # Scale
-kubectl -n myapp scale deployment/myapp --replicas=5
+# the HPA owns the Pod count (kubectl scale would be undone): change its bounds
+kubectl -n myapp patch hpa myapp --type=merge -p '{"spec":{"minReplicas":5}}'
 
 # Update the image
 kubectl -n myapp set image deployment/myapp myapp=ghcr.io/myorg/myapp:v1.1.0
