@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sections
 import yaml
 from clustertools import fail, parse
 
@@ -37,7 +38,7 @@ from snipcheck.harness.docker import cli as dk
 from snipcheck.harness.kube import claim as kubeclaim
 from snipcheck.harness.kube import node as kubenode
 from snipcheck.harness.kube.controlplane import Tools
-from snipcheck.harness.kube.node import Node
+from snipcheck.harness.kube.node import NODE_IP, Node
 from snipcheck.harness.kube.process import KubeError, free_port
 from snipcheck.model import manifest
 from snipcheck.model.paths import SNIPPETS
@@ -142,6 +143,7 @@ def example3(node: Node, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     res = node.kubectl("apply", "-f", "-", stdin=standins)
     if res.returncode != 0:
         fail(f"the stand-ins were refused:\n{res.describe()}")
+    facts["standins"] = standins
     for ns, name in (("database", "postgres"), ("cache", "redis")):
         rollout(node, ns, name)
 
@@ -519,3 +521,98 @@ def test_without_the_shutdown_delay_the_same_update_drops_requests(
 
 def _seconds(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+# ---- a section of the Kubernetes page, applied as the page shows it (issue 30 item 2, N1) --------------
+
+SECTION = SNIPPETS / "kubernetes"
+# the Services section with what it needs, in the order a reader applies them
+SERVICES_SECTION = (
+    "namespace.yaml",
+    "configmap.yaml",
+    "secret.yaml",
+    "deployment.yaml",
+    "service-clusterip.yaml",
+    "service-nodeport.yaml",
+    "service-loadbalancer.yaml",
+)
+TEXT_NAMESPACE = "production"  # docs/kubernetes.md: the manifests of this and the following sections live there
+
+
+@pytest.mark.check("kube-node")
+@pytest.mark.covers(*(f"kubernetes/{f}" for f in SERVICES_SECTION))
+def test_the_services_section_as_shown(node: Node, example3: dict[str, Any], measure: dict[str, Any]) -> None:
+    """`kubectl apply -f` of each file as the page shows it, nothing added: every object lands in the
+    namespace the text names, every Service selects the Deployment's Pods (ready endpoints), and the
+    ClusterIP and NodePort answer /health/ready. A manifest without its namespace lands in `default`,
+    where its Service selects nothing: this test fails on it."""
+    files = [SECTION / f for f in SERVICES_SECTION]
+    docs = sections.section_docs(files)
+    secret = next(d for _, d in docs if d["kind"] == "Secret")
+    config = next(d for _, d in docs if d["kind"] == "ConfigMap")["data"]
+    deployment = next(d for _, d in docs if d["kind"] == "Deployment")
+    dep_ns = sections.namespace_of(deployment)
+    try:
+        for f in files:
+            res = node.kubectl("apply", "-f", str(f))
+            assert res.returncode == 0, f"{f.name} as shown was refused:\n{res.describe()}"
+        # the dependencies, under the names the section's ConfigMap gives (the test's only addition)
+        postgres = sections.renamed_postgres(list(yaml.safe_load_all(example3["standins"])))
+        for d in postgres:
+            for c in d["spec"]["template"]["spec"]["containers"] if d["kind"] == "Deployment" else []:
+                for e in c["env"]:
+                    if e["name"] == "POSTGRES_PASSWORD":
+                        e["value"] = sections.secret_value(secret, "DB_PASSWORD")
+        hosts = {
+            config["DB_HOST"].split(".")[0]: f"postgres{sections.SUFFIX}.database.svc.cluster.local",
+            config["REDIS_ADDR"].split(".")[0]: "redis.cache.svc.cluster.local",
+        }
+        deps = postgres + sections.external_names(sections.namespace_of(secret), hosts)
+        res = node.kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": deps}))
+        assert res.returncode == 0, res.describe()
+        rollout(node, "database", f"postgres{sections.SUFFIX}")
+        rollout(node, dep_ns, deployment["metadata"]["name"])
+
+        misplaced = [
+            f"{f.name}: {d['kind']}/{d['metadata']['name']} is in {sections.namespace_of(d)!r}"
+            for f, d in docs
+            if d["kind"] != "Namespace" and sections.namespace_of(d) != TEXT_NAMESPACE
+        ]
+        selected: dict[str, list[str]] = {}
+        deadline = time.monotonic() + 30
+        services = [d for _, d in docs if d["kind"] == "Service"]
+        while time.monotonic() < deadline:
+            selected = {
+                d["metadata"]["name"]: sections.ready_endpoints(node, sections.namespace_of(d), d["metadata"]["name"])
+                for d in services
+            }
+            if all(selected.values()):
+                break
+            time.sleep(1)
+        measure["section_endpoints"] = {name: len(eps) for name, eps in selected.items()}
+        empty = [
+            f"{d['metadata']['name']} ({sections.namespace_of(d)})"
+            for d in services
+            if not selected[d["metadata"]["name"]]
+        ]
+        assert not misplaced and not empty, (
+            f"the page says these objects live in {TEXT_NAMESPACE!r}: {misplaced}; "
+            f"Services with no ready endpoint from the Deployment {dep_ns}/{deployment['metadata']['name']}: {empty}"
+        )
+        clusterip = next(d for d in services if d["spec"].get("type", "ClusterIP") == "ClusterIP")
+        ip = node.kubectl(
+            "get", "svc", clusterip["metadata"]["name"], "-n", TEXT_NAMESPACE, "-o", "jsonpath={.spec.clusterIP}"
+        ).stdout.strip()
+        port = clusterip["spec"]["ports"][0]["port"]
+        nodeport = next(d for d in services if d["spec"].get("type") == "NodePort")["spec"]["ports"][0]["nodePort"]
+        answers = {
+            "clusterip": get(f"http://{ip}:{port}/health/ready")[0],
+            "nodeport": get(f"http://{NODE_IP}:{nodeport}/health/ready")[0],  # the node's own bridge address
+        }
+        measure["section_http"] = answers
+        assert answers == {"clusterip": 200, "nodeport": 200}, answers
+    finally:
+        node.kubectl("delete", "namespace", TEXT_NAMESPACE, "--wait=false")
+        for kind in ("deployment", "service", "secret", "configmap"):
+            node.kubectl("delete", kind, "-n", "database", "-l", f"app=postgres{sections.SUFFIX}", "--wait=false")
+            node.kubectl("delete", kind, f"postgres{sections.SUFFIX}", "-n", "database", "--wait=false")

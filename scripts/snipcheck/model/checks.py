@@ -87,6 +87,8 @@ COMPOSE = Record(
         # named volumes that are caches (Go modules, build cache): the test maps them to volumes of the
         # suite that persist between runs, as a developer's volumes persist between `up`s (reported)
         "cache_volumes": STRS,
+        # the dependency whose health the service waits for (tests/compose/test_start_order.py)
+        "start_order": Record({"service": STR, "waits_for": STR}, required=("service", "waits_for")),
         # what the stack exposes (tests/static/test_compose_exposure.py, snipcheck.rules.exposure)
         "exposure": Record(
             {"public": STRS, "purpose": one_of("development", "production"), "literal_credentials": STR}
@@ -294,7 +296,12 @@ CHECKS: dict[str, Check] = {
     # compose tier
     "compose-up": Check(
         "compose",
-        ("tests/compose/test_compose_up.py", "tests/compose/test_app_stack.py", "tests/compose/test_hot_reload.py"),
+        (
+            "tests/compose/test_compose_up.py",
+            "tests/compose/test_app_stack.py",
+            "tests/compose/test_hot_reload.py",
+            "tests/compose/test_start_order.py",
+        ),
         {"en": "up --wait, behaviour probes, teardown", "ru": "up --wait, проверки поведения, остановка без остатков"},
         {"compose": COMPOSE},
         phrase="compose_up",

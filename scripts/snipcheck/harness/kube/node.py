@@ -10,7 +10,7 @@ Pieces, all pinned and built by scripts/install-kube.sh with SNIPCHECK_NODE=1:
   + firewall (Docker sets FORWARD to DROP; the plugin admits the Pods' traffic);
 - kubelet (cgroupfs driver, cgroup v1 allowed, root dir and Pod logs in the work directory, every Pod's
   cgroup under /<the work directory's name>: that tree alone is the node's to remove);
-- kube-proxy (iptables mode, conntrack sysctls left alone, no localhost NodePorts);
+- kube-proxy (iptables mode, conntrack sysctls left alone, NodePorts on the bridge address only);
 - CoreDNS as the cluster DNS Deployment behind the Service 10.96.0.10;
 - a pause image built from Kubernetes' own pause.c.
 
@@ -359,6 +359,8 @@ state = "{w / "state"}"
                 "--conntrack-tcp-timeout-established=0",
                 "--conntrack-tcp-timeout-close-wait=0",
                 "--iptables-localhost-nodeports=false",
+                # NodePorts answer on the node's bridge address only, not on every address of the host
+                f"--nodeport-addresses={NODE_IP}/32",
                 f"--metrics-bind-address=127.0.0.1:{free_port()}",
                 f"--healthz-bind-address=127.0.0.1:{free_port()}",
             ],
