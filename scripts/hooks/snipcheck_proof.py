@@ -20,7 +20,7 @@ from snipcheck.model import manifest
 from snipcheck.model.pages import page_lang  # noqa: E402
 from snipcheck.model.paths import REPORT, SNIPPETS  # noqa: E402
 from snipcheck.run import results  # noqa: E402
-from snipcheck.site import charts, measured, pagemarks, proof, publish, verification
+from snipcheck.site import charts, errata_links, measured, pagemarks, proof, publish, verification
 
 _STATE: dict = {}
 _SPENT: dict[str, float] = {}  # seconds per event, printed at the end with SNIPCHECK_HOOK_TIMING=1
@@ -125,6 +125,9 @@ def on_page_markdown(markdown, page, config, files):
                 )
             replacements.append((m, text))
         markdown, blocks = pagemarks.mark_blocks(markdown, src, offset)
+        if src.name.startswith("errata."):
+            ref = _STATE["results"].commit or _STATE["head"] or "HEAD"
+            markdown = errata_links.link_tests(markdown, config.repo_url or None, ref)
         # resolve after marking: placeholders never sit inside code fences, and line numbers stay exact
         markdown = pagemarks.replace(markdown, _shift(replacements, markdown))
     except pagemarks.PageError as exc:

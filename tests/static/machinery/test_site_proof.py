@@ -125,3 +125,17 @@ def test_unknown_figure_fails_the_build_with_file_and_line(tmp_path: Path) -> No
     proc = build(tmp_path / "site", tmp_path / "no-report.json", publish=False, config=tmp_path / "mkdocs.yml")
     assert proc.returncode != 0
     assert f"{page}:5: unknown figure 'weight_in_stone'" in proc.stderr, proc.stderr[-2000:]
+
+
+def test_errata_test_references_become_links_to_the_source() -> None:
+    from snipcheck.site import errata_links
+
+    row = "| a | b | c | `tests/cluster/test_controllers.py::test_the_hpa_owns_the_replica_count`; `compose-config` |"
+    linked = errata_links.link_tests(row, "https://github.com/o/r", "abc123")
+    assert (
+        "[`tests/cluster/test_controllers.py::test_the_hpa_owns_the_replica_count`]"
+        "(https://github.com/o/r/blob/abc123/tests/cluster/test_controllers.py)" in linked
+    ), linked
+    assert "`compose-config`" in linked and linked.count("](") == 1
+    assert errata_links.link_tests(linked, "https://github.com/o/r", "abc123") == linked  # not linked twice
+    assert errata_links.link_tests(row, None, "abc123") == row  # no repository: plain text
