@@ -38,7 +38,7 @@ def records_for(snip: Snippet) -> list[dict[str, Any]]:
                 exit_code=0,
                 compared_image_mb=44.4,
                 compared_seconds_to_http_200=0.02,
-                image_sources={"golang:1.26-bookworm": "local rebuild (recipe abc)"},
+                image_sources={"golang:1.26-trixie": "local rebuild (recipe abc)"},
             )
         elif check == "image-build":
             base.update(image_mb=33.3, build_seconds=12.0)

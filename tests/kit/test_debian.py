@@ -1,4 +1,4 @@
-"""debian:bookworm-slim: a minbase bookworm with the official image's slim configuration."""
+"""debian:trixie-slim: a minbase trixie with the official image's slim configuration."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ from snipcheck.harness.imagekit.recipes import DEBIAN_MIRROR, DEBIAN_SECURITY, D
 
 pytestmark = pytest.mark.kit
 
-REF = "debian:bookworm-slim"
+REF = "debian:trixie-slim"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @pytest.mark.timeout(120)
 def test_debian_slim(kit_image) -> None:
     data = kit_image(REF, "kit-debian-slim")
-    image = dk.stored(REF)  # the kit's snipcheck.local/debian:bookworm-slim, or the registry's image
+    image = dk.stored(REF)  # the kit's snipcheck.local/debian:trixie-slim, or the registry's image
     cfg = dk.inspect(image)["Config"]
     assert cfg["Cmd"] == ["bash"]
     assert f"PATH={PATH}" in cfg["Env"]
@@ -34,23 +34,26 @@ def test_debian_slim(kit_image) -> None:
         "test ! -e /etc/apt/sources.list && echo no-sources-list; "
         "dpkg-query -W -f '${Package}\\n' | wc -l; "
         "test -e /etc/ssl/certs/ca-certificates.crt && echo ca-bundle || echo no-ca-bundle; "
-        "test -e /usr/share/zoneinfo/Europe/Moscow && echo zoneinfo || echo no-zoneinfo"
+        "test -e /usr/share/zoneinfo/Europe/Moscow && echo zoneinfo || echo no-zoneinfo; "
+        "test -e /usr/share/zoneinfo/US/Eastern && echo legacy-zones || echo no-legacy-zones"
     )
     out = dk.run_once(image, "bash", "-c", script, timeout=60).stdout.splitlines()
-    assert out[0] == "bookworm"
+    assert out[0] == DEBIAN_SUITE
     assert int(out[1]) >= 7, "slim path-excludes missing"
     assert out[2] == "0", "documentation other than copyright files left in the image"
     assert out[3] == "0", "apt lists must be empty"
-    assert out[4].split() == ["Suites:", "bookworm", "bookworm-updates", "Suites:", "bookworm-security"]
+    assert out[4].split() == ["Suites:", "trixie", "trixie-updates", "Suites:", "trixie-security"]
     assert out[5] == "no-sources-list"
     packages = int(out[6])
     # what docs/docker.md's comparison table says of debian-slim (errata #debian-slim-certs): minbase has no
-    # CA bundle (outgoing TLS fails until `apt-get install ca-certificates`), and bookworm's has tzdata
-    assert out[7] == "no-ca-bundle", "bookworm-slim has a CA bundle: the table's debian-slim row would be wrong"
-    assert out[8] == "zoneinfo", "bookworm-slim has no zoneinfo: the table's tzdata cell would be wrong"
+    # CA bundle (outgoing TLS fails until `apt-get install ca-certificates`), and trixie's has tzdata (Priority:
+    # required) but not tzdata-legacy's old alias names
+    assert out[7] == "no-ca-bundle", "trixie-slim has a CA bundle: the table's debian-slim row would be wrong"
+    assert out[8] == "zoneinfo", "trixie-slim has no zoneinfo: the table's tzdata cell would be wrong"
+    assert out[9] == "no-legacy-zones", "trixie-slim has US/Eastern: the table's note on tzdata-legacy would be wrong"
     assert 70 <= packages <= 110, f"minbase has about 90 packages, found {packages}"
     size = dk.image_size(image)
-    assert size < 100e6, f"{size / 1e6:.0f} MB: upstream bookworm-slim is about 75 MB"
+    assert size < 100e6, f"{size / 1e6:.0f} MB: upstream trixie-slim is about 80 MB"
     data.update(size_bytes=size, packages=packages)
 
 

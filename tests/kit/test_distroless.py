@@ -1,4 +1,4 @@
-"""gcr.io/distroless/{static,base}-debian12 as the kit makes them (or the registry serves them)."""
+"""gcr.io/distroless/{static,base}-debian13 as the kit makes them (or the registry serves them)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from snipcheck.harness.docker import imagefs as docker_imagefs
 
 pytestmark = pytest.mark.kit
 
-STATIC = "gcr.io/distroless/static-debian12"
-BASE = "gcr.io/distroless/base-debian12"
+STATIC = "gcr.io/distroless/static-debian13"
+BASE = "gcr.io/distroless/base-debian13"
 VARIANTS = [f"{STATIC}:latest", f"{STATIC}:nonroot", f"{BASE}:latest", f"{BASE}:nonroot"]
 DEBUG = [f"{STATIC}:debug", f"{STATIC}:debug-nonroot"]
 PROBE = Path(__file__).parent / "probe"
@@ -74,9 +74,9 @@ def probes(kit_sources) -> Iterator[dict[str, str]]:
     tags: dict[str, str] = {}
     try:
         for i, ref in enumerate(VARIANTS):
-            if kit_sources[ref].available and kit_sources["golang:1.26-bookworm"].available:
+            if kit_sources[ref].available and kit_sources["golang:1.26-trixie"].available:
                 tag = f"snipcheck-kitprobe:{dk.RUN_ID}-{i}"
-                # FROM golang:1.26-bookworm and FROM ${BASE}: the kit's images come in as named contexts
+                # FROM golang:1.26-trixie and FROM ${BASE}: the kit's images come in as named contexts
                 docker_buildkit.build(PROBE, tag, build_args={"BASE": ref}, timeout=600)
                 tags[ref] = tag
         yield tags

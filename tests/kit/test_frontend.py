@@ -16,7 +16,7 @@ CAPS = "moby.buildkit.frontend.inputs,moby.buildkit.frontend.subrequests,moby.bu
 
 DOCKERFILE = """\
 # syntax=docker/dockerfile:1
-FROM debian:bookworm-slim
+FROM debian:trixie-slim
 RUN --mount=type=cache,id=kit-{run},target=/cache echo cached-{run} > /cache/f
 RUN --mount=type=cache,id=kit-{run},target=/cache cp /cache/f /cache-seen
 RUN --mount=type=secret,id=token,required=true \\

@@ -1,4 +1,4 @@
-"""golang:1.26-bookworm / golang:1.26: the toolchain, its environment, cgo and static builds."""
+"""golang:1.26-trixie / golang:1.26: the toolchain, its environment, cgo and static builds."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from snipcheck.harness.docker import cli as dk
 
 pytestmark = pytest.mark.kit
 
-REFS = ["golang:1.26-bookworm", "golang:1.26"]
+REFS = ["golang:1.26-trixie", "golang:1.26"]
 
 # A cgo program and a pure one, built in the image (no network: no dependencies, GOTOOLCHAIN=local).
 SCRIPT = r"""
@@ -72,7 +72,7 @@ def test_toolchain_and_environment(ref: str, kit_image, kit_sources) -> None:
 
 @pytest.mark.timeout(600)
 def test_cgo_and_static_builds(kit_image) -> None:
-    ref = "golang:1.26-bookworm"
+    ref = "golang:1.26-trixie"
     data = kit_image(ref, "kit-golang-builds")
     res = dk.run_once(dk.stored(ref), "sh", "-c", SCRIPT, extra=["--network", "none"], timeout=540)
     assert res.stdout.split() == ["cgo", "42", "cgo-dynamic", "pure", "7", "pure-static", "CGO_ENABLED=0", "gcc-ok"], (
@@ -86,12 +86,12 @@ def test_tags_are_one_image(kit_image, kit_sources) -> None:
     kit_image("golang:1.26", "kit-golang-alias")
     if kit_sources["golang:1.26"].kind == "registry":
         pytest.skip("upstream's golang:1.26 may be the trixie variant; only the kit aliases them")
-    assert dk.inspect(dk.stored("golang:1.26"))["Id"] == dk.inspect(dk.stored("golang:1.26-bookworm"))["Id"]
+    assert dk.inspect(dk.stored("golang:1.26"))["Id"] == dk.inspect(dk.stored("golang:1.26-trixie"))["Id"]
 
 
 @pytest.mark.timeout(60)
 def test_host_local_cas_only_when_the_host_has_them(kit_image, kit_sources) -> None:
-    ref = "golang:1.26-bookworm"
+    ref = "golang:1.26-trixie"
     data = kit_image(ref, "kit-golang-host-ca")
     if kit_sources[ref].kind != "local":
         pytest.skip("the registry image is upstream's, without host-local CAs")
@@ -100,7 +100,7 @@ def test_host_local_cas_only_when_the_host_has_them(kit_image, kit_sources) -> N
     host = imagekit.host_local_cas()
     assert len(inside) == len(host), (inside, host)
     assert all(any(name.endswith(p.name) for name in inside) for p in host)
-    # the image says so itself, and only the kit's own name carries it (never golang:1.26-bookworm)
+    # the image says so itself, and only the kit's own name carries it (never golang:1.26-trixie)
     assert dk.image_label(image, imagekit.HOST_CA_LABEL) == (",".join(p.name for p in host) or None)
     assert image.startswith(imagekit.KIT_PREFIX)
     data["host_local_cas"] = inside

@@ -58,8 +58,8 @@ def test_images_carry_their_recipe_hash(kit_sources) -> None:
 @pytest.mark.timeout(30)
 def test_recipe_hash_covers_files_and_versions(kit_sources, monkeypatch: pytest.MonkeyPatch) -> None:
     recipe = imagekit.BY_REF["redis:7-alpine"]
-    if kit_sources["debian:bookworm-slim"].kind == "unavailable":
-        pytest.skip("debian:bookworm-slim is unavailable")
+    if kit_sources["debian:trixie-slim"].kind == "unavailable":
+        pytest.skip("debian:trixie-slim is unavailable")
     base = imagekit.recipe_hash(recipe)
     assert imagekit.recipe_hash(recipe) == base
     changed = imagekit.Recipe(**{**recipe.__dict__, "args": {"X": "1"}})
@@ -70,45 +70,45 @@ def test_recipe_hash_covers_files_and_versions(kit_sources, monkeypatch: pytest.
 
 @pytest.mark.timeout(30)
 def test_kit_names_are_its_own() -> None:
-    assert imagekit.local_name("golang:1.26-bookworm") == "snipcheck.local/golang:1.26-bookworm"
-    assert imagekit.local_name("docker.io/library/debian:bookworm-slim") == "snipcheck.local/debian:bookworm-slim"
-    assert imagekit.local_name("gcr.io/distroless/static-debian12") == (
-        "snipcheck.local/gcr.io/distroless/static-debian12:latest"
+    assert imagekit.local_name("golang:1.26-trixie") == "snipcheck.local/golang:1.26-trixie"
+    assert imagekit.local_name("docker.io/library/debian:trixie-slim") == "snipcheck.local/debian:trixie-slim"
+    assert imagekit.local_name("gcr.io/distroless/static-debian13") == (
+        "snipcheck.local/gcr.io/distroless/static-debian13:latest"
     )
     for recipe in imagekit.RECIPES:
         assert all(image.startswith(imagekit.KIT_PREFIX) for image in recipe.images), recipe.key
     assert imagekit.recipe_for("docker.io/library/postgres:16-alpine") is imagekit.BY_REF["postgres:16-alpine"]
     assert buildkit.context_name("docker.io/library/golang:1.26") == "golang:1.26"
-    assert buildkit.context_name("gcr.io/distroless/static-debian12:latest") == ("gcr.io/distroless/static-debian12")
+    assert buildkit.context_name("gcr.io/distroless/static-debian13:latest") == ("gcr.io/distroless/static-debian13")
 
 
 @pytest.mark.timeout(30)
 def test_builds_get_the_kit_as_named_contexts(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(
-        "# syntax=docker/dockerfile:1\nARG BASE=gcr.io/distroless/static-debian12:nonroot\n"
-        "FROM golang:1.26-bookworm AS build\nFROM ${BASE}\nCOPY --from=build /go /go\n"
+        "# syntax=docker/dockerfile:1\nARG BASE=gcr.io/distroless/static-debian13:nonroot\n"
+        "FROM golang:1.26-trixie AS build\nFROM ${BASE}\nCOPY --from=build /go /go\n"
         "COPY --from=alpine:3.20 /etc/os-release /x\n"
     )
     monkeypatch.setattr(imagekit.source, "_mode_cache", "local")
     contexts, args = buildkit.kit_inputs(dockerfile)
     assert contexts == {
-        "golang:1.26-bookworm": "docker-image://snipcheck.local/golang:1.26-bookworm",
-        "gcr.io/distroless/static-debian12:nonroot": "docker-image://snipcheck.local/gcr.io/distroless/static-debian12:nonroot",
+        "golang:1.26-trixie": "docker-image://snipcheck.local/golang:1.26-trixie",
+        "gcr.io/distroless/static-debian13:nonroot": "docker-image://snipcheck.local/gcr.io/distroless/static-debian13:nonroot",
     }
     assert args == {"BUILDKIT_SYNTAX": "snipcheck.local/docker/dockerfile:1"}
     # a context the caller chose (a platform variant) wins; build args resolve FROM ${BASE}
-    given = {"golang:1.26-bookworm": "docker-image://elsewhere"}
-    contexts, _ = buildkit.kit_inputs(dockerfile, {"BASE": "gcr.io/distroless/base-debian12"}, given)
+    given = {"golang:1.26-trixie": "docker-image://elsewhere"}
+    contexts, _ = buildkit.kit_inputs(dockerfile, {"BASE": "gcr.io/distroless/base-debian13"}, given)
     assert contexts == {
-        "gcr.io/distroless/base-debian12": "docker-image://snipcheck.local/gcr.io/distroless/base-debian12:latest"
+        "gcr.io/distroless/base-debian13": "docker-image://snipcheck.local/gcr.io/distroless/base-debian13:latest"
     }
     # what the Kubernetes node imports (docker save) for an upstream name: the kit's image
     assert imagekit.docker.stored("postgres:16-alpine") == "snipcheck.local/postgres:16-alpine"
     assert imagekit.docker.stored("alpine:3.20") == "alpine:3.20"
     monkeypatch.setattr(imagekit.source, "_mode_cache", "registry")
     assert buildkit.kit_inputs(dockerfile) == ({}, {})
-    assert imagekit.docker.stored("golang:1.26-bookworm") == "golang:1.26-bookworm"
+    assert imagekit.docker.stored("golang:1.26-trixie") == "golang:1.26-trixie"
 
 
 @pytest.mark.timeout(30)
@@ -147,12 +147,12 @@ def test_a_failed_pull_is_never_replaced_by_the_kit(monkeypatch: pytest.MonkeyPa
 @pytest.mark.timeout(30)
 def test_remove_takes_only_the_kits_names() -> None:
     kit = {imagekit.KIT_LABEL: "golang", imagekit.RECIPE_LABEL: "abc"}
-    assert imagekit.owned("snipcheck.local/golang:1.26-bookworm", kit)
-    assert imagekit.owned("snipcheck-kit/static-debian12:latest-arm64", {imagekit.KIT_LABEL: "platform-copy"})
-    assert imagekit.owned("golang:1.26-bookworm", kit), "an older kit's image under the upstream name"
-    assert not imagekit.owned("golang:1.26-bookworm", {}), "the real upstream image"
+    assert imagekit.owned("snipcheck.local/golang:1.26-trixie", kit)
+    assert imagekit.owned("snipcheck-kit/static-debian13:latest-arm64", {imagekit.KIT_LABEL: "platform-copy"})
+    assert imagekit.owned("golang:1.26-trixie", kit), "an older kit's image under the upstream name"
+    assert not imagekit.owned("golang:1.26-trixie", {}), "the real upstream image"
     assert not imagekit.owned("myapp:dev", kit), "built FROM a kit image: it inherits the labels, it is not the kit's"
-    assert not imagekit.owned("snipcheck.local/golang:1.26-bookworm", {})
+    assert not imagekit.owned("snipcheck.local/golang:1.26-trixie", {})
 
 
 @pytest.mark.timeout(120)

@@ -3,7 +3,7 @@
 The kit's images live under snipcheck.local/<upstream name> and reach builds as BuildKit named contexts
 (docker_buildkit.build). These tests record `docker image ls --digests` for the upstream names before and after a
 kit build and a build that uses it: the rows must be identical. An older kit tagged its images over the
-upstream names (`debian:bookworm-slim` imported, `golang:1.26-bookworm` built and tagged): both tests fail
+upstream names (`debian:trixie-slim` imported, `golang:1.26-trixie` built and tagged): both tests fail
 on it.
 """
 
@@ -81,7 +81,7 @@ rm -r "$root"
 @pytest.mark.timeout(600)
 def test_kit_build_never_tags_an_upstream_name(engine: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Canary: the user's own images under three names; kit recipes standing in for them the way the real
-    ones do (a root filesystem imported, like debian:bookworm-slim; a Dockerfile FROM it, like golang, with
+    ones do (a root filesystem imported, like debian:trixie-slim; a Dockerfile FROM it, like golang, with
     an alias tag, like golang:1.26); a kit build; then a build `FROM` an upstream name. The user's rows stay
     as they were, and the build got the kit's image."""
     run = dk.RUN_ID.lower()
@@ -126,10 +126,10 @@ def test_kit_build_never_tags_an_upstream_name(engine: None, tmp_path: Path, mon
 
 @pytest.mark.timeout(1200)
 def test_upstream_names_unchanged_by_the_kit(engine: None, tmp_path: Path) -> None:
-    """The real kit: debian:bookworm-slim ensured (built when its recipe changed) and a build FROM it.
+    """The real kit: debian:trixie-slim ensured (built when its recipe changed) and a build FROM it.
     Whatever the store held under the kit's upstream names (the user's images, an older kit's, or
     nothing) is unchanged, and in local mode the build's base layer is the kit's."""
-    ref = "debian:bookworm-slim"
+    ref = "debian:trixie-slim"
     if imagekit.mode() == "registry":
         imagekit.ensure([ref])  # a pull may add an upstream name the store lacked; it never moves one
     before = listing(imagekit.all_refs())

@@ -1,5 +1,5 @@
 # HEALTHCHECK in an Alpine image: busybox wget probes the liveness endpoint.
-FROM golang:1.26-bookworm AS builder
+FROM golang:1.26-trixie AS builder
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

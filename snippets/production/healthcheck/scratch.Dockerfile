@@ -1,5 +1,5 @@
 # HEALTHCHECK in a scratch image: the binary probes itself (server -health).
-FROM golang:1.26-bookworm AS builder
+FROM golang:1.26-trixie AS builder
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

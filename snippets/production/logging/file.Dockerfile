@@ -1,11 +1,11 @@
 # Runs the file-logging example (context: snippets/production).
-FROM golang:1.26-bookworm AS builder
+FROM golang:1.26-trixie AS builder
 WORKDIR /src
 COPY go.mod ./
 COPY go/ go/
 RUN CGO_ENABLED=0 go build -trimpath -o /app/example ./go/logging/file
 
-FROM debian:bookworm-slim
+FROM debian:trixie-slim
 # Let the non-root user write the log file (in a writable container).
 RUN touch /var/log/app.log && chown 65534:65534 /var/log/app.log
 COPY --from=builder /app/example /example

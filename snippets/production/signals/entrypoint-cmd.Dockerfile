@@ -1,11 +1,11 @@
 # ENTRYPOINT is the command, CMD its default arguments (context: snippets/production).
-FROM golang:1.26-bookworm AS builder
+FROM golang:1.26-trixie AS builder
 WORKDIR /src
 COPY go.mod ./
 COPY go/ go/
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /app/server ./go/portflag
 
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian13:nonroot
 COPY --from=builder /app/server /server
 
 # --8<-- [start:entrypoint-cmd]

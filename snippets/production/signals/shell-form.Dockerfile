@@ -1,12 +1,12 @@
 # Anti-pattern: shell-form CMD makes /bin/sh PID 1, and it does not forward SIGTERM.
-FROM golang:1.26-bookworm AS builder
+FROM golang:1.26-trixie AS builder
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /app/server ./cmd/server
 
-FROM debian:bookworm-slim
+FROM debian:trixie-slim
 WORKDIR /
 COPY --from=builder /app/server /server
 USER 65534:65534

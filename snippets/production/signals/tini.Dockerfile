@@ -1,5 +1,5 @@
 # tini as PID 1: forwards signals and reaps zombie child processes.
-FROM golang:1.26-bookworm AS builder
+FROM golang:1.26-trixie AS builder
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -23,7 +23,7 @@ from .cli import RUN_LABEL, DockerError, Result, cli_env, docker
 
 def context_name(ref: str) -> str:
     """The name BuildKit looks a named context up by for `FROM ref`: the familiar form without `:latest`
-    (docker.io/library/golang:1.26 -> golang:1.26, gcr.io/distroless/static-debian12:latest -> ...-debian12)."""
+    (docker.io/library/golang:1.26 -> golang:1.26, gcr.io/distroless/static-debian13:latest -> ...-debian12)."""
     ref = ref.removeprefix("docker.io/")
     if ref.startswith("library/") and ref.count("/") == 1:
         ref = ref.removeprefix("library/")
@@ -34,7 +34,7 @@ def kit_inputs(
     dockerfile: Path, build_args: dict[str, str] | None = None, given: dict[str, str] | None = None
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(named contexts, build args) that give a build of `dockerfile` the image kit's images for the upstream
-    names it uses: `FROM golang:1.26-bookworm` reads snipcheck.local/golang:1.26-bookworm, `# syntax=
+    names it uses: `FROM golang:1.26-trixie` reads snipcheck.local/golang:1.26-trixie, `# syntax=
     docker/dockerfile:1` runs the frontend snipcheck.local/docker/dockerfile:1 (BUILDKIT_SYNTAX). Empty when
     the run does not use the kit (registry mode) or the Dockerfile names none of its images. Names in `given`
     (contexts the caller chose, e.g. a platform variant) are left alone."""

@@ -3,7 +3,7 @@
 Everything the suite and the image kit do with Docker goes through here, so that
 every object created carries the run label and can be cleaned up.
 
-The Docker store's upstream names (golang:1.26-bookworm, debian:bookworm-slim...) belong to the user:
+The Docker store's upstream names (golang:1.26-trixie, debian:trixie-slim...) belong to the user:
 the suite never tags them. Where a run uses the image kit (snipcheck.harness.imagekit, local mode), its images
 are stored as snipcheck.local/<upstream name>, and the places here that take an upstream name hand over
 the kit's image instead: `build` (named build contexts for FROM / COPY --from, BUILDKIT_SYNTAX for

@@ -11,8 +11,8 @@ only when that hash changes.
 
 The kit's images are stored as `snipcheck.local/<upstream name>` only (local_name); the Docker
 store's upstream names are the user's and never created, tagged or moved. Builds get the kit's
-images through BuildKit named contexts (`--build-context golang:1.26-bookworm=docker-image://
-snipcheck.local/golang:1.26-bookworm`, and `BUILDKIT_SYNTAX` for `# syntax=`): docker_buildkit.build asks
+images through BuildKit named contexts (`--build-context golang:1.26-trixie=docker-image://
+snipcheck.local/golang:1.26-trixie`, and `BUILDKIT_SYNTAX` for `# syntax=`): docker_buildkit.build asks
 stands_in() for every image a Dockerfile names; the compose tier writes the same into its override.
 
 CLI: python -m snipcheck kit ensure-all | ensure REF... | table | mode | remove [--dry-run]

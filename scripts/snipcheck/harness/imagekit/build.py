@@ -1,7 +1,7 @@
 """Building and caching kit images: recipe hashes, the build lock, registry pulls, `ensure`, `remove`.
 
 The kit's images are stored as snipcheck.local/<upstream name> only. Nothing here creates, tags or moves
-an upstream name (`debian:bookworm-slim`, `golang:1.26-bookworm`, ...) in the Docker store: that store is
+an upstream name (`debian:trixie-slim`, `golang:1.26-trixie`, ...) in the Docker store: that store is
 the user's. Kit builds get their parents as BuildKit named contexts; the suite's builds get them the same
 way (docker_buildkit.build, stands_in).
 """
@@ -97,7 +97,7 @@ def _labels(recipe: Recipe, digest: str) -> dict[str, str]:
 
 
 def parent_contexts(recipe: Recipe) -> dict[str, str]:
-    """The recipe's FROM images as named contexts: `FROM debian:bookworm-slim` reads the kit's image."""
+    """The recipe's FROM images as named contexts: `FROM debian:trixie-slim` reads the kit's image."""
     return {parent: f"docker-image://{local_name(parent)}" for parent in recipe.parents}
 
 

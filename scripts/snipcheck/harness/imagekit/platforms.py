@@ -13,7 +13,7 @@ from .source import mode
 
 # Images whose files are architecture-independent data (no executables): a copy of the local amd64
 # build, re-labelled for another platform, is the same image upstream publishes for that platform.
-DATA_ONLY = ("gcr.io/distroless/static-debian12",)
+DATA_ONLY = ("gcr.io/distroless/static-debian13",)
 
 
 def platform_variant(ref: str, platform: str) -> str | None:

@@ -14,8 +14,8 @@ KIT = SCRIPTS / "imagekit"
 RECIPE_LABEL = "io.snipcheck.recipe"
 KIT_LABEL = "io.snipcheck.kit"
 HOST_CA_LABEL = "io.snipcheck.host-ca"  # on images that trust the build host's own CAs: their file names
-# The kit's images live under this registry-like prefix only: snipcheck.local/golang:1.26-bookworm stands in
-# for golang:1.26-bookworm. The kit never creates, tags or moves an upstream name in the Docker store (it is
+# The kit's images live under this registry-like prefix only: snipcheck.local/golang:1.26-trixie stands in
+# for golang:1.26-trixie. The kit never creates, tags or moves an upstream name in the Docker store (it is
 # the user's); builds get its images through BuildKit named contexts (docker_buildkit.build, the compose override).
 KIT_PREFIX = "snipcheck.local/"
 STANDIN_LABEL = "io.snipcheck.standin"
@@ -33,19 +33,19 @@ GO_ZIP_SHA256 = "e1edb778de0aa08c8e827f5a873b35a46afe680fb241482c531725b2355e470
 BUILDKIT_VERSION = "v0.16.0"  # ships Dockerfile frontend 1.10.0; builds with Go 1.26
 BUILDKIT_REVISION = "0865fcc9b78559e856e81dc52b3613701e7be28d"  # proxy .info Origin.Hash
 FRONTEND_VERSION = "1.10.0"
-DEBIAN_SUITE = "bookworm"
+DEBIAN_SUITE = "trixie"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_SECURITY = "http://deb.debian.org/debian-security"
-PG_MAJOR = "15"
+PG_MAJOR = "17"
 HOST_CA_DIR = Path("/usr/local/share/ca-certificates")
 HOST_CA_ENV = "SNIPCHECK_KIT_HOST_CA"
 STD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-DEBIAN = "debian:bookworm-slim"
-GOLANG = "golang:1.26-bookworm"
-DISTROLESS_STATIC = "gcr.io/distroless/static-debian12"
-DISTROLESS_BASE = "gcr.io/distroless/base-debian12"
-DISTROLESS_PKGS = ("base-files", "netbase", "tzdata", "media-types", "ca-certificates")
+DEBIAN = "debian:trixie-slim"
+GOLANG = "golang:1.26-trixie"
+DISTROLESS_STATIC = "gcr.io/distroless/static-debian13"
+DISTROLESS_BASE = "gcr.io/distroless/base-debian13"
+DISTROLESS_PKGS = ("base-files", "netbase", "tzdata", "tzdata-legacy", "media-types", "ca-certificates")
 
 
 def familiar(ref: str) -> str:
@@ -104,13 +104,13 @@ def _distroless(key: str, ref: str, target: str, extra: tuple[str, ...], diff: s
 
 
 _DL_DIFF = (
-    "Package versions are today's Debian bookworm (upstream: its last rebuild); "
+    "Package versions are today's Debian trixie (upstream: its last rebuild); "
     "assembled with dpkg-deb instead of Bazel rules_distroless"
 )
 
 RECIPES: tuple[Recipe, ...] = (
     Recipe(
-        "debian-bookworm-slim",
+        "debian-trixie-slim",
         (DEBIAN,),
         "debian",
         rootfs=True,
@@ -134,9 +134,9 @@ RECIPES: tuple[Recipe, ...] = (
         differences=(
             "Go from the module proxy's golang.org/toolchain zip (same binaries as "
             "go.dev/dl's tarball); buildpack-deps layers squashed into two RUNs; "
-            "upstream's plain `golang:1.26` most likely points at the trixie variant "
-            "since Debian 13's release, the kit stores its bookworm build under both "
-            "names (project decision; snippets pin -bookworm); host-local CAs (if the "
+            "upstream's plain `golang:1.26` was the trixie variant and is no longer updated "
+            "since Go 1.27 (docker-library/official-images 13110bd), the kit stores its "
+            "trixie build under both names (the snippets pin -trixie); host-local CAs (if the "
             "host has any in /usr/local/share/ca-certificates: a TLS-inspecting egress "
             "proxy's) added as a last layer and named in the label io.snipcheck.host-ca; "
             "GOGC=400 in the environment (upstream sets none): the compiler collects "
@@ -163,12 +163,12 @@ RECIPES: tuple[Recipe, ...] = (
         _DL_DIFF + "; busybox is Debian's busybox-static",
         "~3.5 MB",
     ),
-    _distroless("distroless-base", f"{DISTROLESS_BASE}:latest", "base", ("libc6", "libssl3"), _DL_DIFF, "~20 MB"),
+    _distroless("distroless-base", f"{DISTROLESS_BASE}:latest", "base", ("libc6", "libssl3t64"), _DL_DIFF, "~20 MB"),
     _distroless(
         "distroless-base-nonroot",
         f"{DISTROLESS_BASE}:nonroot",
         "base-nonroot",
-        ("libc6", "libssl3"),
+        ("libc6", "libssl3t64"),
         _DL_DIFF,
         "~20 MB",
     ),
@@ -197,8 +197,8 @@ RECIPES: tuple[Recipe, ...] = (
         "postgres",
         parents=(DEBIAN,),
         args={"PG_MAJOR": PG_MAJOR},
-        standin=f"PostgreSQL {PG_MAJOR} from Debian bookworm (postgresql-{PG_MAJOR}) on "
-        "debian:bookworm-slim with an entrypoint honouring the official image's "
+        standin=f"PostgreSQL {PG_MAJOR} from Debian trixie (postgresql-{PG_MAJOR}) on "
+        "debian:trixie-slim with an entrypoint honouring the official image's "
         "interface; not postgres:16-alpine",
         packages=(f"postgresql-{PG_MAJOR}", "gosu"),
         differences=(
@@ -215,12 +215,12 @@ RECIPES: tuple[Recipe, ...] = (
         "redis",
         parents=(DEBIAN,),
         standin=(
-            "Redis 7.0 from Debian bookworm (redis-server) on debian:bookworm-slim "
+            "Redis 8.0 from Debian trixie (redis-server) on debian:trixie-slim "
             "with an entrypoint modelled on the official image's; not redis:7-alpine"
         ),
         packages=("redis-server", "redis-tools", "gosu"),
         differences=(
-            "Redis 7.0.x (Debian), upstream 7-alpine tracks the newest 7.x; "
+            "Redis 8.0.x (Debian trixie), not 7: upstream 7-alpine tracks the newest 7.x; "
             "glibc Debian userland, not Alpine/musl; protected mode switched off by "
             "the entrypoint instead of at compile time; uid/gid 999/1000 like upstream"
         ),
@@ -229,7 +229,7 @@ RECIPES: tuple[Recipe, ...] = (
 )
 
 BY_REF: dict[str, Recipe] = {ref: r for r in RECIPES for ref in r.refs}
-# gcr.io/distroless/...-debian12 without a tag means :latest
+# gcr.io/distroless/...-debian13 without a tag means :latest
 BY_REF.update({ref.removesuffix(":latest"): r for r in RECIPES for ref in r.refs if ref.endswith(":latest")})
 
 
