@@ -39,8 +39,26 @@ class Fs:
         self.tar = tarfile.open(tar_path)  # noqa: SIM115 - closed by the module fixture
         self.members = {m.name.lstrip("/").removeprefix("./").rstrip("/"): m for m in self.tar.getmembers()}
 
+    def resolve(self, path: str) -> str:
+        """The path with symlinked directories followed (Debian 13 ships /lib -> usr/lib, /bin -> usr/bin)."""
+        parts = path.strip("/").split("/")
+        for _ in range(16):  # a bounded number of links, like the kernel's
+            for i in range(1, len(parts)):
+                member = self.members.get("/".join(parts[:i]))
+                if member is not None and member.issym():
+                    target = (
+                        member.linkname.strip("/")
+                        if member.linkname.startswith("/")
+                        else "/".join([*parts[: i - 1], member.linkname])
+                    )
+                    parts = [p for p in target.split("/") if p and p != "."] + parts[i:]
+                    break
+            else:
+                return "/".join(parts)
+        return "/".join(parts)
+
     def has(self, path: str) -> bool:
-        return path.strip("/") in self.members
+        return self.resolve(path) in self.members
 
     def get(self, path: str) -> tarfile.TarInfo:
         return self.members[path.strip("/")]
