@@ -605,10 +605,18 @@ def test_the_services_section_as_shown(node: Node, example3: dict[str, Any], mea
         ).stdout.strip()
         port = clusterip["spec"]["ports"][0]["port"]
         nodeport = next(d for d in services if d["spec"].get("type") == "NodePort")["spec"]["ports"][0]["nodePort"]
-        answers = {
-            "clusterip": get(f"http://{ip}:{port}/health/ready")[0],
-            "nodeport": get(f"http://{NODE_IP}:{nodeport}/health/ready")[0],  # the node's own bridge address
+        urls = {
+            "clusterip": f"http://{ip}:{port}/health/ready",
+            "nodeport": f"http://{NODE_IP}:{nodeport}/health/ready",  # the node's own bridge address
         }
+        # kube-proxy programs a new Service's rules on its next sync, a moment after the endpoints are ready
+        answers: dict[str, int] = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            answers = {name: get(url, 3)[0] for name, url in urls.items()}
+            if set(answers.values()) == {200}:
+                break
+            time.sleep(1)
         measure["section_http"] = answers
         assert answers == {"clusterip": 200, "nodeport": 200}, answers
     finally:
