@@ -135,7 +135,8 @@ fi
 # 3. Debian packages, per tier -------------------------------------------------------------------
 wants static && apt_install "the static tier (SQL parse check)" postgresql
 wants service && apt_install "the service tier" postgresql redis-server
-wants_any kit images compose && apt_install "the Docker tiers" debootstrap debian-archive-keyring ca-certificates curl file binutils
+# gnupg: tests/kit/test_debian.py makes a foreign keyring to show that the rootfs build refuses it
+wants_any kit images compose && apt_install "the Docker tiers" debootstrap debian-archive-keyring ca-certificates curl file binutils gnupg
 if wants site; then
   [ -n "${SNIPCHECK_CHROMIUM:-}" ] || apt_install "the browser tier" chromium
   bash scripts/fetch-mermaid.sh

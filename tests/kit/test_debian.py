@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from snipcheck.harness import proc
 from snipcheck.harness.docker import cli as dk
 from snipcheck.harness.imagekit.recipes import DEBIAN_MIRROR, DEBIAN_SECURITY, DEBIAN_SUITE, KIT
+from support import require
 
 pytestmark = pytest.mark.kit
 
@@ -62,6 +64,8 @@ def test_debian_slim(kit_image) -> None:
 def test_a_release_file_the_keyring_does_not_verify_stops_the_rootfs(tmp_path: Path) -> None:
     """The rootfs comes over plain http: debootstrap must check the Release signature (review M6). Given a
     keyring without Debian's keys, mkrootfs.sh stops at the signature, at once, and builds nothing."""
+    missing = [tool for tool in ("gpg", "gpgconf") if shutil.which(tool) is None]
+    require(not missing, f"{', '.join(missing)} missing: bash scripts/setup.sh installs gnupg for the kit tier")
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     gpg = ["gpg", "--batch", "--homedir", str(home)]
