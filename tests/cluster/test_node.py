@@ -621,6 +621,10 @@ def test_the_services_section_as_shown(node: Node, example3: dict[str, Any], mea
         assert answers == {"clusterip": 200, "nodeport": 200}, answers
     finally:
         node.kubectl("delete", "namespace", TEXT_NAMESPACE, "--wait=false")
-        for kind in ("deployment", "service", "secret", "configmap"):
-            node.kubectl("delete", kind, "-n", "database", "-l", f"app=postgres{sections.SUFFIX}", "--wait=false")
-            node.kubectl("delete", kind, f"postgres{sections.SUFFIX}", "-n", "database", "--wait=false")
+        for kind, name in (
+            ("deployment", "postgres"),
+            ("service", "postgres"),
+            ("secret", "postgres-tls"),
+            ("configmap", "postgres-init"),
+        ):
+            node.kubectl("delete", kind, f"{name}{sections.SUFFIX}", "-n", "database", "--wait=false")
