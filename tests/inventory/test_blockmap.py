@@ -42,6 +42,10 @@ def test_every_block_mapped_and_every_change_listed(record_property: pytest.Reco
     assert sum(result.counts.values()) == 131
 
 
+def test_every_block_maps_to_what_stands_in_its_place() -> None:
+    _fail_with(blockmap.check_placement(ORIGINAL, BLOCK_MAP, DOCS))
+
+
 def test_every_heading_on_a_page_or_listed(record_property: pytest.RecordProperty) -> None:
     problems, found, listed = blockmap.check_headings(ORIGINAL, BLOCK_MAP, DOCS)
     record_property("headings", {"on_pages": found, "replaced": listed})
@@ -168,8 +172,53 @@ def test_anchor_missing_on_one_language_fails(copy: dict[str, Path]) -> None:
     page = copy["docs"] / "errata.en.md"
     page.write_text(page.read_text(encoding="utf-8").replace("{ #go-version }", ""), encoding="utf-8")
     problems = _check(copy)
-    assert any("#go-version is not on docs/errata.en.md" in p for p in problems), problems
-    assert not any("#go-version is not on docs/errata.md" in p for p in problems)
+    assert any("#go-version is no row of docs/errata.en.md" in p for p in problems), problems
+    assert not any("#go-version is no row of docs/errata.md" in p for p in problems)
+
+
+def test_citing_a_section_heading_fails(copy: dict[str, Path]) -> None:
+    # block 32 (UPX) cites its row #upx; `docker` is the id of the errata page's Docker section heading
+    _edit_map(copy, "errata: [upx, debian-13]}", "errata: [docker, debian-13]}")
+    problems = _check(copy)
+    assert any("block 32 " in p and "#docker is no row of docs/errata.md" in p for p in problems), problems
+
+
+def _placement(tree: dict[str, Path]) -> list[str]:
+    return blockmap.check_placement(tree["original"], tree["map"], tree["docs"])
+
+
+def test_the_copy_is_placed(copy: dict[str, Path]) -> None:
+    assert _placement(copy) == []
+
+
+def test_a_block_mapped_to_its_neighbour_fails(copy: dict[str, Path]) -> None:
+    # block 8 ("Alpine использует musl") was once mapped to the added scratch demo just above its replacement
+    _edit_map(copy, "to: docker/cgo/glibc-in-alpine/Dockerfile,", "to: docker/cgo/cgo-in-scratch/Dockerfile:demo,")
+    problems = _placement(copy)
+    assert any(
+        "block 8 " in p and "after '**Alpine использует musl, не glibc:**'" in p and "glibc-in-alpine" in p
+        for p in problems
+    ), problems
+
+
+def test_a_whole_file_where_the_page_shows_sections_fails(copy: dict[str, Path]) -> None:
+    _edit_map(
+        copy,
+        "to: [myapp/internal/health/health.go:live, myapp/internal/health/health.go:ready, "
+        "myapp/internal/health/health.go:check],",
+        "to: myapp/internal/health/health.go,",
+    )
+    problems = _placement(copy)
+    assert any("block 77 " in p and "includes exactly myapp/internal/health/health.go " in p for p in problems), (
+        problems
+    )
+
+
+def test_headings_of_the_errata_page_do_not_count(copy: dict[str, Path]) -> None:
+    # "Практические примеры" is a heading of errata.md only; on the chapter it is the navigation group
+    _edit_map(copy, "    Практические примеры: examples-heading\n", "")
+    problems, _, _ = blockmap.check_headings(copy["original"], copy["map"], copy["docs"])
+    assert any("heading 'Практические примеры' is on no Russian page" in p for p in problems), problems
 
 
 def test_edited_original_fails(copy: dict[str, Path]) -> None:

@@ -105,6 +105,13 @@ def anchors(page: Path) -> set[str]:
     return {m["id"] for m in ATTR_ID.finditer(text)} | {m["id"] for m in HTML_ID.finditer(text)}
 
 
+def row_anchors(page: Path) -> set[str]:
+    """The anchors of an errata page's rows: ids on table rows (`| … { #id } | …`). A section heading's id is
+    not a row: a block or heading that cites it names no reason for its change."""
+    rows = [line for line in page.read_text(encoding="utf-8").splitlines() if line.lstrip().startswith("|")]
+    return {m["id"] for line in rows for pattern in (ATTR_ID, HTML_ID) for m in pattern.finditer(line)}
+
+
 def load(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -153,7 +160,7 @@ def check(original: Path, map_file: Path, snippets: Path, docs: Path) -> Result:
             f"never be edited; restore it from upstream commit 2ee186e"
         )
     errata_ids = {
-        lang: anchors(page)
+        lang: row_anchors(page)
         for lang, page in (("ru", docs / "errata.md"), ("en", docs / "errata.en.md"))
         if page.is_file()
     }
@@ -191,7 +198,8 @@ def check(original: Path, map_file: Path, snippets: Path, docs: Path) -> Result:
                 if one not in ids:
                     page = "errata.md" if lang == "ru" else "errata.en.md"
                     problems.append(
-                        f"{where}: errata anchor #{one} is not on docs/{page} — add `{{ #{one} }}` to its row there"
+                        f"{where}: errata anchor #{one} is no row of docs/{page} — cite a row's own anchor (a "
+                        f"section heading's does not count), or add `{{ #{one} }}` to the row that describes the change"
                     )
         if status == "diagram":
             page = docs / str(entry.get("page", ""))
@@ -242,13 +250,8 @@ def check_headings(original: Path, map_file: Path, docs: Path) -> tuple[list[str
         replaced: dict[str, str] = (load(map_file).get("headings") or {}).get("replaced") or {}
     except ValueError as exc:
         return [str(exc)], 0, 0
-    on_pages = {
-        text
-        for page in sorted(docs.rglob("*.md"))
-        if not page.name.endswith(".en.md")
-        for _, text in headings(page.read_text(encoding="utf-8"))
-    }
-    errata_ids = [anchors(docs / name) for name in ("errata.md", "errata.en.md")]
+    on_pages = {text for page in chapter_pages(docs) for _, text in headings(page.read_text(encoding="utf-8"))}
+    errata_ids = [row_anchors(docs / name) for name in ("errata.md", "errata.en.md")]
     problems: list[str] = []
     found = listed = 0
     for line, text in headings(original.read_text(encoding="utf-8")):
@@ -265,5 +268,149 @@ def check_headings(original: Path, map_file: Path, docs: Path) -> tuple[list[str
             continue
         listed += 1
         if not all(replaced[text] in ids for ids in errata_ids):
-            problems.append(f"{map_file}: heading {text!r} → #{replaced[text]} is not an anchor on both errata pages")
+            problems.append(
+                f"{map_file}: heading {text!r} → #{replaced[text]} is not a row anchor on both errata pages"
+            )
     return problems, found, listed
+
+
+# ---- placement: the mapped target is the block that stands where the original's stood -------------------
+
+NOT_CHAPTER = frozenset({"errata.md", "verification.md", "image-kit.md"})  # pages of this edition, not the chapter
+
+
+def chapter_pages(docs: Path) -> list[Path]:
+    """The Russian pages that hold the chapter (the edition's own errata, verification and image-kit pages
+    are not part of it)."""
+    return [
+        p
+        for p in sorted(docs.rglob("*.md"))
+        if not p.name.endswith(".en.md") and p.relative_to(docs).as_posix() not in NOT_CHAPTER
+    ]
+
+
+def _line_key(text: str) -> str:
+    """A prose line compared across the original and a page: headings by their text (levels and `{ #id }`
+    dropped), everything else with its whitespace collapsed."""
+    if h := HEADING.match(text):
+        return "# " + ATTR_ID.sub("", h[2]).strip()
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """One code block on a chapter page: where it is, the section (heading text) it is under, the prose line
+    just before it, and what it includes."""
+
+    page: Path
+    line: int
+    heading: str
+    lead: str
+    targets: tuple[str, ...]
+
+
+def _shown_blocks(docs: Path) -> list[_Shown]:
+    from ..model import pages
+
+    shown: list[_Shown] = []
+    for page in chapter_pages(docs):
+        parsed = pages.parse(page)
+        prose = dict(parsed.prose)
+        for block in parsed.blocks:
+            heading, lead = "", ""
+            for no in range(block.line - 1, 0, -1):
+                text = prose.get(no)
+                if text is None:  # inside an earlier block: its closing fence is the lead
+                    lead = lead or "```"
+                    continue
+                key = _line_key(text)
+                if key and not lead:
+                    lead = key
+                if key.startswith("# "):
+                    heading = key
+                    break
+            shown.append(_Shown(page, block.line, heading, lead, tuple(i.target for i in block.includes)))
+    return shown
+
+
+def _original_places(original: Path) -> dict[int, tuple[str, str]]:
+    """Block number -> (heading text, prose line just before it) in the original."""
+    lines = original.read_text(encoding="utf-8").splitlines()
+    fences = {b.line: b.n for b in original_blocks(original)}
+    in_block: set[int] = set()
+    for block in original_blocks(original):
+        in_block.update(range(block.line, block.line + block.text.count("\n") + 3))
+    places: dict[int, tuple[str, str]] = {}
+    for line, n in fences.items():
+        heading, lead = "", ""
+        for no in range(line - 1, 0, -1):
+            if no in in_block:
+                lead = lead or "```"
+                continue
+            key = _line_key(lines[no - 1])
+            if key and not lead:
+                lead = key
+            if key.startswith("# "):
+                heading = key
+                break
+        places[n] = (heading, lead)
+    return places
+
+
+def check_placement(original: Path, map_file: Path, docs: Path) -> list[str]:
+    """Each mapped block's targets are exactly what the page shows in the code block that stands where the
+    original block stood: the first code block after the same prose line under the same heading (or, when the
+    page rewrote that line, a code block under the same heading that includes exactly those targets)."""
+    try:
+        entries: dict[int, dict[str, Any]] = load(map_file)["blocks"]
+    except ValueError as exc:
+        return [str(exc)]
+    shown = _shown_blocks(docs)
+    places = _original_places(original)
+    problems: list[str] = []
+    for n, (heading, lead) in sorted(places.items()):
+        entry = entries.get(n)
+        if not isinstance(entry, dict) or entry.get("status") in ("diagram", "dropped"):
+            continue
+        targets = tuple(_targets(entry))
+        where = f"{map_file}: block {n} (original line {entry.get('line')})"
+        section = [s for s in shown if s.heading == heading]
+        if not section:
+            problems.append(f"{where}: no chapter page has the heading {heading[2:]!r} the block stands under")
+            continue
+        with_code = [s for s in section if s.targets]
+        runs = [i for i in range(len(with_code)) if _run_shows(with_code, i, targets)]
+        after_lead = [i for i, s in enumerate(with_code) if s.lead == lead]
+        if after_lead and lead != "```":
+            i = next((i for i in after_lead if i in runs), after_lead[0])
+            if i not in runs:
+                there = with_code[i]
+                problems.append(
+                    f"{where}: the code block after {lead!r} ({rel_page(there.page, docs)}:{there.line}) shows "
+                    f"{' + '.join(there.targets)}; the map says {' + '.join(targets)} — map the block that stands "
+                    f"where the original's stood, with the sections the page includes"
+                )
+        elif not runs:
+            found = [f"{rel_page(s.page, docs)}:{s.line} {' + '.join(s.targets)}" for s in with_code]
+            problems.append(
+                f"{where}: no code block (or run of consecutive code blocks) under {heading[2:]!r} includes exactly "
+                f"{' + '.join(targets)} (the section shows: {'; '.join(found) or 'nothing'}) — map what the page shows"
+            )
+    return problems
+
+
+def _run_shows(blocks: list[_Shown], start: int, targets: tuple[str, ...]) -> bool:
+    """The code blocks from `start` on, taken in order, include exactly `targets` (one original block may be
+    shown as several: the ❌ and the ✅ half with prose between them)."""
+    got: tuple[str, ...] = ()
+    for block in blocks[start:]:
+        got += block.targets
+        if got == targets:
+            return True
+        if targets[: len(got)] != got:
+            return False
+    return False
+
+
+def rel_page(page: Path, docs: Path) -> str:
+    return f"docs/{page.relative_to(docs).as_posix()}"

@@ -35,6 +35,10 @@ func probe(t *testing.T, h http.HandlerFunc) (int, Status) {
 	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
 	}
+	// a probe's answer is about this moment: no proxy or client may serve it again
+	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
 	return rec.Code, st
 }
 
