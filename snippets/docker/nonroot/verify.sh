@@ -4,7 +4,8 @@ set -euo pipefail
 # --8<-- [start:verify]
 # The user the image is configured to run as (works for every image, even scratch)
 docker inspect --format '{{.Config.User}}' myapp
-# 65534:65534 (must not be empty, 0 or root)
+# Must return NOT root:
+# 65534:65534 (not empty, not 0, not root)
 
 # The user the process really runs as: ask the host
 # (scratch and distroless have no `id` or `whoami` inside)

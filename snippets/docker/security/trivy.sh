@@ -5,7 +5,8 @@ set -euo pipefail
 # Install (macOS)
 brew install trivy
 
-# Install (Linux): a fixed release through the installer of that same tag, never the newest from main
+# Install (Linux):
+# a fixed release through the installer of that same tag, never the newest from main
 # (a compromised release was published in March 2026); the installer checks the archive's checksum
 TRIVY_VERSION=v0.69.3
 curl -sfL "https://raw.githubusercontent.com/aquasecurity/trivy/${TRIVY_VERSION}/contrib/install.sh" |

@@ -10,7 +10,8 @@ import (
 )
 
 func main() {
-	// automaxprocs has set GOMAXPROCS from the Kubernetes CPU limit
-	// before main starts.
+	// automaxprocs sets GOMAXPROCS automatically
+	// based on the CPU limits in Kubernetes
+	// (before main starts).
 	fmt.Println("GOMAXPROCS:", runtime.GOMAXPROCS(0))
 }

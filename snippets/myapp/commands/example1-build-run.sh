@@ -12,7 +12,8 @@ docker build \
     -t "myapp:${VERSION}" \
     .
 
-# Run (DB_PASSWORD is required by internal/config)
+# Run
+# (DB_PASSWORD is required by internal/config)
 docker run -d \
     --name myapp \
     -p 8080:8080 \

@@ -1,3 +1,4 @@
+-- Database initialization
 -- Schema and seed data; run once by the postgres image from /docker-entrypoint-initdb.d.
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 

@@ -16,7 +16,8 @@ COPY --from=builder /app/server /server
 RUN adduser -D -H -u 10001 appuser
 USER 10001
 
-# wget (busybox) does the health check; `|| exit 1` and ${PORT:-8080} need the shell form
+# Use wget for the health check
+# (busybox wget); `|| exit 1` and ${PORT:-8080} need the shell form
 # hadolint ignore=DL3025
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
     CMD wget -qO- "http://localhost:${PORT:-8080}/health/live" || exit 1

@@ -56,6 +56,7 @@ const readinessTimeout = 2 * time.Second
 
 func main() {
 	// --8<-- [start:health-flag]
+	// Health check mode for Docker HEALTHCHECK.
 	// `server -health` is the HEALTHCHECK of an image without shell or curl:
 	// it probes this container's own PORT and exits 0 (healthy) or 1.
 	healthCheck := flag.Bool("health", false, "probe /health/live on $PORT, exit 0 if healthy")
@@ -73,11 +74,13 @@ func main() {
 	}
 	// --8<-- [end:health-flag]
 
+	// Load the configuration
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		newLogger(slog.LevelInfo).Error("invalid configuration", "error", err.Error())
 		os.Exit(2)
 	}
+	// Set up the logger
 	logger := newLogger(cfg.LogLevel)
 	slog.SetDefault(logger)
 
@@ -121,6 +124,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		}
 	}
 
+	// Create the handlers
 	m := metrics.New(Version, Commit)
 	probes := health.NewHandler(readinessTimeout, map[string]health.CheckFunc{
 		"postgres": db.Ping,
@@ -128,6 +132,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	})
 	api := handler.New(db, cache, cfg.CacheTTL, logger)
 
+	// Set up the server
 	srv := newServer(cfg.Port, routes(api, probes, logger, m), cfg)
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("GET /metrics", m.Handler())
@@ -154,6 +159,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 // routes maps the API and probe endpoints (method-aware patterns, Go 1.22+)
 // and wraps them with request logging and metrics.
 func routes(api *handler.Handler, probes *health.Handler, logger *slog.Logger, m *metrics.Metrics) http.Handler {
+	// Set up the router
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health/live", probes.Live)
 	mux.HandleFunc("GET /health/ready", probes.Ready)

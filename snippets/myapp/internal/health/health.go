@@ -35,8 +35,11 @@ type Status struct {
 
 // --8<-- [start:live]
 
-// Live answers 200 while the process can serve HTTP; it never touches dependencies,
-// so a database outage does not make Kubernetes restart healthy pods.
+// Live is the liveness check (for the liveness probe).
+// Liveness: is the application running?
+// Answers 200 while the process can serve HTTP.
+// Does not check external dependencies:
+// a database outage must not make Kubernetes restart healthy pods.
 func (h *Handler) Live(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, Status{Status: "ok", Timestamp: time.Now().UTC()})
 }
@@ -50,7 +53,10 @@ func (h *Handler) Live(w http.ResponseWriter, _ *http.Request) {
 // its endpoints anyway; SHUTDOWN_DELAY covers the time that takes to spread).
 func (h *Handler) SetShuttingDown() { h.stopping.Store(true) }
 
-// Ready runs all checks in parallel under one timeout. Each goroutine writes only
+// Ready is the readiness check (for the readiness probe).
+// Readiness: ready to accept traffic?
+// Checks all dependencies:
+// in parallel, under one timeout. Each goroutine writes only
 // its own slot of results, so no shared variable is written concurrently.
 func (h *Handler) Ready(w http.ResponseWriter, r *http.Request) {
 	if h.stopping.Load() {
@@ -66,6 +72,7 @@ func (h *Handler) Ready(w http.ResponseWriter, r *http.Request) {
 	for name := range h.checks {
 		names = append(names, name)
 	}
+	// Check the dependencies in parallel
 	results := make([]error, len(names))
 	var wg sync.WaitGroup
 	for i, name := range names {
@@ -97,8 +104,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // --8<-- [start:check]
 
-// Check is the client side of `server -health` (Docker HEALTHCHECK in an image
-// without a shell or curl): nil only for HTTP 200 within the timeout.
+// Check is the health check client (used in Docker HEALTHCHECK):
+// `server -health` calls it in an image without a shell or curl.
+// It returns nil only for HTTP 200 within the timeout.
 func Check(ctx context.Context, url string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

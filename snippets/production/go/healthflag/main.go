@@ -20,7 +20,8 @@ func main() {
 	}
 
 	if *healthCheck {
-		// Health check mode: probe the running server and exit 0 or 1.
+		// Health check mode: probe the service and exit
+		// (exit code 0 or 1).
 		client := &http.Client{Timeout: 3 * time.Second}
 		resp, err := client.Get("http://127.0.0.1:" + port + "/health")
 		if err != nil {

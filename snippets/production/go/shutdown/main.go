@@ -16,7 +16,8 @@ import (
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 
-	// Create the server with every timeout set.
+	// Create the server
+	// (with every timeout set)
 	srv := &http.Server{
 		Addr:         ":8080",
 		Handler:      routes(),
@@ -42,7 +43,8 @@ func main() {
 	sig := <-quit
 	logger.Info("stop signal received", "signal", sig.String())
 
-	// Shutdown deadline: must be shorter than docker stop's timeout (10 s by default).
+	// Context with a timeout for graceful shutdown
+	// Must be shorter than docker stop's timeout (10 s by default)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
 
