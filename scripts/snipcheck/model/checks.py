@@ -125,7 +125,9 @@ CHECKS: dict[str, Check] = {
         ("tests/static/test_hadolint.py",),
         {
             "en": "hadolint at warning threshold; for expect: fails, the rules in hadolint_rules are reported",
-            "ru": "hadolint с порогом warning; для expect: fails выдаются правила из hadolint_rules",
+            "ru": (
+                "hadolint, порог — предупреждения; у примера ошибки должны сработать правила, которые называет манифест"
+            ),
         },
         {"hadolint_rules": STRS, "hadolint_note": STR},
         phrase="hadolint",
@@ -133,16 +135,16 @@ CHECKS: dict[str, Check] = {
     "yamllint": Check(
         "static",
         ("tests/static/test_yamllint.py",),
-        {"en": "yamllint with the repository's .yamllint", "ru": "yamllint с настройками репозитория (.yamllint)"},
+        {"en": "yamllint with the repository's `.yamllint`", "ru": "yamllint с настройками репозитория (`.yamllint`)"},
     ),
     "compose-config": Check(
         "static",
         ("tests/static/test_compose_config.py", "tests/static/test_compose_exposure.py"),
         {
-            "en": "docker compose config: no warnings, no unset variables, services per profile; "
+            "en": "`docker compose config`: no warnings, no unset variables, services per profile; "
             "ports on the loopback unless public, passwords required, no restart at boot in development",
-            "ru": "docker compose config: без предупреждений и незаданных переменных, сервисы по профилям; "
-            "порты только на 127.0.0.1, кроме публичных, пароли обязательны, в разработке без restart",
+            "ru": "`docker compose config`: без предупреждений и незаданных переменных, сервисы по профилям; "
+            "порты только на 127.0.0.1, кроме публичных, пароли обязательны, в разработке без `restart`",
         },
         {"compose": COMPOSE, "env_file": STR, "compose_error": STR},
         label="docker compose config",
@@ -151,8 +153,8 @@ CHECKS: dict[str, Check] = {
         "static",
         ("tests/static/test_kubeconform.py",),
         {
-            "en": "kubeconform -strict against offline schemas of several Kubernetes versions",
-            "ru": "kubeconform -strict по офлайн-схемам нескольких версий Kubernetes",
+            "en": "`kubeconform -strict` against offline schemas of several Kubernetes versions",
+            "ru": "`kubeconform -strict` по офлайн-схемам нескольких версий Kubernetes",
         },
         {"kubeconform_error": STR},
         phrase="kubeconform",
@@ -161,7 +163,7 @@ CHECKS: dict[str, Check] = {
     "actionlint": Check(
         "static",
         ("tests/static/test_actionlint.py",),
-        {"en": "actionlint (with shellcheck for run: blocks)", "ru": "actionlint (и shellcheck для блоков run:)"},
+        {"en": "actionlint (with shellcheck for `run:` blocks)", "ru": "actionlint (и shellcheck для блоков `run:`)"},
         {"actionlint_error": STR},
     ),
     "shellcheck": Check(
@@ -171,14 +173,16 @@ CHECKS: dict[str, Check] = {
         {"shellcheck_codes": STRS},
     ),
     "gofmt": Check(
-        "static", ("tests/static/test_go.py",), {"en": "gofmt -l reports nothing", "ru": "gofmt -l ничего не находит"}
+        "static",
+        ("tests/static/test_go.py",),
+        {"en": "`gofmt -l` reports nothing", "ru": "`gofmt -l` ничего не находит"},
     ),
     "go-vet": Check(
         "static",
         ("tests/static/test_go.py",),
         {
-            "en": "go vet (fragments: compiled in their own package)",
-            "ru": "go vet (фрагменты компилируются в собственном пакете)",
+            "en": "`go vet` (fragments: compiled in their own package)",
+            "ru": "`go vet` (фрагменты компилируются в собственном пакете)",
         },
         {"vet_error": STR},
         label="go vet",
@@ -210,7 +214,7 @@ CHECKS: dict[str, Check] = {
     "go-test": Check(
         "service",
         ("tests/service/test_go_service.py",),
-        {"en": "go test -race plus integration tests", "ru": "go test -race и интеграционные тесты"},
+        {"en": "`go test -race` plus integration tests", "ru": "`go test -race` и интеграционные тесты"},
         phrase="go_test",
         figures={"binary_mb": "MB", "binary_stripped_mb": "MB", "binary_stripped_saving_pct": "%"},
     ),
@@ -218,7 +222,7 @@ CHECKS: dict[str, Check] = {
     "image-build": Check(
         "images",
         ("tests/images/test_dockerfiles.py",),
-        {"en": "docker buildx build --load succeeds", "ru": "docker buildx build --load проходит"},
+        {"en": "`docker buildx build --load` succeeds", "ru": "`docker buildx build --load` проходит"},
         {
             "build": BUILD,
             "layer_cache": Record({"change": STR, "cached": STR}, required=("change", "cached")),
@@ -302,7 +306,10 @@ CHECKS: dict[str, Check] = {
             "tests/compose/test_hot_reload.py",
             "tests/compose/test_start_order.py",
         ),
-        {"en": "up --wait, behaviour probes, teardown", "ru": "up --wait, проверки поведения, остановка без остатков"},
+        {
+            "en": "`up --wait`, behaviour probes, teardown",
+            "ru": "`up --wait`, проверки поведения, остановка без остатков",
+        },
         {"compose": COMPOSE},
         phrase="compose_up",
         figures={
@@ -331,8 +338,8 @@ CHECKS: dict[str, Check] = {
         "cluster",
         ("tests/cluster/test_apiserver.py",),
         {
-            "en": "server-side apply --dry-run=server --validate=strict by a real API server",
-            "ru": "server-side apply --dry-run=server --validate=strict настоящим API-сервером",
+            "en": "`apply --server-side --dry-run=server --validate=strict` by a real API server",
+            "ru": "`apply --server-side --dry-run=server --validate=strict` настоящим API-сервером",
         },
         {"apiserver_error": STR},
         phrase="apiserver",

@@ -1,7 +1,8 @@
 """Measured figures: which measurement keys a page may quote, and how a value is written.
 
-The same value is written the same way in Russian and English (decimal point, MB, s), so a
-figure quoted in both languages cannot drift apart.
+The number is written the same way in Russian and English (decimal point, no thousands separator), so a
+figure quoted in both languages cannot drift apart; the unit is the page's: "33.3 MB", "0.44 s", "19%" in
+English, "33.3 МБ", "0.44 с", "19 %" in Russian.
 """
 
 from __future__ import annotations
@@ -73,10 +74,18 @@ def number(value: Any) -> str:
 UNSAFE = re.compile(r"[^\w .,:;/+=%()-]|_", re.ASCII)
 
 
-def with_unit(key: str, value: Any) -> str:
+UNITS_RU = {"s": "с", "ms": "мс", "MB": "МБ", "KB": "КБ", "GB": "ГБ"}
+
+
+def unit_in(unit: str, lang: str = "en") -> str:
+    """A unit as a page in `lang` writes it."""
+    return UNITS_RU.get(unit, unit) if lang == "ru" else unit
+
+
+def with_unit(key: str, value: Any, lang: str = "en") -> str:
     unit = FIGURES.get(key, "")
     if unit == "×":
         return f"×{number(value)}"
     if unit == "%":
-        return f"{number(value)} %"
-    return f"{number(value)} {unit}".strip()
+        return f"{number(value)} %" if lang == "ru" else f"{number(value)}%"
+    return f"{number(value)} {unit_in(unit, lang)}".strip()

@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, list[str], str]] = {
     "kubelet": ("kubelet", ["--version"], r"Kubernetes (v\S+)"),
     "kube-proxy": ("kube-proxy", ["--version"], r"Kubernetes (v\S+)"),
     "CoreDNS": ("coredns", ["-version"], r"CoreDNS-(\S+)"),
-    "containerd (the node's CRI)": ("containerd", ["--version"], r"containerd \S+ (v?\d+\.\d+\.\d+\S*)"),
+    "containerd (CRI)": ("containerd", ["--version"], r"containerd \S+ (v?\d+\.\d+\.\d+\S*)"),
 }
 
 

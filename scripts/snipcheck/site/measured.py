@@ -47,7 +47,7 @@ def resolve(ph: Placeholder, snippets: dict[str, Snippet], results: Results, *, 
     for rec in results.records(path, check):
         value = value_of(rec, key)
         if value is not None and rec.get("result") == "passed":
-            return with_unit(key, value)
+            return with_unit(key, value, lang)
     if publish:
         raise PageError(
             f"{ph.where}: the report {results.path} has no passed {check} result with {key} for "

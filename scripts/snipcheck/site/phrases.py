@@ -18,15 +18,15 @@ def t(lang: Lang, ru: str, en: str) -> str:
     return ru if lang == "ru" else en
 
 
-def _v(rec: dict[str, Any], key: str) -> str | None:
-    return with_unit(key, rec[key]) if rec.get(key) is not None else None
+def _v(rec: dict[str, Any], key: str, lang: Lang = "en") -> str | None:
+    return with_unit(key, rec[key], lang) if rec.get(key) is not None else None
 
 
 def _build(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     rec = recs[0]
     if rec.get("dockerfile") and snip.kind == "dockerignore":
         return t(lang, f"фильтрует контекст сборки {rec['dockerfile']}", f"filters the build of {rec['dockerfile']}")
-    size = _v(rec, "image_mb")
+    size = _v(rec, "image_mb", lang)
     out = t(lang, "собран", "built") + (f": {size}" if size else "")
     cache = rec.get("layer_cache_after_code_change") or {}
     if cache.get("dependencies_cached") and cache.get("compile_rerun"):
@@ -44,27 +44,22 @@ def _run(recs: list[dict], lang: Lang, snip: Snippet) -> str:
     if rec.get("uid") is not None:
         parts.append(t(lang, f"uid {rec['uid']}", f"uid {rec['uid']}"))
     if rec.get("seconds_to_http_200") is not None:
-        parts.append(
-            t(lang, f"HTTP 200 через {_v(rec, 'seconds_to_http_200')}", f"HTTP 200 in {_v(rec, 'seconds_to_http_200')}")
-        )
+        parts.append(t(lang, "HTTP 200 через ", "HTTP 200 in ") + str(_v(rec, "seconds_to_http_200", lang)))
     if rec.get("seconds_to_healthy") is not None:
-        parts.append(
-            t(lang, f"healthy через {_v(rec, 'seconds_to_healthy')}", f"healthy in {_v(rec, 'seconds_to_healthy')}")
-        )
+        parts.append(t(lang, "healthy через ", "healthy in ") + str(_v(rec, "seconds_to_healthy", lang)))
     if rec.get("compared_with"):
         parts.append(
-            t(
-                lang,
-                f"без UPX: {_v(rec, 'compared_image_mb')}, HTTP 200 через {_v(rec, 'compared_seconds_to_http_200')}",
-                f"without UPX: {_v(rec, 'compared_image_mb')}, HTTP 200 in {_v(rec, 'compared_seconds_to_http_200')}",
-            )
+            t(lang, "без UPX: ", "without UPX: ")
+            + f"{_v(rec, 'compared_image_mb', lang)}, "
+            + t(lang, "HTTP 200 через ", "HTTP 200 in ")
+            + str(_v(rec, "compared_seconds_to_http_200", lang))
         )
     if rec.get("seconds_to_stop") is not None:
         parts.append(
             t(
                 lang,
-                f"остановлен за {_v(rec, 'seconds_to_stop')} (код {rec.get('exit_code')})",
-                f"stopped in {_v(rec, 'seconds_to_stop')} (exit {rec.get('exit_code')})",
+                f"остановлен за {_v(rec, 'seconds_to_stop', lang)} (код {rec.get('exit_code')})",
+                f"stopped in {_v(rec, 'seconds_to_stop', lang)} (exit {rec.get('exit_code')})",
             )
         )
     return t(lang, "запущен", "ran") + (": " + ", ".join(parts) if parts else "")
@@ -73,16 +68,13 @@ def _run(recs: list[dict], lang: Lang, snip: Snippet) -> str:
 def _scenario(rec: dict[str, Any], lang: Lang) -> str:
     sc = rec.get("scenario", "")
     if sc == "single-stage-size":
-        return t(
-            lang,
-            f"{_v(rec, 'single_stage_mb')} против {_v(rec, 'multi_stage_mb')} у multi-stage ({_v(rec, 'ratio')})",
-            f"{_v(rec, 'single_stage_mb')} vs {_v(rec, 'multi_stage_mb')} multi-stage ({_v(rec, 'ratio')})",
-        )
+        single, multi, ratio = (_v(rec, k, lang) for k in ("single_stage_mb", "multi_stage_mb", "ratio"))
+        return t(lang, f"{single} против {multi} у multi-stage ({ratio})", f"{single} vs {multi} multi-stage ({ratio})")
     if sc in ("shell-form-sigterm", "no-sigterm-handling"):
         return t(
             lang,
-            f"docker stop: {_v(rec, 'seconds_to_stop')}, код {rec.get('exit_code')}",
-            f"docker stop: {_v(rec, 'seconds_to_stop')}, exit {rec.get('exit_code')}",
+            f"docker stop: {_v(rec, 'seconds_to_stop', lang)}, код {rec.get('exit_code')}",
+            f"docker stop: {_v(rec, 'seconds_to_stop', lang)}, exit {rec.get('exit_code')}",
         )
     if sc == "runs-as-root":
         return t(lang, f"процесс от uid {rec.get('uid')}", f"process uid {rec.get('uid')}")
@@ -97,8 +89,12 @@ def _scenario(rec: dict[str, Any], lang: Lang) -> str:
         )
     if sc == "secret-in-history":
         if "in_history" in rec:
-            where = [w for w in ("in_history", "in_image_config", "in_layers") if rec.get(w)]
-            places = ", ".join(w.removeprefix("in_").replace("_", " ") for w in where)
+            names = {
+                "in_history": ("история образа", "the image history"),
+                "in_image_config": ("конфигурация образа", "the image config"),
+                "in_layers": ("слои", "the layers"),
+            }
+            places = ", ".join(t(lang, *names[w]) for w in names if rec.get(w))
             return t(lang, f"токен найден: {places}", f"token found in: {places}")
         return t(lang, "секрет не оставил следов в образе", "the secret left no trace in the image")
     if sc in ("cgo-in-scratch", "glibc-in-alpine", "file-logging"):
@@ -106,8 +102,8 @@ def _scenario(rec: dict[str, Any], lang: Lang) -> str:
     if "app_started_before_db_ready_s" in rec:
         return t(
             lang,
-            f"приложение стартовало за {_v(rec, 'app_started_before_db_ready_s')} до готовности БД",
-            f"app started {_v(rec, 'app_started_before_db_ready_s')} before the database was ready",
+            f"приложение стартовало за {_v(rec, 'app_started_before_db_ready_s', lang)} до готовности БД",
+            f"app started {_v(rec, 'app_started_before_db_ready_s', lang)} before the database was ready",
         )
     return sc
 
@@ -129,7 +125,7 @@ def _compose_up(recs: list[dict], lang: Lang, snip: Snippet) -> str:
         f"compose up: all services healthy ({len(services)})",
     )
     if rec.get("seconds_to_healthy") is not None:
-        text += t(lang, f" за {_v(rec, 'seconds_to_healthy')}", f" in {_v(rec, 'seconds_to_healthy')}")
+        text += t(lang, f" за {_v(rec, 'seconds_to_healthy', lang)}", f" in {_v(rec, 'seconds_to_healthy', lang)}")
     if probes:
         text += t(lang, f", проверок поведения: {probes}", f", {probes} behaviour probes passed")
     return text

@@ -11,9 +11,10 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import proof_texts
 from ..model.checks import CHECKS
 from ..model.checks import what as describe
-from ..model.figures import number, with_unit
+from ..model.figures import number, unit_in, with_unit
 from ..model.manifest import Snippet
 from ..run.results import Results
 from .phrases import Lang, phrase, t
@@ -69,6 +70,49 @@ BADGE = {
 }
 MARK = {PASSED: "✓", FAILED: "✗", SKIPPED: "–", MISSING: "○"}
 
+# How far a check takes the proof, weakest first: the badge names the strongest level a block's passed checks
+# reached, so a block that was only linted never wears the same badge as one that was built, run and probed.
+LEVELS = (
+    ("линтер", "linted"),
+    ("компилируется", "compiled"),
+    ("собран", "built"),
+    ("запущен", "ran"),
+    ("поднят в Compose", "booted"),
+    ("принят API-сервером", "accepted by the API server"),
+    ("раскатан на узле", "rolled out"),
+)
+LEVEL_OF = {
+    "hadolint": 0,
+    "yamllint": 0,
+    "compose-config": 0,
+    "kubeconform": 0,
+    "actionlint": 0,
+    "shellcheck": 0,
+    "gofmt": 0,
+    "parse": 0,
+    "consistency": 0,
+    "go-vet": 1,
+    "image-build": 2,
+    "go-test": 3,
+    "image-run": 3,
+    "image-antipattern": 3,
+    "compose-up": 4,
+    "compose-antipattern": 4,
+    "kube-apiserver": 5,
+    "kube-node": 6,
+}
+
+
+def level_reached(snips: list[Snippet], results: Results) -> int | None:
+    """The strongest level among the passed checks of `snips` (None when none passed)."""
+    passed = [
+        LEVEL_OF[c]
+        for s in snips
+        for c in s.checks
+        if c in LEVEL_OF and check_state(results.records(s.path, c)) == PASSED
+    ]
+    return max(passed) if passed else None
+
 
 # ---- rendering ---------------------------------------------------------------------------------
 
@@ -77,17 +121,27 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _inline(text: Any) -> str:
+    """Escaped text with its `code spans` shown as code (manifest texts quote commands, paths and errors)."""
+    parts = str(text).split("`")
+    return "".join(f"<code>{_e(part)}</code>" if i % 2 else _e(part) for i, part in enumerate(parts))
+
+
 def _first_line(text: Any, limit: int = 160) -> str:
     lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
     line = lines[-1] if lines else ""
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def _codes(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
 def summary(snip: Snippet, ctx: Context) -> str:
     """The visible line (plain text) for one snippet."""
     lang, results = ctx.lang, ctx.results
-    if not snip.checks:
-        return t(lang, "иллюстрация, не запускается: ", "illustrative, not run: ") + snip.reason
+    if not snip.checks:  # the badge already says "illustrative"
+        return t(lang, "не запускается: ", "not run: ") + proof_texts.text(snip.reason, lang)
     done, skipped, missing, failed = [], [], [], []
     for check in snip.checks:
         recs = results.records(snip.path, check)
@@ -104,11 +158,11 @@ def summary(snip: Snippet, ctx: Context) -> str:
     if snip.kind == "dockerfile" and not any(c.startswith("image-") for c in snip.checks):
         prefix = t(lang, "только линтер, здесь не собирается: ", "linted only, not built here: ")
     if not results.present:
-        declared = ", ".join(snip.checks)
+        declared = ", ".join(f"`{c}`" for c in snip.checks)
         return prefix + t(lang, f"объявлены проверки: {declared}", f"declared checks: {declared}")
     parts = []
     if failed:
-        parts.append(t(lang, f"провалено: {', '.join(failed)}", f"failed: {', '.join(failed)}"))
+        parts.append(t(lang, f"провалено: {_codes(failed)}", f"failed: {_codes(failed)}"))
     parts += done
     if skipped:
         registry = snip.settings.get("needs_registry")
@@ -117,14 +171,14 @@ def summary(snip: Snippet, ctx: Context) -> str:
             parts.append(
                 t(
                     lang,
-                    f"не запускалось здесь: {', '.join(skipped)} (нужен registry: {images})",
-                    f"not run here: {', '.join(skipped)} (needs a registry: {images})",
+                    f"не запускалось здесь: {_codes(skipped)} (нужен registry: {images})",
+                    f"not run here: {_codes(skipped)} (needs a registry: {images})",
                 )
             )
         else:
-            parts.append(t(lang, f"пропущено: {', '.join(skipped)}", f"skipped: {', '.join(skipped)}"))
+            parts.append(t(lang, f"пропущено: {_codes(skipped)}", f"skipped: {_codes(skipped)}"))
     if missing:
-        parts.append(t(lang, f"нет результата: {', '.join(missing)}", f"no result: {', '.join(missing)}"))
+        parts.append(t(lang, f"нет результата: {_codes(missing)}", f"no result: {_codes(missing)}"))
     return prefix + " · ".join(parts)
 
 
@@ -156,18 +210,24 @@ _SKIP_KEYS = {
 }
 
 
-def _figures(rec: dict[str, Any]) -> str:
+def _figures(rec: dict[str, Any], lang: Lang) -> str:
+    """The record's figures, each named in the page's language ("размер образа 33.3 МБ")."""
     items = []
     for key, value in rec.items():
         if key in _SKIP_KEYS or value is None or isinstance(value, dict | list) and not value:
             continue
-        shown = (
-            with_unit(key, value)
-            if isinstance(value, int | float)
-            else (", ".join(map(str, value)) if isinstance(value, list) else str(value))
-        )
-        items.append(f"{_e(key)}={_e(shown)}")
-    return ", ".join(items)
+        if isinstance(value, bool):
+            shown = t(lang, "да" if value else "нет", "yes" if value else "no")
+        elif isinstance(value, int | float):
+            shown = with_unit(key, value, lang)
+        elif isinstance(value, list):  # names: files, codes, images
+            items.append(f"{_e(proof_texts.label(key, lang))}: " + ", ".join(f"<code>{_e(v)}</code>" for v in value))
+            continue
+        else:  # a measured name or code ("AArch64", "HIT"): shown as code
+            items.append(f"{_e(proof_texts.label(key, lang))}: <code>{_e(value)}</code>")
+            continue
+        items.append(f"{_e(proof_texts.label(key, lang))}: {_e(shown)}")
+    return "; ".join(items)
 
 
 def details(snip: Snippet, ctx: Context) -> str:
@@ -176,7 +236,7 @@ def details(snip: Snippet, ctx: Context) -> str:
     for check in snip.checks:
         recs = ctx.results.records(snip.path, check)
         state = check_state(recs) if ctx.results.present else MISSING
-        what = f" — {_e(describe(check, lang))}" if check in CHECKS else ""
+        what = f" — {_inline(describe(check, lang))}" if check in CHECKS else ""
         lines = [f'<span class="sc-mark sc-{state}">{MARK[state]}</span> {test_link(check, ctx)}{what}']
         for rec in recs:
             bits = [
@@ -189,8 +249,8 @@ def details(snip: Snippet, ctx: Context) -> str:
                 )
             ]
             if rec.get("seconds") is not None:
-                bits.append(f"{number(rec['seconds'])} s")
-            fig = _figures(rec)
+                bits.append(f"{number(rec['seconds'])} {unit_in('s', lang)}")
+            fig = _figures(rec, lang)
             if fig:
                 bits.append(fig)
             if rec.get("reason"):
@@ -216,7 +276,7 @@ def details(snip: Snippet, ctx: Context) -> str:
         (t(lang, "примечание", "note"), note),
     ):
         if text:
-            notes.append(f'<li>{_e(label)}: <span lang="en">{_e(text)}</span></li>')
+            notes.append(f"<li>{_e(label)}: {_inline(proof_texts.text(text, lang))}</li>")
     where = (
         f"<li>{t(lang, 'файл', 'file')}: <code>snippets/{_e(snip.path)}</code>, "
         f"{t(lang, 'объявлен в', 'declared in')} <code>{_e(_manifest_where(snip))}</code></li>"
@@ -238,12 +298,12 @@ def run_note(ctx: Context) -> str:
     commit = (res.commit or "?")[:12]
     text = t(
         lang,
-        f"прогон {res.meta.get('run_id', '?')}, коммит {commit}",
-        f"run {res.meta.get('run_id', '?')}, commit {commit}",
+        f"прогон `{res.meta.get('run_id', '?')}`, коммит `{commit}`",
+        f"run `{res.meta.get('run_id', '?')}`, commit `{commit}`",
     )
     if ctx.stale:
-        text += t(lang, f" — НЕ текущий коммит {ctx.head[:12]}", f" — NOT the commit being built, {ctx.head[:12]}")
-    return f'<p class="sc-run">{_e(text)}</p>'
+        text += t(lang, f" — НЕ текущий коммит `{ctx.head[:12]}`", f" — NOT the commit being built, `{ctx.head[:12]}`")
+    return f'<p class="sc-run">{_inline(text)}</p>'
 
 
 def render(snips: list[Snippet], ctx: Context, anchor: str) -> str:
@@ -254,6 +314,9 @@ def render(snips: list[Snippet], ctx: Context, anchor: str) -> str:
     ]
     overall = next((st for st in (FAILED, MISSING, SKIPPED, PASSED) if st in states), "illustrative")
     badge = t(ctx.lang, *BADGE[overall])
+    level = level_reached(snips, ctx.results) if ctx.results.present else None
+    if level is not None and overall in (PASSED, SKIPPED):
+        badge += ": " + t(ctx.lang, *LEVELS[level])
     if ctx.stale and overall not in (MISSING, "illustrative"):
         badge += t(ctx.lang, ", другой коммит", ", other commit")
     expect = ""
@@ -265,5 +328,5 @@ def render(snips: list[Snippet], ctx: Context, anchor: str) -> str:
     return (
         f'<details class="snipcheck-proof sc-{overall}" id="{_e(anchor)}" data-search-exclude>'
         f'<summary title="{_e(label)}"><span class="sc-badge">{_e(badge)}</span> {expect}'
-        f'<span class="sc-text">{_e(text)}</span></summary>{body}</details>'
+        f'<span class="sc-text">{_inline(text)}</span></summary>{body}</details>'
     )

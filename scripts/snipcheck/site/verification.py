@@ -12,8 +12,9 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from ..i18n import proof_texts
 from ..model.checks import TIERS
-from ..model.figures import FIGURES, value_of, with_unit
+from ..model.figures import FIGURES, unit_in, value_of, with_unit
 from ..model.manifest import Snippet
 from ..model.pages import all_pages as pages
 from ..model.pages import page_key, page_lang
@@ -56,7 +57,7 @@ def run(results: Results, lang: str, head: str | None) -> str:
             ),
         ),
         (t(lang, "идентификатор прогона", "run id"), f"`{m.get('run_id', '?')}`"),
-        (t(lang, "время всего прогона", "wall time"), f"{m.get('wall_seconds', '?')} s"),
+        (t(lang, "время всего прогона", "wall time"), f"{m.get('wall_seconds', '?')} {unit_in('s', lang)}"),
         *_setup_rows(m, lang),
         (t(lang, "CI", "CI"), t(lang, "да", "yes") if m.get("ci") else t(lang, "нет", "no")),
         (t(lang, "источник базовых образов", "base image mode"), f"`{m.get('image_source_mode', '?')}`"),
@@ -77,9 +78,10 @@ def _setup_rows(m: dict, lang: str) -> list[tuple[str, str]]:
     README would otherwise carry by hand (the report holds them: tests/recording.py)."""
     rows = []
     if m.get("setup_seconds"):
-        rows.append((t(lang, "подготовка (setup)", "setup"), f"{m['setup_seconds']} s"))
+        rows.append((t(lang, "подготовка (setup)", "setup"), f"{m['setup_seconds']} {unit_in('s', lang)}"))
     if m.get("wall_seconds_with_setup") is not None:
-        rows.append((t(lang, "всего с подготовкой", "wall time with setup"), f"{m['wall_seconds_with_setup']} s"))
+        total = f"{m['wall_seconds_with_setup']} {unit_in('s', lang)}"
+        rows.append((t(lang, "всего с подготовкой", "wall time with setup"), total))
     kind = (m.get("caches_at_start") or {}).get("run_kind")
     if kind:
         ru, en = RUN_KINDS.get(kind, (kind, kind))
@@ -90,7 +92,9 @@ def _setup_rows(m: dict, lang: str) -> list[tuple[str, str]]:
         rows.append(
             (
                 t(lang, "меньше всего свободного места", "lowest free disk"),
-                f"{disk['lowest_free_gb']} GB ({disk.get('path', '?')}; " + t(lang, "после ", "after ") + f"`{after}`)",
+                f"{disk['lowest_free_gb']} {unit_in('GB', lang)} (`{disk.get('path', '?')}`; "
+                + t(lang, "после ", "after ")
+                + f"`{after}`)",
             )
         )
     return rows
@@ -109,8 +113,9 @@ def tools(results: Results, lang: str) -> str:
     lines = [t(lang, "| инструмент | версия |", "| tool | version |"), "| --- | --- |"]
     missing = t(lang, "не найден при прогоне", "not found during the run")
     for name, version in versions.items():
-        shown = ", ".join(version) if isinstance(version, list) else (version or missing)
-        lines.append(f"| {_cell(name)} | {_cell(shown)} |")
+        name = name.replace(" (the node's CRI)", " (CRI)")  # reports before the label was made language-neutral
+        shown = ", ".join(version) if isinstance(version, list) else version
+        lines.append(f"| {_cell(name)} | {_cell(f'`{shown}`' if shown else missing)} |")
     k8s = sorted({v for recs in results.snippets.values() for r in recs for v in r.get("kubernetes_versions") or []})
     if k8s:
         lines.append(
@@ -166,6 +171,25 @@ def _source_kind(desc: str, lang: str) -> str:
     return t(lang, "недоступен", "unavailable")
 
 
+SOURCE = re.compile(r"^(?P<kind>[a-z -]+?) \(recipe (?P<recipe>[0-9a-f]+), (?P<tag>[^)]+)\)(?::\s*(?P<what>.*))?$")
+
+
+def _source_details(desc: str, lang: str) -> str:
+    """The report's English description of an image source, in the page's language: the recipe and the
+    tag the kit built; what a stand-in is, is told on the image-kit page (linked on Russian pages)."""
+    if lang != "ru":
+        return _cell(desc)
+    if desc.startswith("registry"):
+        return f"`{desc.removeprefix('registry').strip(' ():')}`"
+    m = SOURCE.match(desc)
+    if not m:
+        return "подробности — на странице [«Базовые образы без registry»](image-kit.md)"
+    out = f"рецепт {m['recipe']}, `{m['tag']}`"
+    if m["what"]:
+        out += "; что это за замена — на странице [«Базовые образы без registry»](image-kit.md)"
+    return out
+
+
 def images(results: Results, lang: str) -> str:
     if not results.present:
         return no_report(lang)
@@ -173,12 +197,12 @@ def images(results: Results, lang: str) -> str:
     if not sources:
         return t(
             lang,
-            "_В отчёте нет базовых образов (уровни images/compose не запускались)._",
+            "_В отчёте нет базовых образов (уровни `images` и `compose` не запускались)._",
             "_The report names no base images (the images/compose tiers did not run)._",
         )
     lines = [t(lang, "| образ | откуда | подробности |", "| image | source | details |"), "| --- | --- | --- |"]
     for ref, desc in sources.items():
-        lines.append(f"| `{ref}` | {_source_kind(desc, lang)} | {_cell(desc)} |")
+        lines.append(f"| `{ref}` | {_source_kind(desc, lang)} | {_source_details(desc, lang)} |")
     return "\n".join(lines)
 
 
@@ -195,13 +219,13 @@ KEY_FIGURES = (
 )
 
 
-def _figures(recs: list[dict]) -> str:
+def _figures(recs: list[dict], lang: str) -> str:
     shown = []
     for rec in recs:
         for key in KEY_FIGURES:
             v = value_of(rec, key)
             if v is not None and key in FIGURES:
-                shown.append(f"{key.replace('_', ' ')} {with_unit(key, v)}")
+                shown.append(f"{proof_texts.label(key, lang)} {with_unit(key, v, lang)}")
     return ", ".join(dict.fromkeys(shown))
 
 
@@ -240,11 +264,15 @@ def snippets_table(docs: Path, snippets: dict[str, Snippet], results: Results, l
                     out.append(f"| {link} | — | {t(lang, 'не объявлен в манифесте', 'not declared')} | |")
                     continue
                 if not snip.checks:
-                    out.append(f"| {link} | — | {t(lang, 'иллюстрация', 'illustrative')} | {_cell(snip.reason)} |")
+                    out.append(
+                        f"| {link} | — | {t(lang, 'иллюстрация', 'illustrative')} | "
+                        f"{_cell(proof_texts.text(snip.reason, lang))} |"
+                    )
                 for check in snip.checks:
                     recs = results.records(snip.path, check)
                     state = check_state(recs) if results.present else MISSING
-                    out.append(f"| {link} | `{check}` | {MARK[state]} {result_word[state]} | {_cell(_figures(recs))} |")
+                    figures = _cell(_figures(recs, lang))
+                    out.append(f"| {link} | `{check}` | {MARK[state]} {result_word[state]} | {figures} |")
         out.append("")
     return "\n".join(out)
 

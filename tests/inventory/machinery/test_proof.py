@@ -6,6 +6,7 @@ report of another commit; measured-figure placeholders; the publishing rule.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -39,15 +40,21 @@ def line(path: str, doc: dict | None, lang: str, head: str = HEAD) -> str:
 
 
 def summary_text(html: str) -> str:
-    return html.split('<span class="sc-text">', 1)[1].split("</span>", 1)[0]
+    """The visible summary line (code spans shown as their text)."""
+    return visible(html.split('<span class="sc-text">', 1)[1].split("</span>", 1)[0])
+
+
+def visible(html: str) -> str:
+    return re.sub(r"</?code>", "", html)
 
 
 def test_passed_run_shows_what_was_seen_in_both_languages() -> None:
     doc = report(SNIPPETS_ALL, HEAD)
     ru, en = line(RUN, doc, "ru"), line(RUN, doc, "en")
     assert "проверено" in ru and "sc-passed" in ru
-    assert "собран: 33.3 MB" in summary_text(ru)
-    assert "uid 65534" in ru and "HTTP 200 через 0.44 s" in ru and "остановлен за 0.21 s (код 0)" in ru
+    assert 'sc-badge">проверено: запущен<' in ru and 'sc-badge">verified: ran<' in en  # the level reached
+    assert "собран: 33.3 МБ" in summary_text(ru)
+    assert "uid 65534" in ru and "HTTP 200 через 0.44 с" in ru and "остановлен за 0.21 с (код 0)" in ru
     assert "verified" in en and "built: 33.3 MB" in summary_text(en)
     assert "HTTP 200 in 0.44 s" in en and "stopped in 0.21 s (exit 0)" in en
     # the check links to its test source at the report's commit
@@ -57,7 +64,7 @@ def test_passed_run_shows_what_was_seen_in_both_languages() -> None:
 def test_antipattern_says_it_fails_as_the_text_says() -> None:
     doc = report(SNIPPETS_ALL, HEAD)
     ru, en = line(BAD, doc, "ru"), line(BAD, doc, "en")
-    assert "падает, как сказано в тексте: 1111.1 MB против 22.2 MB у multi-stage (×50)" in ru
+    assert "падает, как сказано в тексте: 1111.1 МБ против 22.2 МБ у multi-stage (×50)" in ru
     assert "fails as the text says: 1111.1 MB vs 22.2 MB multi-stage (×50)" in en
     assert "process uid 0" in en and "без .dockerignore в образе: .env, .git/config" in ru
     assert "❌" in ru and "anti-pattern" in en
@@ -105,8 +112,9 @@ def test_missing_result_is_not_a_pass() -> None:
 
 def test_without_a_report_lines_say_not_run_in_this_build() -> None:
     ru, en = line(RUN, None, "ru"), line(RUN, None, "en")
-    assert "не запускалось в этой сборке" in ru and "объявлены проверки: hadolint, image-build, image-run" in ru
-    assert "not run in this build" in en and "declared checks: hadolint, image-build, image-run" in en
+    assert "не запускалось в этой сборке" in ru
+    assert "объявлены проверки: hadolint, image-build, image-run" in visible(ru)
+    assert "not run in this build" in en and "declared checks: hadolint, image-build, image-run" in visible(en)
 
 
 def test_report_of_another_commit_is_marked_stale() -> None:
@@ -126,7 +134,9 @@ def test_no_repo_url_renders_no_link() -> None:
 def test_illustrative_snippet_gives_the_manifests_reason() -> None:
     path, snip = next((p, s) for p, s in sorted(SNIPPETS_ALL.items()) if not s.checks)
     en = line(path, report(SNIPPETS_ALL, HEAD), "en")
-    assert "illustrative, not run: " + snip.reason[:30] in en.replace("&#x27;", "'").replace("&quot;", '"')
+    shown = visible(en).replace("&#x27;", "'").replace("&quot;", '"')
+    assert 'sc-badge">illustrative<' in en and "not run: " + snip.reason[:30] in shown
+    assert "illustrative, not run" not in shown  # the badge says it once
 
 
 def test_unknown_check_is_named_not_invented() -> None:

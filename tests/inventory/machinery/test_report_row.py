@@ -65,7 +65,7 @@ def test_the_verification_page_shows_setup_run_kind_and_disk(tmp_path: Path) -> 
     en, ru = verification.run(results, "en", None), verification.run(results, "ru", None)
     for expected in ("| setup | 21 s |", "| wall time with setup | 321.6 s |", "warm: no cache was empty", "12.5 GB"):
         assert expected in en, en
-    assert "тёплый" in ru and "| подготовка (setup) | 21 s |" in ru, ru
+    assert "тёплый" in ru and "| подготовка (setup) | 21 с |" in ru, ru
     bare = verification.run(
         load(_report(tmp_path, {k: v for k, v in META.items() if k in ("started", "commit")})), "en", None
     )
