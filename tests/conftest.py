@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from typing import Any
 
 import pytest
@@ -29,12 +31,27 @@ def measure(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory):
-    """The site built once per session exactly as pages.yml builds it: `--strict`, publishing settings."""
-    out = tmp_path_factory.mktemp("site") / "site"
-    try:
-        sitebuild.build(out, sitebuild.publishing_env())
-    except sitebuild.SiteBuildError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    """The site built once per run exactly as pages.yml builds it: `--strict`, publishing settings.
+
+    With parallel workers (pytest-xdist) the first worker that needs it builds it into the run's shared
+    temporary directory (the parent of the workers' own, unique per run) under a lock; the others wait and
+    read the same build — one `mkdocs build` per run instead of one per worker. A failed build is recorded
+    there, so every worker fails with the same message instead of building again. Tests read the site and
+    never change it (a test that breaks a page works on a copy).
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out, done, failed = shared / "site-shared" / "site", shared / "site-shared.done", shared / "site-shared.failed"
+    with open(shared / "site-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists() and not failed.exists():
+            try:
+                sitebuild.build(out, sitebuild.publishing_env())
+                done.write_text("built\n", encoding="utf-8")
+            except sitebuild.SiteBuildError as exc:
+                failed.write_text(str(exc), encoding="utf-8")
+    if failed.exists():
+        pytest.fail(failed.read_text(encoding="utf-8"), pytrace=False)
     return out
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from planting import planted_context, planted_files
 
 from snipcheck.harness.docker import buildkit as docker_buildkit
 from snipcheck.harness.docker import cli as dk
@@ -28,6 +29,7 @@ class Built:
     seconds: float
     dockerfile: dfile.Dockerfile
     sources: dict[str, str] = field(default_factory=dict)
+    planted: list[str] = field(default_factory=list)  # built from a planted context without .dockerignore
 
 
 def image_sources(refs: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -45,10 +47,17 @@ def image_sources(refs: list[str]) -> tuple[dict[str, str], list[str]]:
 
 
 class Builder:
-    """Builds each Dockerfile snippet once per run (tagged and labelled with the run id)."""
+    """Builds each Dockerfile snippet once per run (tagged and labelled with the run id).
 
-    def __init__(self) -> None:
+    A Dockerfile with the no-dockerignore scenario (a ❌ example that ships its whole context) is built once,
+    from the context that scenario describes — a copy without a .dockerignore, with the planted files — and
+    every check of it (image-build, image-run, the scenarios) reads that one image: the reader's project
+    has a .git and a .env, and a second full compile of the same Dockerfile would prove nothing more.
+    """
+
+    def __init__(self, contexts: Path) -> None:
         self.cache: dict[tuple, Built] = {}
+        self.contexts = contexts
 
     def build(
         self,
@@ -71,6 +80,10 @@ class Builder:
         sources, unavailable = image_sources(dfile.required_images(parsed))
         if unavailable:
             skip_needs_registry(snippet, "needs registry: " + "; ".join(unavailable))
+        planted: list[str] = []
+        if context is None and snippet.kind == "dockerfile" and "no-dockerignore" in scenarios(snippet):
+            planted = planted_files(snippet)
+            context = planted_context(snippet, self.contexts / slug(snippet.path), planted)
         ctx = context or (SNIPPETS / settings.get("context", str(Path(snippet.path).parent)))
         contexts = {}
         if platform:
@@ -98,7 +111,7 @@ class Builder:
             pytest.fail(
                 f"{snippet.where()}: snippets/{snippet.path} failed to build (context {ctx}):\n{exc}", pytrace=False
             )
-        built = Built(tag, dk.image_size(tag), time.monotonic() - start, parsed, sources)
+        built = Built(tag, dk.image_size(tag), time.monotonic() - start, parsed, sources, planted)
         self.cache[key] = built
         return built
 
@@ -109,9 +122,14 @@ def engine() -> None:
     require(problem is None, problem or "")
 
 
+def scenarios(snippet: Snippet) -> list[str]:
+    value = snippet.settings.get("scenario") or []
+    return [value] if isinstance(value, str) else list(value)
+
+
 @pytest.fixture(scope="session")
-def builder(engine: None) -> Iterator[Builder]:
-    b = Builder()
+def builder(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builder]:
+    b = Builder(tmp_path_factory.mktemp("contexts"))
     yield b
     dk.cleanup_run()
     left = {kind: dk.labelled(kind) for kind in ("container", "image", "network", "volume")}

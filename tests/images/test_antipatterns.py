@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from planting import planted_context, planted_files
 
 from snipcheck.harness import waiting
 from snipcheck.harness.docker import cli as dk
 from snipcheck.harness.docker import imagefs as docker_imagefs
 from snipcheck.model import manifest
 from snipcheck.model.manifest import Snippet
-from snipcheck.model.paths import SNIPPETS
 from support import HARDENED, app_env, http_get, process_uid, slug, wait_http_ok
 
 pytestmark = [pytest.mark.images]
@@ -123,28 +121,6 @@ def dfile_stages(snippet: Snippet) -> list[str]:
     return dfile.parse(snippet.file).stages
 
 
-def _plant(ctx: Path, planted: list[str]) -> None:
-    """Files a careless context would carry: secrets, and a real git repository for `.git/...`.
-
-    The same bytes every run (fixed text, fixed commit dates, no index with its stat data): BuildKit's
-    cache then serves an unchanged scenario from an earlier run, and the image it serves is the one these
-    inputs build; a change to the Dockerfile or the context still rebuilds it.
-    """
-    for rel in planted:
-        if rel.startswith(".git/"):
-            continue
-        target = ctx / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text("planted by the test suite\n")
-    if any(rel.startswith(".git/") for rel in planted):
-        # a real repository: Go's VCS stamping reads it during `go build`
-        git = ["git", "-C", str(ctx), "-c", "user.email=suite@example.com", "-c", "user.name=suite"]
-        fixed = {**os.environ, "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
-        for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "planted"]):
-            subprocess.run([*git, *args], check=True, env=fixed)
-        (ctx / ".git" / "index").unlink()  # holds inode numbers and times: different bytes on every run
-
-
 def _in_image(rel: str, files: set[str]) -> bool:
     """Is the context file `rel` somewhere in the image (COPY puts it under the WORKDIR)?"""
     return any(f == rel or f.endswith("/" + rel) for f in files)
@@ -157,13 +133,10 @@ def no_dockerignore(snippet: Snippet, builder, cleanup: list[str], measure: dict
     On a .dockerignore snippet: build `dockerfile:` with this file as the context's .dockerignore.
     """
     settings = snippet.settings
-    planted = list(settings.get("planted") or [".env", ".git/config"])
-    dockerfile = manifest.load()[settings["dockerfile"]] if snippet.kind == "dockerignore" else snippet
-    src = SNIPPETS / ((dockerfile.settings.get("build") or {}).get("context") or str(Path(dockerfile.path).parent))
-    ctx = tmp / "context"
-    shutil.copytree(src, ctx, ignore=shutil.ignore_patterns(".dockerignore"))
-    _plant(ctx, planted)
+    planted = planted_files(snippet)
     if snippet.kind == "dockerignore":
+        dockerfile = manifest.load()[settings["dockerfile"]]
+        ctx = planted_context(dockerfile, tmp / "context", planted)
         shutil.copy(snippet.file, ctx / ".dockerignore")
         files = image_files(builder.build(dockerfile, context=ctx, variant=f"ignore-{slug(snippet.path)}").tag)
         excluded = list(settings.get("excluded") or planted)
@@ -173,7 +146,11 @@ def no_dockerignore(snippet: Snippet, builder, cleanup: list[str], measure: dict
         assert not got_in, f"with snippets/{snippet.path} as .dockerignore these still reached the image: {got_in}"
         assert not missing_kept, f"these should still be copied but are not in the image: {missing_kept}"
         return
-    files = image_files(builder.build(snippet, context=ctx, variant="noignore").tag)
+    # the snippet's one build (image-build, image-run and every scenario read it) is made from this context:
+    # a copy of its context without a .dockerignore, with the planted files (Builder.build)
+    built = builder.build(snippet)
+    assert built.planted == planted, f"snippets/{snippet.path} was not built from the planted context"
+    files = image_files(built.tag)
     leaked = sorted(f for f in planted if _in_image(f, files))
     measure["leaked_files"] = leaked
     assert leaked == sorted(planted), (

@@ -61,6 +61,8 @@ def test_dockerfile_builds(snippet: Snippet, builder, measure: dict, tmp_path: P
         build_seconds=round(built.seconds, 1),
         image_sources=built.sources,
     )
+    if built.planted:  # the ❌ example is built the way its no-dockerignore scenario describes
+        measure["planted_in_context"] = built.planted
     if snippet.settings.get("size_claim"):
         measure["size_claim"] = snippet.settings["size_claim"]
     cache = snippet.settings.get("layer_cache")
