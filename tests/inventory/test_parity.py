@@ -31,6 +31,7 @@ REAL_SITE_RULES = {
     "same explicit heading ids": lambda: parity.check_heading_ids(DOCS),
     "same tables, admonitions, code blocks and diagrams": lambda: parity.check_block_counts(DOCS),
     "translations are current": lambda: parity.check_stamps(DOCS),
+    "the same paragraphs with the same code, links and numbers": lambda: parity.check_paragraphs(DOCS),
     "the build never falls back to the Russian page": lambda: parity.check_no_fallback(ROOT / "mkdocs.yml"),
 }
 
@@ -114,6 +115,27 @@ def _write_en(docs: Path, text: str) -> None:
 @pytest.mark.timeout(30)
 def test_good_pair_has_no_problems(docs: Path) -> None:
     assert parity.check_all(docs) == []
+
+
+@pytest.mark.inventory
+@pytest.mark.timeout(30)
+def test_rule_a_dropped_english_paragraph(docs: Path) -> None:
+    assert parity.check_paragraphs(docs) == []
+    _write_en(docs, EN.replace("An introduction to containers.\n\n", ""))
+    problems = parity.check_paragraphs(docs)
+    assert problems[-1] == (
+        f"{PAIR}: 5 paragraphs in Russian, 4 in English — a paragraph is missing or extra "
+        "(the first difference above, or at the end of the shorter page)"
+    ), problems
+
+
+@pytest.mark.inventory
+@pytest.mark.timeout(30)
+def test_rule_a_number_changed_in_one_language(docs: Path) -> None:
+    _write_en(docs, EN.replace("| a      | 1     |", "| a      | 2     |"))
+    problems = parity.check_paragraphs(docs)
+    assert len(problems) == 1 and "numbers: ru ['1'] / en ['2']" in problems[0], problems
+    assert "paragraph 4 (ru line 7, en line 11)" in problems[0], problems
 
 
 @pytest.mark.inventory

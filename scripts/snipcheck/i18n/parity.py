@@ -265,6 +265,84 @@ def check_block_counts(docs: Path) -> list[str]:
     return problems
 
 
+# ---- paragraph by paragraph ----------------------------------------------------------------------
+
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+LINK_TARGET = re.compile(r"\]\(([^)\s]+)[^)]*\)")
+NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
+PLACEHOLDER = re.compile(r"<[^<>`]*>")  # `sha-<7 символов>` / `sha-<7 characters>`: translated on purpose
+TEMPLATE = re.compile(r"\{\{.*?\}\}")  # {{ measured … }}: the same placeholder on both sides
+ATTRS = re.compile(r"\{[:#.][^}]*\}")
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    line: int
+    text: str
+
+    @property
+    def facts(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """What must agree across languages: inline code, link targets and numbers (each as a sorted list —
+        a translation may reorder a sentence)."""
+        text = TEMPLATE.sub(" ", ATTRS.sub(" ", self.text))
+        codes = sorted(PLACEHOLDER.sub("<…>", c) for c in INLINE_CODE.findall(text))
+        rest = INLINE_CODE.sub(" ", text)
+        links = sorted(LINK_TARGET.findall(rest))
+        numbers = sorted(n.replace(",", ".") for n in NUMBER.findall(LINK_TARGET.sub(" ", rest)))
+        return tuple(codes), tuple(links), tuple(numbers)
+
+
+def paragraphs(page: Path) -> list[Paragraph]:
+    """A page's prose blocks (runs of non-blank lines outside code fences; a list, a table or an admonition's
+    body is one block each), with the line each starts on."""
+    parsed = pages.parse(page)
+    front, _ = split_front_matter(_read(page))
+    front_lines = 0 if front is None else front.count("\n") + 2
+    out: list[Paragraph] = []
+    current: list[str] = []
+    start = previous = 0
+    for no, line in parsed.prose:
+        if no <= front_lines:
+            continue
+        if not line.strip() or no != previous + 1:
+            if current:
+                out.append(Paragraph(start, " ".join(current)))
+            current = []
+        if line.strip():
+            if not current:
+                start = no
+            current.append(line.strip())
+        previous = no
+    if current:
+        out.append(Paragraph(start, " ".join(current)))
+    return out
+
+
+def check_paragraphs(docs: Path) -> list[str]:
+    """The English page has the Russian page's paragraphs, in order, each with the same inline code, link
+    targets and numbers: a paragraph dropped, added or changed on one side fails here, not only a page."""
+    problems = []
+    for ru, en in pairs(docs):
+        a, b = paragraphs(ru), paragraphs(en)
+        name = pair_name(ru, docs)
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            if x.facts != y.facts:
+                kinds = ("inline code", "links", "numbers")
+                pairs_of_facts = zip(kinds, x.facts, y.facts, strict=True)
+                diff = "; ".join(f"{kind}: ru {list(u)} / en {list(v)}" for kind, u, v in pairs_of_facts if u != v)
+                problems.append(
+                    f"{name}: paragraph {i + 1} (ru line {x.line}, en line {y.line}) differs — {diff}; translate the "
+                    f"same facts (or fix the side that drifted)"
+                )
+                break  # one misalignment shifts the rest: report the first
+        if len(a) != len(b):
+            problems.append(
+                f"{name}: {len(a)} paragraphs in Russian, {len(b)} in English — a paragraph is missing or extra "
+                f"(the first difference above, or at the end of the shorter page)"
+            )
+    return problems
+
+
 def check_all(docs: Path) -> list[str]:
     return (
         check_missing(docs)
