@@ -50,9 +50,17 @@ def _rendered_tree(snippets: Path) -> Path:
     rendered = comments.render_all(snippets, declared, comment_catalog.load_catalogs(comment_catalog.CATALOGS))
     comments.write_tree({path: r.text for path, (_, r) in rendered.items()}, _state["tree"])
     _state["signature"] = signature
-    missing = sum(len(r.missing) for _, r in rendered.values())
+    # only what a page shows counts (the same rule as `python -m snipcheck comments`): a comment outside the
+    # included sections, such as a file header, is never on a page
+    shown = comments.page_includes(snippets.parent / "docs", snippets)
+    missing = sum(
+        1
+        for path, (text, r) in rendered.items()
+        for c in r.missing
+        if c.line in comment_catalog.included_lines(text, shown.get(path, set()))
+    )
     if missing:
-        log.info("comments_ru: %d comment(s) without Russian text (python -m snipcheck comments --missing)", missing)
+        log.info("comments_ru: %d shown comment(s) without Russian text (python -m snipcheck comments)", missing)
     return _state["tree"]
 
 
