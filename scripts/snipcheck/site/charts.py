@@ -33,7 +33,7 @@ class Chart:
 
 CHARTS: dict[str, Chart] = {
     "image-sizes": Chart(
-        "Размер образа, MB",
+        "Размер образа, МБ",
         "Image size, MB",
         (
             Bar(
@@ -58,7 +58,7 @@ CHARTS: dict[str, Chart] = {
         ),
     ),
     "upx-start": Chart(
-        "Старт до HTTP 200, s",
+        "Старт до HTTP 200, с",
         "Start to HTTP 200, s",
         (
             Bar("без UPX", "without UPX", "docker/size/upx/Dockerfile", "image-run", "compared_seconds_to_http_200"),
@@ -66,7 +66,7 @@ CHARTS: dict[str, Chart] = {
         ),
     ),
     "stop-times": Chart(
-        "docker stop, s",
+        "docker stop, с",
         "docker stop, s",
         (
             Bar(
@@ -128,10 +128,12 @@ def render(name: str, results: Results, lang: str) -> str:
         )
         parts.append(
             f'<text x="{label_w + width + 6:.1f}" y="{y + 15}" fill="currentColor">'
-            f"{e(with_unit(bar.key, value))}</text>"
+            f"{e(with_unit(bar.key, value, lang))}</text>"
         )
     parts.append("</svg>")
-    items = " · ".join(f"{e(label)}: {e(with_unit(b.key, v)) if v is not None else not_run}" for label, b, v in rows)
+    items = " · ".join(
+        f"{e(label)}: {e(with_unit(b.key, v, lang)) if v is not None else not_run}" for label, b, v in rows
+    )
     return (
         f'<figure class="sc-figure">{"".join(parts)}<figcaption><strong>{e(title)}</strong>'
         f'<span class="sc-chart-text">{items}</span></figcaption></figure>'

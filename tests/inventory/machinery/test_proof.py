@@ -206,7 +206,7 @@ def test_every_placeholder_in_the_docs_is_valid() -> None:
 def test_chart_uses_current_color_and_gives_numbers_in_text() -> None:
     svg = charts.render("stop-times", results(report(SNIPPETS_ALL, HEAD)), "ru")
     assert "currentColor" in svg and "#" not in svg.split("<svg", 1)[1].split(">", 1)[0]
-    assert "shell-форма CMD: 5.31 s · exec-форма CMD: 0.21 s" in svg
+    assert "shell-форма CMD: 5.31 с · exec-форма CMD: 0.21 с" in svg
     assert "появятся после прогона" in charts.render("stop-times", results(None), "ru")
 
 
