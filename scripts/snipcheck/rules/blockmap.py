@@ -122,7 +122,7 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def _targets(entry: dict[str, Any]) -> list[str]:
+def entry_targets(entry: dict[str, Any]) -> list[str]:
     to = entry.get("to")
     if to is None:
         return []
@@ -206,7 +206,7 @@ def check(original: Path, map_file: Path, snippets: Path, docs: Path) -> Result:
             if not entry.get("page") or not page.is_file() or "```mermaid" not in page.read_text("utf-8"):
                 problems.append(f"{where}: diagram page {entry.get('page')!r} has no mermaid diagram")
             continue
-        targets = _targets(entry)
+        targets = entry_targets(entry)
         if status == "dropped":
             if targets:
                 problems.append(f"{where}: dropped, yet maps to {targets} — choose one")
@@ -372,7 +372,7 @@ def check_placement(original: Path, map_file: Path, docs: Path) -> list[str]:
         entry = entries.get(n)
         if not isinstance(entry, dict) or entry.get("status") in ("diagram", "dropped"):
             continue
-        targets = tuple(_targets(entry))
+        targets = tuple(entry_targets(entry))
         where = f"{map_file}: block {n} (original line {entry.get('line')})"
         section = [s for s in shown if s.heading == heading]
         if not section:

@@ -26,6 +26,7 @@ import yaml
 from ..i18n import render as rendering
 from ..i18n.syntax import CYRILLIC, find_comments, syntax_of
 from ..model import manifest, pages
+from ..model.paths import rel
 from . import blockmap
 
 PROSE = "prose"
@@ -84,7 +85,7 @@ def check(
     used: set[tuple[int, str]] = set()
     for block in blockmap.original_blocks(original):
         entry = entries.get(block.n)
-        targets = blockmap._targets(entry) if isinstance(entry, dict) else []
+        targets = blockmap.entry_targets(entry) if isinstance(entry, dict) else []
         if not targets:
             continue
         path = targets[0].partition(":")[0]
@@ -129,8 +130,3 @@ def check(
                     f"is missing from the page — remove the entry"
                 )
     return result
-
-
-def rel(path: Path) -> str:
-    parts = path.parts
-    return "/".join(parts[-2:]) if len(parts) >= 2 else str(path)
